@@ -1,0 +1,1 @@
+"""The example app: its logic once (no cloud SDK), and one thin entry module per cloud."""

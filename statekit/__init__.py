@@ -1,0 +1,85 @@
+"""statekit: state for serverless functions, one API on AWS, Azure, Google Cloud and a laptop.
+
+Only the store core is imported eagerly; cache, queue, workflows and
+idempotency load on first use so a function's cold start pays for what it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from statekit.errors import (
+    BackendUnavailable,
+    Conflict,
+    CrossPartitionTransaction,
+    InvalidKey,
+    InvalidOption,
+    InvalidTransaction,
+    InvalidURL,
+    InvalidValue,
+    StatekitError,
+    Unsupported,
+    ValueTooLarge,
+)
+from statekit.store import (
+    BatchResult,
+    Capability,
+    Check,
+    Delete,
+    Item,
+    Limits,
+    Page,
+    Put,
+    Store,
+    open_store,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "open_cache": "statekit.cache",
+    "CacheAside": "statekit.cache",
+    "open_queue": "statekit.queue",
+    "open_workflows": "statekit.workflows",
+    "idempotent": "statekit.idempotency",
+    "AlreadyInProgress": "statekit.idempotency",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'statekit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "AlreadyInProgress",
+    "BackendUnavailable",
+    "BatchResult",
+    "CacheAside",
+    "Capability",
+    "Check",
+    "Conflict",
+    "CrossPartitionTransaction",
+    "Delete",
+    "InvalidKey",
+    "InvalidOption",
+    "InvalidTransaction",
+    "InvalidURL",
+    "InvalidValue",
+    "Item",
+    "Limits",
+    "Page",
+    "Put",
+    "StatekitError",
+    "Store",
+    "Unsupported",
+    "ValueTooLarge",
+    "idempotent",
+    "open_cache",
+    "open_queue",
+    "open_store",
+    "open_workflows",
+]

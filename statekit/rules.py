@@ -1,0 +1,133 @@
+"""The store's shared rules, written once: keys, values, TTL, cursors, partitions.
+
+Backends never re-check any of this; they receive keys, encoded values and
+absolute expiry times that already obey these rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import time
+from typing import Any
+
+from statekit.errors import InvalidKey, InvalidOption, InvalidValue, ValueTooLarge
+
+# Cosmos DB ids are at most 255 characters and some backends must escape a few
+# characters in them; 200 UTF-8 bytes leaves room on every backend.
+MAX_KEY_BYTES = 200
+# DynamoDB's item limit is 400 KiB (409,600 bytes) including attribute names and
+# the key attributes statekit adds; 400,000 bytes of JSON leaves room for them and is
+# below Firestore's 1 MiB and Cosmos DB's 2 MB.
+MAX_VALUE_BYTES = 400_000
+# Ten years: long enough for any cache or session, short enough to be a mistake above it.
+MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+PARTITION_SEPARATOR = "/"
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_decode = json.JSONDecoder().decode
+
+
+def check_key(key: object) -> str:
+    """Return ``key`` if it is a valid portable key, else raise ``InvalidKey``."""
+    if type(key) is not str:
+        raise InvalidKey(key, f"keys must be strings, not {type(key).__name__}")
+    if not key:
+        raise InvalidKey(key, "keys must not be empty")
+    # A code point is at most 4 UTF-8 bytes, so short keys skip the encode.
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidKey(key, f"keys are at most {MAX_KEY_BYTES} bytes as UTF-8")
+    if _CONTROL_CHARS.search(key):
+        raise InvalidKey(key, "keys must not contain control characters")
+    if key[0] == PARTITION_SEPARATOR:
+        raise InvalidKey(key, "the partition (the text before the first '/') must not be empty")
+    return key
+
+
+def partition_of(key: str) -> str:
+    """The partition of a key: the text before its first '/', or the whole key."""
+    head, _, _ = key.partition(PARTITION_SEPARATOR)
+    return head
+
+
+def check_prefix(prefix: object) -> str:
+    """A listing prefix must name its partition: ``'<partition>/...'``."""
+    if type(prefix) is not str:
+        raise InvalidKey(prefix, f"a prefix must be a string, not {type(prefix).__name__}")
+    if PARTITION_SEPARATOR not in prefix or prefix.startswith(PARTITION_SEPARATOR):
+        raise InvalidKey(
+            prefix, "a listing prefix must start with its partition and a '/', like 'cart-42/'"
+        )
+    if len(prefix.encode("utf-8")) > MAX_KEY_BYTES or _CONTROL_CHARS.search(prefix):
+        raise InvalidKey(
+            prefix,
+            f"a prefix follows the key rules (at most {MAX_KEY_BYTES} bytes, no control characters)",
+        )
+    return prefix
+
+
+def encode_value(key: str, value: Any) -> str:
+    """Canonical JSON text of ``value``, checked against the portable size limit."""
+    try:
+        data = _encoder.encode(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValue(key, f"values must be JSON-compatible: {exc}") from None
+    if len(data) * 4 > MAX_VALUE_BYTES:
+        size = len(data.encode("utf-8"))
+        if size > MAX_VALUE_BYTES:
+            raise ValueTooLarge(key, size, MAX_VALUE_BYTES)
+    return data
+
+
+def decode_value(data: str) -> Any:
+    return _decode(data)
+
+
+def expires_at(ttl: object, now: float | None = None) -> float | None:
+    """Absolute expiry (epoch seconds) for ``ttl`` seconds from now; ``None`` for no TTL."""
+    if ttl is None:
+        return None
+    if type(ttl) not in (int, float) or not math.isfinite(ttl):  # type: ignore[arg-type]
+        raise InvalidOption(f"ttl must be a number of seconds, got {ttl!r}")
+    seconds = float(ttl)  # type: ignore[arg-type]
+    if seconds <= 0 or seconds > MAX_TTL_SECONDS:
+        raise InvalidOption(f"ttl must be > 0 and at most {MAX_TTL_SECONDS} seconds, got {ttl!r}")
+    return (time.time() if now is None else now) + seconds
+
+
+def is_expired(expiry: float | None, now: float) -> bool:
+    return expiry is not None and expiry <= now
+
+
+def new_etag() -> str:
+    """A fresh opaque etag: 96 random bits, so two writes never share one."""
+    return base64.urlsafe_b64encode(os.urandom(12)).decode("ascii")
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """Smallest string greater than every string starting with ``prefix`` (code-point order)."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return None
+    return prefix[:-1] + chr(last + 1)
+
+
+def encode_cursor(prefix: str, last_key: str) -> str:
+    raw = _encoder.encode({"p": prefix, "a": last_key}).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def decode_cursor(prefix: str, cursor: str) -> str:
+    """The key after which the next page starts; the cursor must come from this prefix."""
+    try:
+        body = _decode(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8"))
+        issued_for, last_key = body["p"], body["a"]
+    except (ValueError, KeyError, TypeError, UnicodeError):
+        raise InvalidOption(f"cursor {cursor!r} is not one statekit issued") from None
+    if issued_for != prefix or not isinstance(last_key, str):
+        raise InvalidOption(f"cursor was issued for prefix {issued_for!r}, not {prefix!r}")
+    return last_key
