@@ -1,0 +1,59 @@
+"""Synthesize the statekit state stacks: one ``state-<cloud>-<env>`` per enabled cloud and environment.
+
+``python main.py`` (or ``cdktn synth`` / ``cdktf synth``, which run it via cdktf.json)
+writes ``cdktf.out/stacks/<stack>/cdk.tf.json`` for every environment in
+``environments/`` and every cloud that environment enables.
+
+Overrides: ``STATEKIT_ENVS=prod`` (comma-separated environment names) and
+``STATEKIT_CLOUDS=aws,gcp`` (only these clouds, where the environment enables them).
+Every environment file is validated before any construct is made.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _prepare_jsii_environment() -> None:
+    """Set before cdktn is imported: the jsii node process keeps the env it started with."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(ROOT / ".jsii-cache"))
+
+
+def _split(variable: str) -> list[str] | None:
+    value = os.environ.get(variable, "").strip()
+    return [part.strip() for part in value.split(",") if part.strip()] or None
+
+
+def main() -> int:
+    _prepare_jsii_environment()
+    sys.path.insert(0, str(ROOT))
+    from modules.common.environment import EnvironmentFileError
+    from modules.common.plan import plan_stacks
+
+    try:
+        plan = plan_stacks(envs=_split("STATEKIT_ENVS"), clouds=_split("STATEKIT_CLOUDS"))
+    except EnvironmentFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not plan:
+        print("error: no stack selected (check STATEKIT_ENVS / STATEKIT_CLOUDS)", file=sys.stderr)
+        return 2
+
+    from cdktn import App
+
+    from modules.common.stack import build_stack
+
+    app = App()
+    for settings in plan:
+        build_stack(app, settings)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
