@@ -7,6 +7,7 @@ absolute expiry times that already obey these rules.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import os
@@ -30,6 +31,8 @@ PARTITION_SEPARATOR = "/"
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _decode = json.JSONDecoder().decode
+# raw_decode skips decode()'s whitespace handling; safe for text statekit encoded itself.
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 def check_key(key: object) -> str:
@@ -84,7 +87,7 @@ def encode_value(key: str, value: Any) -> str:
 
 
 def decode_value(data: str) -> Any:
-    return _decode(data)
+    return _raw_decode(data)[0]
 
 
 def expires_at(ttl: object, now: float | None = None) -> float | None:
@@ -103,9 +106,25 @@ def is_expired(expiry: float | None, now: float) -> bool:
     return expiry is not None and expiry <= now
 
 
+def _etag_seed() -> None:
+    global _etag_prefix, _etag_counter
+    _etag_prefix = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
+    _etag_counter = itertools.count()
+
+
+_etag_prefix = ""
+_etag_counter = itertools.count()
+_etag_seed()
+# A forked child must not replay its parent's etags.
+os.register_at_fork(after_in_child=_etag_seed)
+
+
 def new_etag() -> str:
-    """A fresh opaque etag: 96 random bits, so two writes never share one."""
-    return base64.urlsafe_b64encode(os.urandom(12)).decode("ascii")
+    """A fresh opaque etag: 72 random bits per process and a counter, so no two writes share one.
+
+    Cheaper than fresh randomness per write (no system call) and just as unique.
+    """
+    return f"{_etag_prefix}{next(_etag_counter):x}"
 
 
 def prefix_upper_bound(prefix: str) -> str | None:

@@ -209,8 +209,10 @@ class Store:
         self, key: str, value: Any, if_match: str | None, if_absent: bool, ttl: float | None
     ) -> PreparedPut:
         rules.check_key(key)
-        condition = _condition(key, if_match, if_absent)
-        if condition is not NO_CONDITION:
+        if if_match is None and if_absent is False:  # the common case, kept cheap
+            condition = NO_CONDITION
+        else:
+            condition = _condition(key, if_match, if_absent)
             self._require(Capability.CONDITIONAL_WRITES)
         expiry = None
         if ttl is not None:
@@ -289,20 +291,17 @@ class Store:
         """Unconditional writes in native batches; every key is validated before any write."""
         self._require(Capability.BATCH)
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-        ops: list[PreparedPut] = []
-        seen: set[str] = set()
-        for pair in pairs:
-            key, value = pair
-            if key in seen:
-                raise InvalidKey(key, "appears more than once in one put_many")
-            seen.add(key)
-            ops.append(self._prepare_put(key, value, None, False, ttl))
+        prepare = self._prepare_put
+        ops = [prepare(key, value, None, False, ttl) for key, value in pairs]
+        if len({op.item.key for op in ops}) != len(ops):
+            seen: set[str] = set()
+            for op in ops:
+                if op.item.key in seen:
+                    raise InvalidKey(op.item.key, "appears more than once in one put_many")
+                seen.add(op.item.key)
         failed = self.backend.put_many(ops, time.time()) if ops else {}
-        result = BatchResult(failed=failed)
-        for op in ops:
-            if op.item.key not in failed:
-                result.succeeded.append(op.item.key)
-                result.items[op.item.key] = op.item
+        items = {op.item.key: op.item for op in ops if op.item.key not in failed}
+        result = BatchResult(succeeded=list(items), failed=failed, items=items)
         if self._listeners:
             self._written(result.succeeded)
         return result

@@ -33,6 +33,7 @@ T = TypeVar("T")
 SWEEP_EVERY = 1000
 BUSY_TIMEOUT_SECONDS = 30.0
 _LIVE = "(exp IS NULL OR exp > ?)"
+_GET = f"SELECT v, etag, exp FROM items WHERE k = ? AND {_LIVE}"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -140,7 +141,13 @@ class SQLiteStore(StoreBackend):
 
     # -- hooks ---------------------------------------------------------------------------
     def get(self, key: str, now: float) -> Item | None:
-        return self._run("get", lambda c: self._current(c, key, now))
+        # Inlined (no _run closure): the read path is the hottest one.
+        with self._lock:
+            try:
+                row = self._conn.execute(_GET, (key, now)).fetchone()
+            except sqlite3.OperationalError as exc:
+                raise BackendUnavailable(self.name, "get", exc) from None
+        return None if row is None else Item(key, rules.decode_value(row[0]), row[1], row[2])
 
     def get_many(self, keys: Sequence[str], now: float) -> dict[str, Item]:
         def body(conn: sqlite3.Connection) -> dict[str, Item]:

@@ -1,0 +1,196 @@
+"""Redis cache: ElastiCache, Azure Cache for Redis, Memorystore and redis-server.
+
+URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]``.
+
+* ``rediss://`` is TLS with certificate and host name verification against the
+  system's trust store (the managed services use public CAs; ``SSL_CERT_FILE``
+  names another bundle).
+* The password never sits in the URL: ``password_env`` names the variable the
+  platform fills from its secret store; ``password_secret`` is an AWS Secrets
+  Manager ARN, read once per process with boto3 (imported only then). A JSON
+  secret with a ``password`` field (ElastiCache's format) is understood.
+* One client and connection pool per ``Cache`` (and ``open_cache`` keeps one
+  ``Cache`` per URL per process), so warm invocations skip the TCP/TLS handshake.
+* Short socket timeouts and a bounded, backed-off retry of connection errors
+  (redis-py's own retry, which also reconnects a connection the platform froze
+  and the server closed), then ``BackendUnavailable``.
+* Values are the JSON text; ``SET .. PX`` for TTL, ``MGET`` for ``get_many``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from statekit.cache import CacheBackend, Data
+from statekit.errors import BackendUnavailable, StatekitError
+from statekit.urls import ConnectionURL
+
+# A cache read that takes longer than this is worse than a miss.
+SOCKET_TIMEOUT_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 2.0
+# 3 retries after the first try, waiting 50, 100, 200 ms: a restarted node or a
+# failover's DNS switch is usually bridged; a dead one fails in well under a second
+# (plus connect timeouts when the host does not answer at all).
+RETRIES = 3
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 0.5
+
+_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$")
+_secrets: dict[str, str] = {}
+_secrets_lock = threading.Lock()
+
+
+def resolve_password(url: ConnectionURL) -> str | None:
+    """The password named by ``password_env`` or ``password_secret``, or ``None``."""
+    env_name = url.param("password_env")
+    secret_arn = url.param("password_secret")
+    if env_name is not None and secret_arn is not None:
+        raise url.error("give password_env or password_secret, not both")
+    if env_name is not None:
+        if not env_name:
+            raise url.error("password_env must name an environment variable")
+        value = os.environ.get(env_name)
+        if value is None:
+            raise url.error(f"password_env names {env_name!r}, which is not set")
+        return value
+    if secret_arn is not None:
+        return _secret_password(url, secret_arn)
+    return None
+
+
+def _secret_password(url: ConnectionURL, arn: str) -> str:
+    match = _ARN.match(arn)
+    if match is None:
+        raise url.error(
+            f"password_secret must be a Secrets Manager ARN "
+            f"(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), got {arn!r}"
+        )
+    with _secrets_lock:  # once per process: a warm invocation never calls Secrets Manager
+        cached = _secrets.get(arn)
+        if cached is not None:
+            return cached
+        try:
+            import boto3
+        except ModuleNotFoundError:
+            raise url.error(
+                "password_secret needs boto3: pip install 'statekit[aws]'"
+            ) from None
+        client = boto3.client("secretsmanager", region_name=match.group(1))
+        try:
+            secret = client.get_secret_value(SecretId=arn)
+        except Exception as exc:  # botocore's errors are many; the message says which
+            raise BackendUnavailable("secretsmanager", f"reading {arn}", exc) from None
+        text = secret.get("SecretString")
+        if not isinstance(text, str):
+            raise url.error(f"secret {arn!r} has no SecretString (binary secrets are not read)")
+        password = _password_in(text)
+        _secrets[arn] = password
+        return password
+
+
+def _password_in(text: str) -> str:
+    """ElastiCache/RDS-style JSON secrets carry ``password``; a plain secret is the password."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(parsed, dict) and isinstance(parsed.get("password"), str):
+        return str(parsed["password"])
+    return text
+
+
+def client_options(url: ConnectionURL) -> dict[str, Any]:
+    """Keyword arguments for ``redis.Redis`` from a statekit redis URL (shared with the store)."""
+    parts = url.path_parts()
+    if len(parts) > 1 or (parts and not parts[0].isdigit()):
+        raise url.error("the path is the database number, like '/0'")
+    if not url.host:
+        raise url.error("a redis URL needs a host, like 'redis://cache.example.com:6379/0'")
+    options: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port or 6379,
+        "db": int(parts[0]) if parts else 0,
+        "username": url.username,
+        "password": resolve_password(url),
+        "socket_timeout": SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "retry": Retry(
+            ExponentialBackoff(cap=BACKOFF_CAP_SECONDS, base=BACKOFF_BASE_SECONDS), RETRIES
+        ),
+    }
+    if url.scheme == "rediss":
+        options.update(ssl=True, ssl_cert_reqs="required", ssl_check_hostname=True)
+    return options
+
+
+class RedisCache(CacheBackend):
+    name = "redis"
+
+    def __init__(self, client: redis.Redis, prefix: str = "", label: str = "redis") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._label = label
+        # The hit path calls these directly: no per-call attribute lookups beyond one.
+        self._client_get = client.get
+
+    @classmethod
+    def from_url(cls, url: ConnectionURL) -> RedisCache:
+        url.require_known_params(("password_env", "password_secret", "prefix"))
+        client = redis.Redis(**client_options(url))
+        label = f"{url.scheme}://{url.host}:{url.port or 6379}"
+        return cls(client, url.param("prefix", "") or "", label)
+
+    def _unavailable(self, operation: str, exc: RedisError) -> NoReturn:
+        if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+            raise BackendUnavailable(self._label, operation, exc) from None
+        raise StatekitError(f"redis {self._label} refused {operation}: {exc}") from None
+
+    def get(self, key: str) -> Data | None:
+        try:
+            return self._client_get(self._prefix + key)  # type: ignore[no-any-return]
+        except RedisError as exc:
+            self._unavailable(f"get {key!r}", exc)
+
+    def get_many(self, keys: Sequence[str]) -> list[Data | None]:
+        prefix = self._prefix
+        try:
+            return self._client.mget([prefix + key for key in keys])  # type: ignore[no-any-return]
+        except RedisError as exc:
+            self._unavailable(f"get_many of {len(keys)} keys", exc)
+
+    def set(self, key: str, data: str, ttl_ms: int | None) -> None:
+        try:
+            self._client.set(self._prefix + key, data, px=ttl_ms)
+        except RedisError as exc:
+            self._unavailable(f"set {key!r}", exc)
+
+    def set_many(self, items: Sequence[tuple[str, str]], ttl_ms: int | None) -> None:
+        # MSET has no TTL; a non-transactional pipeline of SET PX is one round trip.
+        pipe = self._client.pipeline(transaction=False)
+        for key, data in items:
+            pipe.set(self._prefix + key, data, px=ttl_ms)
+        try:
+            pipe.execute()
+        except RedisError as exc:
+            self._unavailable(f"set_many of {len(items)} keys", exc)
+
+    def delete(self, key: str) -> bool:
+        try:
+            return bool(self._client.delete(self._prefix + key))
+        except RedisError as exc:
+            self._unavailable(f"delete {key!r}", exc)
+
+    def close(self) -> None:
+        self._client.close()
