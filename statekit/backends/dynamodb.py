@@ -1,0 +1,485 @@
+"""DynamoDB store (boto3): one table, ``pk`` (S) = partition, ``sk`` (S) = the full key.
+
+Item attributes: ``v`` (S, the canonical JSON text) or ``n`` (N, an integer value, kept
+native so ``increment`` is one ``ADD``), ``etag`` (S), ``expires_at`` (N, the exact expiry
+every read and condition filters on) and ``expires_at_epoch`` (N, whole seconds, the
+table's native TTL attribute: DynamoDB deletes expired items lazily, hours or days
+later, so it only reclaims storage and never decides what a read returns).
+
+Every condition is one ``ConditionExpression`` on the write itself, with
+``ReturnValuesOnConditionCheckFailure=ALL_OLD`` so ``Conflict`` carries the item the
+service saw, without a second read. Reads are ``ConsistentRead``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from statekit import rules
+from statekit.backends.base import (
+    PreparedCheck,
+    PreparedOp,
+    PreparedPut,
+    StoreBackend,
+    WriteCondition,
+)
+from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
+from statekit.store import ALL_CAPABILITIES, Item, Limits
+from statekit.urls import ConnectionURL
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+except ModuleNotFoundError as exc:  # pragma: no cover - the registry names the extra
+    raise ModuleNotFoundError("boto3 is needed: pip install 'statekit[aws]'", name="boto3") from exc
+
+# Must equal modules/common/settings.py TTL_ATTRIBUTE (the table construct enables
+# native TTL on it); tests/unit/test_dynamodb_layout.py checks they agree.
+TTL_ATTRIBUTE = "expires_at_epoch"
+BATCH_GET_CHUNK = 100  # BatchGetItem's limit
+BATCH_WRITE_CHUNK = 25  # BatchWriteItem's limit
+MAX_TRANSACTION_OPS = 100  # TransactWriteItems' limit
+# Unprocessed batch items are retried this many times, with capped exponential backoff.
+UNPROCESSED_RETRIES = 6
+# Short timeouts and few attempts: a down endpoint becomes BackendUnavailable in
+# seconds, not the SDK's default minute, and a Lambda keeps its time budget.
+CLIENT_CONFIG = {
+    "connect_timeout": 2,
+    "read_timeout": 5,
+    "retries": {"max_attempts": 3, "mode": "standard"},
+    "max_pool_connections": 32,
+    "tcp_keepalive": True,
+}
+# Error codes the SDK already retried (throttling, 5xx): the service is unavailable.
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+        "LimitExceededException",
+    }
+)
+CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "TransactionCanceledException"
+# An integer JSON text DynamoDB can hold exactly in a number (38 significant digits).
+_NATIVE_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,37})")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+# Every attribute an expression names goes through a placeholder (#e etag, #n n,
+# #x expires_at), so none can clash with DynamoDB's reserved words.
+_LIVE = "(attribute_not_exists(#x) OR #x > :now)"
+_IF_MATCH = f"#e = :m AND {_LIVE}"
+_IF_ABSENT = "attribute_not_exists(pk) OR #x <= :now"
+# Increment in one call when the item is missing or a live integer; the ADD then
+# starts from 0 (missing) or adds to the stored number. Anything else fails the
+# condition and ALL_OLD tells which case it was.
+_INCREMENT_IF = f"attribute_not_exists(pk) OR (attribute_exists(#n) AND {_LIVE})"
+
+Attrs = dict[str, dict[str, Any]]
+
+
+def _number(value: float) -> dict[str, str]:
+    return {"N": repr(value)}
+
+
+class DynamoDBStore(StoreBackend):
+    name = "dynamodb"
+    capabilities = ALL_CAPABILITIES
+    limits = Limits(
+        max_value_bytes=rules.MAX_VALUE_BYTES,
+        max_transaction_ops=MAX_TRANSACTION_OPS,
+        batch_read_chunk=BATCH_GET_CHUNK,
+        batch_write_chunk=BATCH_WRITE_CHUNK,
+        ttl_precision="exact on read (float seconds filtered); native TTL reclaims within days",
+        consistency="strong (ConsistentRead on every read; serializable transactions)",
+        notes=(
+            "item limit 400 KB incl. attribute names; integers up to 38 digits stay native "
+            "numbers; restarting an expired counter costs a second call"
+        ),
+    )
+
+    def __init__(self, table: str, *, region: str | None = None, endpoint: str | None = None):
+        self.table = table
+        session = boto3.session.Session(region_name=region)
+        if session.region_name is None:
+            raise StatekitError(
+                f"dynamodb table {table!r}: no region; add ?region=REGION to the URL "
+                "or set AWS_REGION"
+            )
+        self.region = session.region_name
+        self.client = session.client(
+            "dynamodb", endpoint_url=endpoint, config=Config(**CLIENT_CONFIG)
+        )
+
+    @classmethod
+    def from_url(cls, url: ConnectionURL) -> DynamoDBStore:
+        url.require_known_params(("region", "endpoint"))
+        # urlsplit lowercases the host; table names are case-sensitive, so read netloc.
+        table = urlsplit(url.raw).netloc
+        if not _TABLE_NAME.fullmatch(table):
+            raise url.error(
+                "the table name goes where the host would: dynamodb://TABLE?region=REGION "
+                "(3 to 255 of A-Z a-z 0-9 _ . -)"
+            )
+        if url.path not in ("", "/"):
+            raise url.error(f"a dynamodb URL has no path (got {url.path!r}); use ?region=")
+        region = url.param("region") or None
+        endpoint = url.param("endpoint") or None
+        if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+            raise url.error(f"endpoint must be an http(s) URL, got {endpoint!r}")
+        return cls(table, region=region, endpoint=endpoint)
+
+    # -- translation helpers -------------------------------------------------------------
+    @staticmethod
+    def _key(key: str) -> Attrs:
+        return {"pk": {"S": rules.partition_of(key)}, "sk": {"S": key}}
+
+    def _attrs(self, op: PreparedPut) -> Attrs:
+        attrs = self._key(op.item.key)
+        if _NATIVE_INT.fullmatch(op.data):
+            attrs["n"] = {"N": op.data}
+        else:
+            attrs["v"] = {"S": op.data}
+        attrs["etag"] = {"S": op.item.etag}
+        expiry = op.item.expires_at
+        if expiry is not None:
+            attrs["expires_at"] = _number(expiry)
+            # Rounded up: native TTL must never remove an item before statekit expires it.
+            attrs[TTL_ATTRIBUTE] = {"N": str(math.ceil(expiry))}
+        return attrs
+
+    def _item(self, attrs: Attrs | None, now: float) -> Item | None:
+        """The live item in ``attrs`` (a service response), or None if absent or expired."""
+        if not attrs:
+            return None
+        key = attrs["sk"]["S"]
+        expiry = float(attrs["expires_at"]["N"]) if "expires_at" in attrs else None
+        if rules.is_expired(expiry, now):
+            return None
+        try:
+            etag = attrs["etag"]["S"]
+            value = int(attrs["n"]["N"]) if "n" in attrs else rules.decode_value(attrs["v"]["S"])
+        except (KeyError, ValueError):
+            raise StatekitError(
+                f"item {key!r} in dynamodb table {self.table!r} was not written by statekit "
+                "(it needs 'etag' and 'v' or 'n')"
+            ) from None
+        return Item(key, value, etag, expiry)
+
+    @staticmethod
+    def _condition(condition: WriteCondition, now: float) -> dict[str, Any]:
+        """The ConditionExpression (and its values) of a conditional write, or nothing."""
+        if condition.if_match is not None:
+            return {
+                "ConditionExpression": _IF_MATCH,
+                "ExpressionAttributeNames": {"#e": "etag", "#x": "expires_at"},
+                "ExpressionAttributeValues": {":m": {"S": condition.if_match}, ":now": _number(now)},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        if condition.if_absent:
+            return {
+                "ConditionExpression": _IF_ABSENT,
+                "ExpressionAttributeNames": {"#x": "expires_at"},
+                "ExpressionAttributeValues": {":now": _number(now)},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        return {}
+
+    def _conflict(
+        self, key: str, condition: WriteCondition, old: Attrs | None, now: float
+    ) -> Conflict:
+        current = self._item(old, now)
+        if condition.if_absent:
+            rule = "if_absent: the key already exists"
+        elif current is None:
+            rule = "if_match: the key does not exist"
+        else:
+            rule = "if_match: the etag no longer matches (the item changed)"
+        return Conflict(key, rule, current, current_reported=True)
+
+    def _call(self, operation: str, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """One SDK call; its own bounded retries done, failures become statekit errors.
+
+        Condition failures are re-raised as ``ClientError`` for the caller to map,
+        because only the caller knows which key and condition they belong to.
+        """
+        try:
+            return method(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in (CONDITION_FAILED, TRANSACTION_CANCELED):
+                raise
+            if code in UNAVAILABLE_CODES:
+                raise BackendUnavailable(self.name, operation, exc) from None
+            if code == "ResourceNotFoundException":
+                raise StatekitError(
+                    f"dynamodb table {self.table!r} not found in {self.region} during "
+                    f"{operation}: create it (pk S hash, sk S range) or fix the store URL"
+                ) from None
+            raise StatekitError(f"dynamodb {operation} failed: {code}: {exc}") from None
+        except HTTPClientError as exc:  # connect/read timeouts, refused, reset
+            raise BackendUnavailable(self.name, operation, exc) from None
+        except BotoCoreError as exc:  # credentials, configuration
+            raise StatekitError(f"dynamodb {operation} failed: {exc}") from None
+
+    @staticmethod
+    def _code(exc: ClientError) -> str:
+        return str(exc.response.get("Error", {}).get("Code", ""))
+
+    # -- hooks ---------------------------------------------------------------------------
+    def get(self, key: str, now: float) -> Item | None:
+        response = self._call(
+            "get",
+            self.client.get_item,
+            TableName=self.table,
+            Key=self._key(key),
+            ConsistentRead=True,
+        )
+        return self._item(response.get("Item"), now)
+
+    def get_many(self, keys: Sequence[str], now: float) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        for start in range(0, len(keys), BATCH_GET_CHUNK):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [self._key(k) for k in keys[start : start + BATCH_GET_CHUNK]],
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(UNPROCESSED_RETRIES + 1):
+                if attempt:
+                    _backoff(attempt)
+                response = self._call("get_many", self.client.batch_get_item, RequestItems=request)
+                for attrs in response.get("Responses", {}).get(self.table, []):
+                    item = self._item(attrs, now)
+                    if item is not None:
+                        found[item.key] = item
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            if request:
+                raise BackendUnavailable(
+                    self.name, f"get_many ({len(request[self.table]['Keys'])} keys unprocessed)"
+                )
+        return found
+
+    def put(self, op: PreparedPut, now: float) -> str:
+        try:
+            self._call(
+                "put",
+                self.client.put_item,
+                TableName=self.table,
+                Item=self._attrs(op),
+                **self._condition(op.condition, now),
+            )
+        except ClientError as exc:
+            raise self._conflict(
+                op.item.key, op.condition, exc.response.get("Item"), now
+            ) from None
+        return op.item.etag
+
+    def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
+        try:
+            response = self._call(
+                "delete",
+                self.client.delete_item,
+                TableName=self.table,
+                Key=self._key(key),
+                ReturnValues="ALL_OLD",
+                **self._condition(condition, now),
+            )
+        except ClientError as exc:
+            raise self._conflict(key, condition, exc.response.get("Item"), now) from None
+        # An expired item the service still held is removed too, but did not exist.
+        return self._item(response.get("Attributes"), now) is not None
+
+    def increment(self, key: str, by: int, etag: str, now: float) -> int:
+        # Missing or live integer: one UpdateItem. An expired item still held by the
+        # service must restart at 0, which ADD cannot express: that case alone takes a
+        # second, conditional call (repeated if another writer gets in between).
+        for _ in range(8):
+            try:
+                response = self._call(
+                    "increment",
+                    self.client.update_item,
+                    TableName=self.table,
+                    Key=self._key(key),
+                    UpdateExpression="SET #e = :e ADD #n :by",
+                    ConditionExpression=_INCREMENT_IF,
+                    ExpressionAttributeNames={"#e": "etag", "#n": "n", "#x": "expires_at"},
+                    ExpressionAttributeValues={
+                        ":e": {"S": etag},
+                        ":by": {"N": str(by)},
+                        ":now": _number(now),
+                    },
+                    ReturnValues="UPDATED_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return int(response["Attributes"]["n"]["N"])
+            except ClientError as exc:
+                old = exc.response.get("Item")
+            if self._item(old, now) is not None:
+                raise InvalidValue(
+                    key,
+                    "increment needs an integer value (at most 38 digits); "
+                    "the stored value is not one",
+                )
+            try:
+                self._call(
+                    "increment",
+                    self.client.put_item,
+                    TableName=self.table,
+                    Item={**self._key(key), "n": {"N": str(by)}, "etag": {"S": etag}},
+                    ConditionExpression=_IF_ABSENT,
+                    ExpressionAttributeNames={"#x": "expires_at"},
+                    ExpressionAttributeValues={":now": _number(now)},
+                )
+                return by
+            except ClientError:
+                continue  # recreated meanwhile: add to the new item instead
+        raise Conflict(key, "increment: the item kept being recreated while restarting it")
+
+    def _batch_write(
+        self, operation: str, requests: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, StatekitError]:
+        """BatchWriteItem in chunks of 25; unprocessed items retried with backoff.
+
+        Keys still unprocessed after the retries, and every key not yet sent when the
+        service became unreachable, are reported as failed; nothing is dropped silently.
+        """
+        failed: dict[str, StatekitError] = {}
+        for start in range(0, len(requests), BATCH_WRITE_CHUNK):
+            chunk = requests[start : start + BATCH_WRITE_CHUNK]
+            pending = {_request_key(request): key for key, request in chunk}
+            unprocessed = [request for _, request in chunk]
+            try:
+                for attempt in range(UNPROCESSED_RETRIES + 1):
+                    if attempt:
+                        _backoff(attempt)
+                    response = self._call(
+                        operation,
+                        self.client.batch_write_item,
+                        RequestItems={self.table: unprocessed},
+                    )
+                    unprocessed = response.get("UnprocessedItems", {}).get(self.table, [])
+                    if not unprocessed:
+                        break
+            except BackendUnavailable as exc:
+                for key, _ in requests[start:]:
+                    failed[key] = exc
+                return failed
+            for request in unprocessed:
+                key = pending[_request_key(request)]
+                failed[key] = BackendUnavailable(
+                    self.name, f"{operation}: still unprocessed after {UNPROCESSED_RETRIES} retries"
+                )
+        return failed
+
+    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
+        return self._batch_write(
+            "put_many", [(op.item.key, {"PutRequest": {"Item": self._attrs(op)}}) for op in ops]
+        )
+
+    def delete_many(self, keys: Sequence[str], now: float) -> dict[str, StatekitError]:
+        return self._batch_write(
+            "delete_many", [(key, {"DeleteRequest": {"Key": self._key(key)}}) for key in keys]
+        )
+
+    def _transact_item(self, op: PreparedOp, now: float) -> dict[str, Any]:
+        if isinstance(op, PreparedPut):
+            body = {"TableName": self.table, "Item": self._attrs(op)}
+            return {"Put": {**body, **self._condition(op.condition, now)}}
+        body = {"TableName": self.table, "Key": self._key(op.key)}
+        kind = "ConditionCheck" if isinstance(op, PreparedCheck) else "Delete"
+        return {kind: {**body, **self._condition(op.condition, now)}}
+
+    def transact(self, ops: Sequence[PreparedOp], now: float) -> list[str | None]:
+        try:
+            self._call(
+                "transact",
+                self.client.transact_write_items,
+                TransactItems=[self._transact_item(op, now) for op in ops],
+                # Makes the SDK's own retries of this call idempotent on the service.
+                ClientRequestToken=uuid.uuid4().hex,
+            )
+        except ClientError as exc:
+            raise self._transaction_error(ops, exc, now) from None
+        return [op.item.etag if isinstance(op, PreparedPut) else None for op in ops]
+
+    def _transaction_error(
+        self, ops: Sequence[PreparedOp], exc: ClientError, now: float
+    ) -> StatekitError:
+        reasons = exc.response.get("CancellationReasons") or []
+        for op, reason in zip(ops, reasons, strict=False):
+            code = reason.get("Code", "None")
+            if code in ("None", None):
+                continue
+            key = op.item.key if isinstance(op, PreparedPut) else op.key
+            if code == "ConditionalCheckFailed":
+                return self._conflict(key, op.condition, reason.get("Item"), now)
+            if code == "TransactionConflict":
+                return Conflict(key, "another transaction was writing this key at the same time")
+            if code in ("ThrottlingError", "ProvisionedThroughputExceeded"):
+                return BackendUnavailable(self.name, f"transact ({code} on {key!r})")
+            return StatekitError(
+                f"dynamodb transaction cancelled on key {key!r}: {code}: {reason.get('Message')}"
+            )
+        return StatekitError(f"dynamodb transaction cancelled: {exc}")
+
+    def list(self, prefix: str, after: str | None, limit: int, now: float) -> list[Item]:
+        if after is not None and not after.startswith(prefix):
+            if after > prefix:
+                return []  # past every key with this prefix
+            after = None
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "FilterExpression": _LIVE,
+            "ExpressionAttributeNames": {"#x": "expires_at"},
+            "ExpressionAttributeValues": {
+                ":p": {"S": rules.partition_of(prefix)},
+                ":s": {"S": prefix},
+                ":now": _number(now),
+            },
+            "ConsistentRead": True,
+            "Limit": limit,
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = self._key(after)
+        items: list[Item] = []
+        # Limit counts items read before the filter: keep paging past expired ones.
+        while len(items) < limit:
+            response = self._call("list", self.client.query, **request)
+            for attrs in response.get("Items", []):
+                item = self._item(attrs, now)
+                if item is not None:
+                    items.append(item)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        return items[:limit]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _request_key(request: dict[str, Any]) -> str:
+    body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
+    return str(body["sk"]["S"])
+
+
+def _backoff(attempt: int) -> None:
+    """Capped exponential backoff with full jitter, as AWS recommends for batch retries."""
+    time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
