@@ -154,7 +154,7 @@ def _check_graph(workflow: Workflow, error: Any) -> None:
             return
         visiting.add(name)
         step: AnyStep = workflow._by_name[name]
-        after = stack + (name,) if isinstance(step, Step) and step.compensate else stack
+        after = (*stack, name) if isinstance(step, Step) and step.compensate else stack
         for target in step.targets():
             visit(target, after)
         visiting.discard(name)

@@ -277,7 +277,14 @@ class _Run:
         self.etag = item.etag
 
     def attempt(
-        self, activity: str, payload: Any, retry: Retry, timeout: int | None, step: str, kind: str
+        self,
+        activity: str,
+        payload: Any,
+        *,
+        retry: Retry,
+        timeout: int | None,
+        step: str,
+        kind: str,
     ) -> tuple[bool, Any]:
         """Attempts left of one call; the count is saved before each so a crash uses one up."""
         function = self.engine.implementation(self.definition, activity)
@@ -309,7 +316,9 @@ class _Run:
         except KeyError as exc:
             self.fail({"step": step.name, "error": "InputPathMissing", "message": str(exc.args[0])})
             return
-        ok, value = self.attempt(step.activity, payload, step.retry, step.timeout, step.name, "step")
+        ok, value = self.attempt(
+            step.activity, payload, retry=step.retry, timeout=step.timeout, step=step.name, kind="step"
+        )
         if not ok:
             self.fail(value)
             return
@@ -349,7 +358,9 @@ class _Run:
         except KeyError as exc:
             ok, value = False, {"step": name, "error": "InputPathMissing", "message": str(exc.args[0])}
         else:
-            ok, value = self.attempt(comp.activity, payload, comp.retry, comp.timeout, name, "undo")
+            ok, value = self.attempt(
+                comp.activity, payload, retry=comp.retry, timeout=comp.timeout, step=name, kind="undo"
+            )
         record["attempt"] = 0
         if ok:
             record["undone"] = [*record["undone"], name]
