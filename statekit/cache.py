@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from statekit import rules
-from statekit.errors import InvalidOption
+from statekit.errors import InvalidOption, InvalidValue
 from statekit.urls import url_from_env
 
 if TYPE_CHECKING:
@@ -87,8 +87,41 @@ def ttl_ms(ttl: object) -> int | None:
     return max(1, math.ceil(seconds * 1000))
 
 
-_decode = json.loads  # accepts str and UTF-8 bytes, so Redis replies need no extra decode
 _check_key = rules.check_key
+# Keys already found valid: the hit path then pays one set lookup, not the key rules.
+# Bounded: cleared when full, so a stream of distinct keys cannot grow it forever.
+_valid_keys: set[str] = set()
+MAX_REMEMBERED_KEYS = 4096
+
+
+def _remember_valid(key: object) -> str:
+    checked = _check_key(key)
+    if len(_valid_keys) >= MAX_REMEMBERED_KEYS:
+        _valid_keys.clear()
+    _valid_keys.add(checked)
+    return checked
+
+
+# The C scanner behind json.loads, without its per-call encoding sniffing and regex
+# whitespace skips: statekit writes canonical JSON, so the whole text must be one
+# value (checked by the end offset); anything else falls back to json.loads, whose
+# error then says what is wrong.
+_scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def decode(data: Data, key: str = "<cache>") -> Any:
+    """The value of cached JSON text (str, or UTF-8 bytes as Redis returns it)."""
+    text = data if type(data) is str else data.decode()  # type: ignore[union-attr]
+    try:
+        value, end = _scan_once(text, 0)
+        if end == len(text):
+            return value
+    except StopIteration:
+        pass
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidValue(key, f"the cached text is not JSON statekit wrote: {exc}") from None
 
 
 class Cache:
@@ -103,10 +136,20 @@ class Cache:
 
     def get(self, key: str, default: Any = None) -> Any:
         """The cached value, or ``default`` on a miss (a cached JSON ``null`` is a hit)."""
-        data = self._backend_get(_check_key(key))
+        if type(key) is not str or key not in _valid_keys:
+            _remember_valid(key)
+        data = self._backend_get(key)
         if data is None:
             return default
-        return _decode(data)
+        # ``decode`` inlined: this is the benchmarked hit path.
+        text = data if type(data) is str else data.decode()  # type: ignore[union-attr]
+        try:
+            value, end = _scan_once(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:
+            pass
+        return decode(text, key)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The hits among ``keys``, by key (misses are left out); one round trip on Redis."""
@@ -116,7 +159,11 @@ class Cache:
         if not wanted:
             return {}
         found = self.backend.get_many(wanted)
-        return {key: _decode(data) for key, data in zip(wanted, found, strict=True) if data is not None}
+        return {
+            key: decode(data, key)
+            for key, data in zip(wanted, found, strict=True)
+            if data is not None
+        }
 
     def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
         """Store ``value`` for ``ttl`` seconds (default: the cache's ``default_ttl``)."""

@@ -84,9 +84,7 @@ def _secret_password(url: ConnectionURL, arn: str) -> str:
         try:
             import boto3
         except ModuleNotFoundError:
-            raise url.error(
-                "password_secret needs boto3: pip install 'statekit[aws]'"
-            ) from None
+            raise url.error("password_secret needs boto3: pip install 'statekit[aws]'") from None
         client = boto3.client("secretsmanager", region_name=match.group(1))
         try:
             secret = client.get_secret_value(SecretId=arn)
@@ -124,6 +122,9 @@ def client_options(url: ConnectionURL) -> dict[str, Any]:
         "db": int(parts[0]) if parts else 0,
         "username": url.username,
         "password": resolve_password(url),
+        # RESP2: every Redis and every managed offering speaks it (RESP3 needs HELLO,
+        # Redis 6+), and redis-py parses it a little faster.
+        "protocol": 2,
         "socket_timeout": SOCKET_TIMEOUT_SECONDS,
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "retry": Retry(
@@ -159,14 +160,14 @@ class RedisCache(CacheBackend):
 
     def get(self, key: str) -> Data | None:
         try:
-            return self._client_get(self._prefix + key)  # type: ignore[no-any-return]
+            return self._client_get(self._prefix + key)
         except RedisError as exc:
             self._unavailable(f"get {key!r}", exc)
 
     def get_many(self, keys: Sequence[str]) -> list[Data | None]:
         prefix = self._prefix
         try:
-            return self._client.mget([prefix + key for key in keys])  # type: ignore[no-any-return]
+            return self._client.mget([prefix + key for key in keys])
         except RedisError as exc:
             self._unavailable(f"get_many of {len(keys)} keys", exc)
 
