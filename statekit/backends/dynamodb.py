@@ -38,6 +38,7 @@ try:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 except ModuleNotFoundError as exc:  # pragma: no cover - the registry names the extra
     raise ModuleNotFoundError("boto3 is needed: pip install 'statekit[aws]'", name="boto3") from exc
 
@@ -53,7 +54,7 @@ UNPROCESSED_RETRIES = 6
 # seconds, not the SDK's default minute, and a Lambda keeps its time budget.
 CLIENT_CONFIG = {
     "connect_timeout": 2,
-    "read_timeout": 5,
+    "read_timeout": 3,
     "retries": {"max_attempts": 3, "mode": "standard"},
     "max_pool_connections": 32,
     "tcp_keepalive": True,
@@ -228,7 +229,7 @@ class DynamoDBStore(StoreBackend):
                     f"{operation}: create it (pk S hash, sk S range) or fix the store URL"
                 ) from None
             raise StatekitError(f"dynamodb {operation} failed: {code}: {exc}") from None
-        except HTTPClientError as exc:  # connect/read timeouts, refused, reset
+        except (BotoConnectionError, HTTPClientError) as exc:  # refused, timeouts, reset
             raise BackendUnavailable(self.name, operation, exc) from None
         except BotoCoreError as exc:  # credentials, configuration
             raise StatekitError(f"dynamodb {operation} failed: {exc}") from None
