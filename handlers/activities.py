@@ -32,7 +32,9 @@ class ActivityFailed(Exception):
 
 class UnknownActivity(ActivityFailed):
     def __init__(self, name: object) -> None:
-        super().__init__("UnknownActivity", f"no activity named {name!r} (known: {', '.join(ACTIVITIES)})")
+        super().__init__(
+            "UnknownActivity", f"no activity named {name!r} (known: {', '.join(ACTIVITIES)})"
+        )
 
 
 def _order_id(payload: Any) -> str:
@@ -43,7 +45,10 @@ def _order_id(payload: Any) -> str:
 
 def _maybe_fail(name: str, payload: Any) -> None:
     if isinstance(payload, Mapping) and payload.get("fail_at") == name:
-        raise ActivityFailed(f"{_camel(name)}Failed", f"{name} failed for order {payload.get('order_id')!r} (fail_at)")
+        raise ActivityFailed(
+            f"{_camel(name)}Failed",
+            f"{name} failed for order {payload.get('order_id')!r} (fail_at)",
+        )
 
 
 def _camel(name: str) -> str:
@@ -76,13 +81,17 @@ def create_shipment(payload: Any) -> dict[str, Any]:
 
 def release_stock(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, Mapping) or not payload.get("reservation_id"):
-        raise ActivityFailed("InvalidInput", f"release_stock needs a 'reservation_id', got {payload!r}")
+        raise ActivityFailed(
+            "InvalidInput", f"release_stock needs a 'reservation_id', got {payload!r}"
+        )
     return {"released": payload["reservation_id"]}
 
 
 def refund_payment(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, Mapping) or not payload.get("payment_id"):
-        raise ActivityFailed("InvalidInput", f"refund_payment needs a 'payment_id', got {payload!r}")
+        raise ActivityFailed(
+            "InvalidInput", f"refund_payment needs a 'payment_id', got {payload!r}"
+        )
     # A declined charge moved no money: refunding it is a no-op, not an error.
     refunded = payload.get("amount") if payload.get("status") != "declined" else 0
     return {"refunded": payload["payment_id"], "amount": refunded}
@@ -100,7 +109,9 @@ ACTIVITIES: dict[str, Activity] = {
 def run_activity(envelope: Any, activities: Mapping[str, Activity] = ACTIVITIES) -> Any:
     """Run ``{"activity": name, "input": ...}``; raises ``ActivityFailed`` on failure."""
     if not isinstance(envelope, Mapping) or "activity" not in envelope:
-        raise ActivityFailed("InvalidInput", f"expected {{'activity': name, 'input': ...}}, got {envelope!r}")
+        raise ActivityFailed(
+            "InvalidInput", f"expected {{'activity': name, 'input': ...}}, got {envelope!r}"
+        )
     activity = activities.get(envelope["activity"])
     if activity is None:
         raise UnknownActivity(envelope["activity"])

@@ -64,7 +64,9 @@ ORDER_SAGA = Workflow(
 )
 
 
-def order(order_id: str, *, fail_at: str | None = None, card: str = "tok_visa") -> dict[str, object]:
+def order(
+    order_id: str, *, fail_at: str | None = None, card: str = "tok_visa"
+) -> dict[str, object]:
     """A sample order input; ``fail_at="create_shipment"`` makes the third step fail."""
     sample: dict[str, object] = {
         "order_id": order_id,

@@ -75,9 +75,7 @@ class WorkflowIdInUse(StatekitError):
 
 class WorkflowIdInvalid(StatekitError, ValueError):
     def __init__(self, workflow_id: object) -> None:
-        super().__init__(
-            f"invalid workflow id {workflow_id!r}: use 1 to 80 of A-Z a-z 0-9 _ . : -"
-        )
+        super().__init__(f"invalid workflow id {workflow_id!r}: use 1 to 80 of A-Z a-z 0-9 _ . : -")
         self.workflow_id = workflow_id
 
 

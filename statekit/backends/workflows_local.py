@@ -266,7 +266,10 @@ class _Run:
 
     def save(self, event: str, **details: Any) -> None:
         record = self.record
-        record["lease"] = {"owner": self.engine.owner, "until": time.time() + self.engine.lease_seconds}
+        record["lease"] = {
+            "owner": self.engine.owner,
+            "until": time.time() + self.engine.lease_seconds,
+        }
         record["events"] = [*record["events"], {"event": event, "at": time.time(), **details}][
             -MAX_EVENTS:
         ]
@@ -317,7 +320,12 @@ class _Run:
             self.fail({"step": step.name, "error": "InputPathMissing", "message": str(exc.args[0])})
             return
         ok, value = self.attempt(
-            step.activity, payload, retry=step.retry, timeout=step.timeout, step=step.name, kind="step"
+            step.activity,
+            payload,
+            retry=step.retry,
+            timeout=step.timeout,
+            step=step.name,
+            kind="step",
         )
         if not ok:
             self.fail(value)
@@ -329,7 +337,9 @@ class _Run:
         try:
             following = choose_next(step, record["state"])
         except KeyError as exc:
-            self.fail({"step": step.name, "error": "ChoicePathMissing", "message": str(exc.args[0])})
+            self.fail(
+                {"step": step.name, "error": "ChoicePathMissing", "message": str(exc.args[0])}
+            )
             return
         record["attempt"] = 0
         if following is None:
@@ -356,10 +366,18 @@ class _Run:
         try:
             payload = map_input(record["state"], comp.input)
         except KeyError as exc:
-            ok, value = False, {"step": name, "error": "InputPathMissing", "message": str(exc.args[0])}
+            ok, value = (
+                False,
+                {"step": name, "error": "InputPathMissing", "message": str(exc.args[0])},
+            )
         else:
             ok, value = self.attempt(
-                comp.activity, payload, retry=comp.retry, timeout=comp.timeout, step=name, kind="undo"
+                comp.activity,
+                payload,
+                retry=comp.retry,
+                timeout=comp.timeout,
+                step=name,
+                kind="undo",
             )
         record["attempt"] = 0
         if ok:

@@ -80,9 +80,7 @@ def render_asl(definition: Workflow, activity_arn_for: Callable[[str], str]) -> 
 def _parameters(activity: str, mapping: Mapping[str, Any] | None) -> dict[str, Any]:
     if mapping is None:
         return {"activity": activity, "input.$": "$"}
-    mapped = {
-        (f"{key}.$" if is_path(value) else key): value for key, value in mapping.items()
-    }
+    mapped = {(f"{key}.$" if is_path(value) else key): value for key, value in mapping.items()}
     return {"activity": activity, "input": mapped}
 
 
