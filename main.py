@@ -11,6 +11,7 @@ Every environment file is validated before any construct is made.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -27,6 +28,12 @@ def _prepare_jsii_environment() -> None:
 def _split(variable: str) -> list[str] | None:
     value = os.environ.get(variable, "").strip()
     return [part.strip() for part in value.split(",") if part.strip()] or None
+
+
+def _target_versions() -> dict[str, str]:
+    """cdktf.json's ``targetVersions`` (the CLI passes it as context; plain ``python main.py`` must too)."""
+    config = json.loads((ROOT / "cdktf.json").read_text())
+    return dict(config["targetVersions"])
 
 
 def main() -> int:
@@ -48,7 +55,7 @@ def main() -> int:
 
     from modules.common.stack import build_stack
 
-    app = App()
+    app = App(context={"targetVersions": _target_versions()})
     for settings in plan:
         build_stack(app, settings)
     app.synth()

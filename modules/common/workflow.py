@@ -1,8 +1,9 @@
 """The one workflow definition the orchestrator constructs deploy, from a single source.
 
-When the project's renderer exists (``statekit.workflows.render_asl`` and the
-example saga ``handlers.saga.ORDER_SAGA``) the Step Functions definition comes
-from it. Until then ``FALLBACK_ASL`` below is that single source: a two-step
+The project's renderer (``statekit.workflows.render_asl`` and
+``render_cloud_workflows_yaml``) and the example saga ``handlers.saga.ORDER_SAGA``
+are the source: every task invokes the one activity function, which dispatches on
+the activity name. Until then ``FALLBACK_ASL`` below is that single source: a two-step
 saga (reserve, then charge; on failure release the reservation) whose task
 states call the activity function. ``ACTIVITY_RESOURCE`` is the placeholder the
 cloud constructs replace with the activity function's ARN or URL.
@@ -68,32 +69,44 @@ FALLBACK_ASL: dict[str, Any] = {
 }
 
 
-def _rendered_asl() -> dict[str, Any] | None:
-    """The project's renderer's output, or None while it does not exist yet."""
+def _saga() -> tuple[Any, Any] | None:
+    """``(statekit.workflows module, ORDER_SAGA)``, or None while they do not exist."""
     try:
         workflows = importlib.import_module("statekit.workflows")
         saga = importlib.import_module("handlers.saga")
     except ImportError:
         return None
-    render = getattr(workflows, "render_asl", None)
     definition = getattr(saga, "ORDER_SAGA", None)
-    if render is None or definition is None:
+    if definition is None or not hasattr(workflows, "render_asl"):
         return None
-    rendered = render(definition)
-    return dict(rendered) if isinstance(rendered, dict) else None
+    return workflows, definition
 
 
 def workflow_name() -> str:
-    """The workflow's name, as the renderer names it, for resource naming."""
-    return "order-saga"
+    """The workflow's name (``place_order``; the fallback's ``order-saga``), for resource names."""
+    found = _saga()
+    return str(found[1].name) if found else "order-saga"
 
 
 def step_functions_definition(activity_arn: str) -> str:
-    """The ASL JSON string with every task pointed at ``activity_arn``."""
-    asl = _rendered_asl() or copy.deepcopy(FALLBACK_ASL)
-    text = json.dumps(asl, sort_keys=True)
+    """The ASL JSON string with every task invoking ``activity_arn`` (the one activity function)."""
+    found = _saga()
+    if found is not None:
+        workflows, definition = found
+        asl = workflows.render_asl(definition, lambda _activity: activity_arn)
+        return json.dumps(asl, sort_keys=True)
+    text = json.dumps(copy.deepcopy(FALLBACK_ASL), sort_keys=True)
     return text.replace(ACTIVITY_RESOURCE, activity_arn)
 
 
+def cloud_workflows_yaml(activity_url: str) -> str | None:
+    """Cloud Workflows YAML from the same definition (None until the renderer exists)."""
+    found = _saga()
+    if found is None or not hasattr(found[0], "render_cloud_workflows_yaml"):
+        return None
+    workflows, definition = found
+    return str(workflows.render_cloud_workflows_yaml(definition, lambda _activity: activity_url))
+
+
 def uses_fallback() -> bool:
-    return _rendered_asl() is None
+    return _saga() is None

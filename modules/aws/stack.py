@@ -1,0 +1,126 @@
+"""``state-aws-<env>``: the AWS state stack, one construct per component."""
+
+from __future__ import annotations
+
+from cdktn import TerraformStack
+from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktn_provider_aws.data_aws_partition import DataAwsPartition
+from cdktn_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+import modules.aws.policy  # noqa: F401  (registers the AWS policy rules)
+from modules.aws.cache import Cache
+from modules.aws.context import AwsContext
+from modules.aws.database import Database
+from modules.aws.functions import FunctionAccess, Functions
+from modules.aws.kms import StackKey
+from modules.aws.network import Network
+from modules.aws.observability import (
+    Alerts,
+    dead_letter_alarm,
+    function_error_alarm,
+    monthly_budget,
+)
+from modules.aws.orchestrator import Orchestrator, state_machine_name
+from modules.aws.queue import Queue
+from modules.common.settings import StackSettings
+from modules.common.stack import StateStack, StateUrls
+
+# cdktn-provider-aws 25.x is generated from hashicorp/aws 6.x; the stack uses no 6.x-only
+# argument, so 5.100 (the version in the offline provider mirror) validates it too.
+AWS_PROVIDER_CONSTRAINT = ">= 5.100.0, < 7.0.0"
+
+
+class AwsStateStack(StateStack):
+    def __init__(self, scope: Construct, settings: StackSettings) -> None:
+        super().__init__(scope, settings)
+        AwsProvider(self, "aws", region=settings.region)
+        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
+        identity = DataAwsCallerIdentity(self, "identity")
+        partition = DataAwsPartition(self, "partition")
+        key = (
+            StackKey(
+                self,
+                "key",
+                alias=self.naming.name("key"),
+                account_id=identity.account_id,
+                partition=partition.partition,
+                region=settings.region,
+            )
+            if settings.database.customer_managed_key
+            else None
+        )
+        ctx = AwsContext(
+            stack=self,
+            settings=settings,
+            naming=self.naming,
+            account_id=identity.account_id,
+            partition=partition.partition,
+            key_arn=key.arn if key else None,
+            region=settings.region,
+        )
+        on = settings.components
+
+        self.database = Database(self, "database", ctx)
+        self.queue = Queue(self, "queue", ctx) if on.queue else None
+        self.network = None
+        self.cache = None
+        if on.cache:
+            services = (
+                ["secretsmanager"]
+                + (["sqs"] if on.queue else [])
+                + (["states"] if on.orchestrator else [])
+            )
+            self.network = Network(self, "network", ctx, interface_services=services)
+            self.cache = Cache(self, "cache", ctx, self.network)
+        workflow_name = state_machine_name(ctx) if on.orchestrator else None
+
+        self.urls = StateUrls(
+            store=self.database.url(settings.region),
+            cache=self.cache.url() if self.cache else None,
+            queue=self.queue.url(ctx) if self.queue else None,
+            workflow=f"stepfunctions://{settings.region}/{ctx.account_id}/{workflow_name}"
+            if workflow_name
+            else None,
+        )
+        self.functions = Functions(
+            self,
+            "functions",
+            ctx,
+            environment=self.urls.environment(),
+            network=self.network,
+            dead_letter_arn=self.queue.dlq_arn if self.queue else None,
+        )
+        self.orchestrator = (
+            Orchestrator(
+                self, "orchestrator", ctx, activity_arn=self.functions.functions["activity"].arn
+            )
+            if on.orchestrator
+            else None
+        )
+        self.functions.grant(
+            ctx,
+            FunctionAccess(
+                table_arn=self.database.arn,
+                queue_arns=[self.queue.arn, self.queue.dlq_arn] if self.queue else None,
+                secret_arn=self.cache.secret_arn if self.cache else None,
+                state_machine_arn=self.orchestrator.arn if self.orchestrator else None,
+                execution_arn_prefix=ctx.arn("states", f"execution:{workflow_name}")
+                if workflow_name
+                else None,
+            ),
+            queue_arn=self.queue.arn if self.queue else None,
+        )
+
+        alerts = Alerts(self, "alerts", ctx)
+        if self.queue:
+            dead_letter_alarm(alerts, ctx, self.queue.dlq_name)
+        for role, name in self.functions.names.items():
+            function_error_alarm(alerts, ctx, role, name)
+        if on.budget:
+            monthly_budget(self, ctx, alerts)
+        self.publish_urls(self.urls)
+
+
+def build(scope: Construct, settings: StackSettings) -> TerraformStack:
+    return AwsStateStack(scope, settings)
