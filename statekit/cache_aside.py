@@ -1,0 +1,159 @@
+"""Cache-aside over a store: reads fill the cache, writes invalidate it, misses fly once.
+
+Guarantees, per process:
+
+* A cached value never outlives the cache-aside TTL, nor the item's own
+  ``expires_at`` (the fill's TTL is the smaller of the two).
+* A value is never older than a write this process made through the same
+  ``Store`` object: every such write (through this helper or straight on the
+  store) invalidates the cached copy before the write call returns, through
+  ``Store.add_write_listener``.
+* The stale-fill race is closed: a reader that read the store *before* a
+  concurrent write but fills the cache *after* that write's invalidation would
+  leave the old value cached until its TTL. Each key hashes to one of a fixed
+  set of stripes holding a generation counter; an invalidation bumps it and a
+  fill is dropped unless the generation it saw before its store read is still
+  current. Fill-check-set and bump-delete hold the stripe's lock, so they are
+  ordered. (A bump may drop fills of other keys of the stripe: that costs a
+  miss, never a stale value.)
+* A burst of concurrent misses on one key makes one store read (single-flight):
+  the first caller reads and fills, the others wait for its result. A write
+  detaches the flight, so a reader arriving after the write starts a new read.
+
+Across processes, writers invalidate the shared cache too (their own listener
+deletes the key), but the generation check is per process: a fill racing a
+write made by another process can leave an old value until the TTL. Keep the
+TTL as short as that staleness may be.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from statekit.cache import Cache, ttl_ms
+from statekit.errors import InvalidOption
+from statekit.store import Item, Store
+
+STRIPES = 256
+_MISSING = object()
+
+
+@dataclass
+class _Stripe:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    generation: int = 0
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+
+class CacheAside:
+    """``get`` through the cache; ``put``/``delete``/``update`` through the store."""
+
+    def __init__(self, store: Store, cache: Cache, *, ttl: float, prefix: str = "") -> None:
+        if not isinstance(store, Store):
+            raise InvalidOption(f"store must be a statekit Store, got {type(store).__name__}")
+        if not isinstance(cache, Cache):
+            raise InvalidOption(f"cache must be a statekit Cache, got {type(cache).__name__}")
+        if type(prefix) is not str:
+            raise InvalidOption(f"prefix must be a string, got {prefix!r}")
+        ttl_ms(ttl)  # validates: a positive number of seconds
+        self.store = store
+        self.cache = cache
+        self.ttl = float(ttl)
+        self.prefix = prefix
+        self._stripes = [_Stripe() for _ in range(STRIPES)]
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+        store.add_write_listener(self._invalidate)
+
+    # -- reads -------------------------------------------------------------------------
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``: from the cache, else from the store (then cached)."""
+        value = self.cache.get(self.prefix + key, _MISSING)
+        if value is not _MISSING:
+            return value
+        value = self._load(key)
+        return default if value is _MISSING else value
+
+    def _load(self, key: str) -> Any:
+        with self._flights_lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
+        try:
+            flight.value = self._read_and_fill(key)
+            return flight.value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._flights_lock:
+                if self._flights.get(key) is flight:  # a write may have detached it already
+                    del self._flights[key]
+            flight.done.set()
+
+    def _read_and_fill(self, key: str) -> Any:
+        stripe = self._stripe(key)
+        generation = stripe.generation  # before the store read: see the module docstring
+        item = self.store.get(key)
+        if item is None:
+            return _MISSING
+        ttl = self._fill_ttl(item)
+        if ttl is not None:
+            with stripe.lock:
+                if stripe.generation == generation:
+                    self.cache.set(self.prefix + key, item.value, ttl=ttl)
+        return item.value
+
+    def _fill_ttl(self, item: Item) -> float | None:
+        if item.expires_at is None:
+            return self.ttl
+        remaining = item.expires_at - time.time()
+        if remaining <= 0:
+            return None  # expired while we read it: do not cache
+        return min(self.ttl, remaining)
+
+    # -- writes (through the store; the listener invalidates) --------------------------
+    def put(self, key: str, value: Any, **options: Any) -> Item:
+        """``Store.put`` (same options: ``if_match``, ``if_absent``, ``ttl``)."""
+        return self.store.put(key, value, **options)
+
+    def delete(self, key: str, **options: Any) -> bool:
+        return self.store.delete(key, **options)
+
+    def update(self, key: str, change: Callable[[Any], Any], **options: Any) -> Item:
+        return self.store.update(key, change, **options)
+
+    def invalidate(self, key: str) -> None:
+        """Drop the cached copy of ``key`` (for writes made by other means)."""
+        self._invalidate(key)
+
+    def _invalidate(self, key: str) -> None:
+        stripe = self._stripe(key)
+        with self._flights_lock:
+            self._flights.pop(key, None)  # later readers must not join a pre-write read
+        with stripe.lock:
+            stripe.generation += 1
+            self.cache.delete(self.prefix + key)
+
+    def _stripe(self, key: str) -> _Stripe:
+        return self._stripes[zlib.crc32(key.encode("utf-8")) % STRIPES]
+
+    def __repr__(self) -> str:
+        return f"<CacheAside store={self.store!r} cache={self.cache!r} ttl={self.ttl}>"
