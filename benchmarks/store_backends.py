@@ -82,9 +82,15 @@ def sides(target: Target) -> dict[str, tuple[Callable[[], Any], Callable[[], Any
 
     return {
         "get": (lambda: store.get("sk/get"), lambda: target.raw_get("raw/get")),
-        "put": (lambda: store.put(next_key("sk"), VALUE), lambda: target.raw_put(next_key("raw"), VALUE)),
+        "put": (
+            lambda: store.put(next_key("sk"), VALUE),
+            lambda: target.raw_put(next_key("raw"), VALUE),
+        ),
         "conditional put": (sk_conditional, raw_conditional),
-        "increment": (lambda: store.increment("sk/counter"), lambda: target.raw_increment("raw/counter")),
+        "increment": (
+            lambda: store.increment("sk/counter"),
+            lambda: target.raw_increment("raw/counter"),
+        ),
         "put_many(100)": (
             sk_put_many,
             lambda: target.raw_put_many({f"raw/{k}": v for k, v in BATCH.items()}),
@@ -112,7 +118,11 @@ def measure(target: Target, iterations: int, where: str) -> list[Row]:
         clock = time.perf_counter
         for i in range(n):
             # Alternate which side goes first, so neither always follows the other.
-            pair = ((ours, ours_ms), (theirs, raw_ms)) if i % 2 == 0 else ((theirs, raw_ms), (ours, ours_ms))
+            pair = (
+                ((ours, ours_ms), (theirs, raw_ms))
+                if i % 2 == 0
+                else ((theirs, raw_ms), (ours, ours_ms))
+            )
             for call, samples in pair:
                 started = clock()
                 call()
@@ -138,7 +148,17 @@ def measure(target: Target, iterations: int, where: str) -> list[Row]:
 
 
 def print_table(rows: list[Row]) -> None:
-    headers = ["backend", "operation", "p50 ms", "p95 ms", "raw p50", "raw p95", "ratio", "calls", "raw calls"]
+    headers = [
+        "backend",
+        "operation",
+        "p50 ms",
+        "p95 ms",
+        "raw p50",
+        "raw p95",
+        "ratio",
+        "calls",
+        "raw calls",
+    ]
     cells = [
         [
             r.backend,
@@ -199,8 +219,12 @@ def machine_description() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("targets", nargs="*", help=f"targets to run (default: all of {available()})")
-    parser.add_argument("--iterations", type=int, default=200, help="samples per operation and side")
+    parser.add_argument(
+        "targets", nargs="*", help=f"targets to run (default: all of {available()})"
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=200, help="samples per operation and side"
+    )
     parser.add_argument("--json", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
     names = args.targets or available()

@@ -50,7 +50,9 @@ class DynamoDBTarget:
     def raw_get(self, key: str) -> Any:
         item = self.client.get_item(TableName=self.table, Key=self._key(key), ConsistentRead=True)
         found = item.get("Item")
-        if found is None or ("expires_at" in found and float(found["expires_at"]["N"]) <= time.time()):
+        if found is None or (
+            "expires_at" in found and float(found["expires_at"]["N"]) <= time.time()
+        ):
             return None
         return json.loads(found["v"]["S"])
 

@@ -185,7 +185,10 @@ class DynamoDBStore(StoreBackend):
             return {
                 "ConditionExpression": _IF_MATCH,
                 "ExpressionAttributeNames": {"#e": "etag", "#x": "expires_at"},
-                "ExpressionAttributeValues": {":m": {"S": condition.if_match}, ":now": _number(now)},
+                "ExpressionAttributeValues": {
+                    ":m": {"S": condition.if_match},
+                    ":now": _number(now),
+                },
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         if condition.if_absent:
@@ -285,9 +288,7 @@ class DynamoDBStore(StoreBackend):
                 **self._condition(op.condition, now),
             )
         except ClientError as exc:
-            raise self._conflict(
-                op.item.key, op.condition, exc.response.get("Item"), now
-            ) from None
+            raise self._conflict(op.item.key, op.condition, exc.response.get("Item"), now) from None
         return op.item.etag
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:

@@ -310,7 +310,9 @@ class RedisStore(StoreBackend):
         items = []
         for i in range(0, len(flat), 4):
             key, value, etag, expiry = flat[i : i + 4]
-            items.append(Item(key, rules.decode_value(value), etag, float(expiry) if expiry else None))
+            items.append(
+                Item(key, rules.decode_value(value), etag, float(expiry) if expiry else None)
+            )
         return items
 
     def close(self) -> None:
@@ -325,4 +327,3 @@ def _live_item(key: str, fields: Sequence[Any], now: float) -> Item | None:
     if expiry is not None and expiry <= now:
         return None
     return Item(key, rules.decode_value(value), etag, expiry)
-
