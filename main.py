@@ -4,8 +4,9 @@
 writes ``cdktf.out/stacks/<stack>/cdk.tf.json`` for every environment in
 ``environments/`` and every cloud that environment enables.
 
-Overrides: ``STATEKIT_ENVS=prod`` (comma-separated environment names) and
-``STATEKIT_CLOUDS=aws,gcp`` (only these clouds, where the environment enables them).
+Overrides: ``STATEKIT_ENVS=prod`` (comma-separated environment names),
+``STATEKIT_CLOUDS=aws,gcp`` (only these clouds, where the environment enables them),
+``STATEKIT_ENV_DIR`` (another folder of environment files) and ``CDKTF_OUTDIR``.
 Every environment file is validated before any construct is made.
 """
 
@@ -43,7 +44,11 @@ def main() -> int:
     from modules.common.plan import plan_stacks
 
     try:
-        plan = plan_stacks(envs=_split("STATEKIT_ENVS"), clouds=_split("STATEKIT_CLOUDS"))
+        plan = plan_stacks(
+            envs=_split("STATEKIT_ENVS"),
+            clouds=_split("STATEKIT_CLOUDS"),
+            directory=os.environ.get("STATEKIT_ENV_DIR") or ROOT / "environments",
+        )
     except EnvironmentFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

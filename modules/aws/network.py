@@ -7,9 +7,7 @@ default security group closed (no rules).
 
 from __future__ import annotations
 
-from cdktn import Fn
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.flow_log import FlowLog
 from cdktn_provider_aws.iam_role import IamRole
@@ -29,6 +27,9 @@ from modules.aws.context import AwsContext, allow, policy_document
 CIDR = "10.42.0.0/16"
 SUBNETS = ("10.42.0.0/20", "10.42.16.0/20")
 REDIS_PORT = 6379
+# Fixed zone letters, not a data source: the subnets must not move when AWS adds a zone,
+# and every AWS region has zones a and b.
+ZONES = ("a", "b")
 
 
 class Network(Construct):
@@ -46,7 +47,6 @@ class Network(Construct):
             tags={"Name": name},
         )
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)  # no rules: deny all
-        zones = DataAwsAvailabilityZones(self, "zones", state="available")
         routes = RouteTable(
             self, "private-routes", vpc_id=self.vpc.id, tags={"Name": f"{name}-private"}
         )
@@ -57,7 +57,7 @@ class Network(Construct):
                 f"private-{index}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=Fn.element(zones.names, index),
+                availability_zone=f"{ctx.region}{ZONES[index]}",
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-private-{index}"},
             )

@@ -171,9 +171,9 @@ def _target(file: str, cloud: str, table: Any) -> CloudTarget:
     if not isinstance(table, dict):
         raise EnvironmentFileError(file, cloud, f"expected a table, got {table!r}", f"[{cloud}]")
     plain = {key: value for key, value in table.items() if key != "state_backend"}
-    target: CloudTarget = _section(file, cloud, plain, CloudTarget, skip=("state_backend",))
-    if "region" not in table or not target.region:
+    if not plain.get("region"):
         raise EnvironmentFileError(file, f"{cloud}.region", "missing", f"a {cloud} region name")
+    target: CloudTarget = _section(file, cloud, plain, CloudTarget, skip=("state_backend",))
     if cloud == "gcp" and not target.project:
         raise EnvironmentFileError(file, "gcp.project", "missing", "a GCP project id")
     backend_table = table.get("state_backend", {})

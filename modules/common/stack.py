@@ -44,9 +44,6 @@ from modules.common.aspects import PolicyAspect, TaggingAspect
 from modules.common.naming import Naming
 from modules.common.settings import StackSettings
 
-REQUIRED_TERRAFORM = ">= 1.10.0"
-TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}  # same as cdktf.json
-
 URL_VARIABLES = {
     "store": "STATEKIT_STORE_URL",
     "cache": "STATEKIT_CACHE_URL",
@@ -87,8 +84,6 @@ class StateStack(TerraformStack):
         self.settings = settings
         self.naming = Naming(settings)
         configure_backend(self, settings)
-        # S3 native locking (use_lockfile) and the stacks' other features need Terraform/OpenTofu 1.10.
-        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         Aspects.of(self).add(TaggingAspect(settings.all_tags()))
         Aspects.of(self).add(PolicyAspect(settings.stack_name, settings.production))
 

@@ -1,0 +1,96 @@
+"""Environment files are validated before any construct is made, with one clear error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modules.common.environment import EnvironmentFileError, load_environments, parse_environment
+from modules.common.plan import plan_stacks
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD = ROOT / "environments" / "prod.toml"
+
+
+def prod_data() -> dict[str, Any]:
+    with PROD.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_the_three_environments_load() -> None:
+    environments = load_environments()
+    assert [e.name for e in environments] == ["dev", "staging", "prod"]
+    prod = environments[-1]
+    assert prod.production
+    assert prod.for_cloud("aws").state_backend.kind == "s3"
+    assert prod.for_cloud("aws").stack_name == "state-aws-prod"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "allowed"),
+    [
+        (lambda d: d["cache"].update(engine="memcached"), "cache.engine", "'valkey', 'redis'"),
+        (lambda d: d["queue"].update(max_receive_count=0), "queue.max_receive_count", "1 to 1000"),
+        (lambda d: d["database"].update(pitr=True), "database.pitr", "capacity_mode"),
+        (lambda d: d.update(clouds=["aws", "oracle"]), "clouds[1]", "'aws', 'azure', 'gcp'"),
+        (lambda d: d["aws"].pop("region"), "aws.region", "region"),
+        (lambda d: d["gcp"].update(state_backend={"kind": "s3", "bucket": "b"}),
+         "gcp.state_backend.kind", "'local', 'gcs'"),
+        (lambda d: d["aws"]["state_backend"].pop("bucket"), "aws.state_backend.bucket", "non-empty"),
+        (lambda d: d["observability"].update(log_retention_days=100), "observability.log_retention_days",
+         "365"),
+        (lambda d: d["components"].update(cache="yes"), "components.cache", "true, false"),
+        (lambda d: d.update(name="production"), "name", "prod"),
+        (lambda d: d["tags"].update(team="Platform Team"), "tags.team", "GCP label rules"),
+    ],
+)
+def test_a_bad_field_is_named_with_its_allowed_values(change, field: str, allowed: str) -> None:
+    data = prod_data()
+    change(data)
+    with pytest.raises(EnvironmentFileError) as caught:
+        parse_environment(data, PROD)
+    error = caught.value
+    assert error.field == field
+    assert str(PROD) in str(error)
+    assert f"field '{field}'" in str(error)
+    assert allowed in str(error)
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "dev.toml"
+    bad.write_text('name = "dev"\nclouds = [aws]\n')
+    with pytest.raises(EnvironmentFileError, match=r"dev\.toml: field '\(syntax\)': not valid TOML"):
+        load_environments(["dev"], tmp_path)
+
+
+def test_overrides_select_clouds_and_environments() -> None:
+    plan = plan_stacks(envs=["prod"], clouds=["aws", "gcp"])
+    assert [s.stack_name for s in plan] == ["state-aws-prod", "state-gcp-prod"]
+    with pytest.raises(EnvironmentFileError, match="STATEKIT_CLOUDS.*'ibm' is not a cloud"):
+        plan_stacks(clouds=["ibm"])
+    with pytest.raises(EnvironmentFileError, match="no environments/qa.toml"):
+        plan_stacks(envs=["qa"])
+
+
+def test_main_rejects_a_bad_file_before_synthesizing(tmp_path: Path) -> None:
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    text = PROD.read_text().replace('mode = "serverless"', 'mode = "cluster-of-one"')
+    (envs / "prod.toml").write_text(text)
+    outdir = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        env={**os.environ, "STATEKIT_ENV_DIR": str(envs), "CDKTF_OUTDIR": str(outdir)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "field 'cache.mode': 'cluster-of-one' is not allowed (allowed: 'serverless', 'cluster')" in (
+        result.stderr
+    )
+    assert not outdir.exists()
