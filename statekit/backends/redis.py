@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import redis
 from redis.exceptions import AuthenticationError, NoScriptError, RedisError
@@ -96,6 +97,11 @@ class RedisStore(StoreBackend):
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisStore:
         url.require_known_params(("password_env", "password_secret", "prefix"))
+        if urlsplit(url.raw).password is not None:
+            raise url.error(
+                "a password never goes in the URL (it ends up in Terraform and logs): "
+                "use ?password_env=VAR or ?password_secret=ARN"
+            )
         prefix = url.param("prefix", DEFAULT_PREFIX) or ""
         if "{" in prefix or "}" in prefix:
             raise url.error(f"prefix must not contain '{{' or '}}' (hash tags), got {prefix!r}")
