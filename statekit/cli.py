@@ -1,0 +1,79 @@
+"""The ``statekit`` command: a typer app with one subcommand per job.
+
+Kept light to import: typer, rich and the comparison load inside the commands,
+so ``import statekit.cli`` costs nothing for code that only wants ``main``.
+Other subcommands (``statekit dev``) register on ``app`` in their own function below.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def compare(env: str = "dev", workload: str | None = None, html: Path | None = None,
+            synth: bool = True) -> int:
+    """Print the comparison for ``env``; write the HTML report if ``html`` is given. Returns an exit code."""
+    from rich.console import Console
+
+    from statekit.compare.artifacts import project_root
+    from statekit.compare.report import build_report
+    from statekit.compare.terminal import render
+    from statekit.compare.workload import WorkloadError, find_workload, load_workload
+
+    console = Console()
+    try:
+        profile = load_workload(find_workload(workload))
+    except WorkloadError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        return 2
+    root = project_root()
+    report = build_report(root, env, profile, synth=synth)
+    render(report, console)
+    if html is not None:
+        from statekit.compare.html_report import write_html
+
+        write_html(report, html)
+        console.print(f"HTML report written to {html}", highlight=False)
+    return 0
+
+
+def build_app() -> Any:
+    import typer
+
+    app = typer.Typer(help="statekit: state for serverless functions on AWS, Azure and Google Cloud.",
+                      no_args_is_help=True, add_completion=False)
+
+    @app.callback()
+    def root() -> None:
+        """A group callback keeps subcommands as subcommands even while there is only one."""
+
+    @app.command("compare")
+    def compare_command(
+        env: str = typer.Option("dev", "--env", help="environment name (environments/<env>.toml)"),
+        workload: str | None = typer.Option(
+            None, "--workload", help="workload TOML file, or a shipped example: small-web-app, busy-api, batch-pipeline"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),  # noqa: B008
+        synth: bool = typer.Option(True, "--synth/--no-synth", help="synthesize the stacks if cdktf.out lacks them"),
+    ) -> None:
+        """The three providers side by side: resources, capabilities, performance, cost, advice."""
+        code = compare(env, workload, html, synth)
+        if code:
+            raise typer.Exit(code)
+
+    register_more_commands(app)
+    return app
+
+
+def register_more_commands(app: Any) -> None:
+    """Other helpers add their subcommands here (e.g. ``statekit dev``)."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    app = build_app()
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="statekit")
+
+
+if __name__ == "__main__":
+    main()

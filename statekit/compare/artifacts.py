@@ -1,0 +1,84 @@
+"""Where the comparison's inputs live, and synthesizing the stacks when they are missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from statekit.compare.tfjson import CLOUD_ORDER, Stack, load_stack
+
+
+@dataclass
+class StackSet:
+    env: str
+    stacks: dict[str, Stack] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder (from ``start`` up) holding main.py or cdktf.json; else ``start``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "cdktf.json").exists() or (folder / "main.py").exists():
+            return folder
+    return here
+
+
+def synthesize(root: Path, env: str, outdir: Path) -> str | None:
+    """Run ``main.py`` for one environment; returns an error note, or None on success."""
+    main = root / "main.py"
+    if not main.exists():
+        return f"no main.py in {root}: cannot synthesize; run `make synth` in a statekit checkout"
+    environment = {
+        **os.environ,
+        "STATEKIT_ENVS": env,
+        "CDKTF_OUTDIR": str(outdir),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(root / ".jsii-cache")),
+        "CHECKPOINT_DISABLE": "1",
+    }
+    print(f"synthesizing the {env} stacks (python main.py, about 15 s)...", file=sys.stderr)
+    try:
+        done = subprocess.run([sys.executable, str(main)], cwd=root, env=environment,
+                              capture_output=True, text=True, timeout=600, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"synthesis failed to run ({exc}); run `make synth` to see why"
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        return f"synthesis failed (exit {done.returncode}): {' / '.join(tail)}; run `make synth` to see why"
+    return None
+
+
+def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = True) -> StackSet:
+    """The env's stacks from ``cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json``."""
+    outdir = outdir or root / "cdktf.out"
+    found = StackSet(env=env)
+    files = sorted((outdir / "stacks").glob(f"state-*-{env}/cdk.tf.json"))
+    if not files and synth and (root / "main.py").exists():
+        error = synthesize(root, env, outdir)
+        if error:
+            found.notes.append(error)
+        files = sorted((outdir / "stacks").glob(f"state-*-{env}/cdk.tf.json"))
+    if not files:
+        found.notes.append(
+            f"no synthesized stacks for environment {env!r} in {outdir}/stacks: run `make synth` "
+            f"(or `STATEKIT_ENVS={env} python main.py`); resources and cost need them"
+        )
+        return found
+    env_file = root / "environments" / f"{env}.toml"
+    for file in files:
+        try:
+            stack = load_stack(file)
+        except ValueError as exc:
+            found.notes.append(str(exc))
+            continue
+        found.stacks[stack.cloud] = stack
+        if env_file.exists() and env_file.stat().st_mtime > file.stat().st_mtime:
+            found.notes.append(f"{file} is older than {env_file}: run `make synth` to see the current settings")
+    missing = [cloud for cloud in CLOUD_ORDER if cloud not in found.stacks]
+    if missing:
+        found.notes.append(f"no {', '.join(missing)} stack for {env!r} (not enabled in its environment file, or not synthesized yet)")
+    return found

@@ -1,0 +1,44 @@
+"""Text for the report's cells, shared by the terminal and HTML views."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from statekit.compare.report import ComponentView
+
+OUTCOME_MARK = {
+    "passed": "pass",
+    "failed": "FAIL",
+    "xfailed": "xfail",
+    "xpassed": "XPASS",
+    "unsupported": "n/a",
+    "skipped": "skip",
+}
+
+
+def resource_lines(view: ComponentView) -> list[str]:
+    """``aws_lambda_function x3`` or ``aws_dynamodb_table statekit-dev-store``."""
+    counts = Counter(resource.type for resource in view.resources)
+    lines = []
+    for type_, count in counts.items():
+        if count == 1:
+            only = next(r for r in view.resources if r.type == type_)
+            lines.append(f"{type_} {only.name}")
+        else:
+            lines.append(f"{type_} x{count}")
+    return lines
+
+
+def setting_lines(view: ComponentView) -> list[tuple[str, str]]:
+    """(aspect, "label: value") once per distinct pair, with a count if resources repeat it."""
+    counts = Counter((s.aspect, s.label, s.value) for s in view.settings)
+    return [(aspect, f"{label}: {value}" + (f" (x{count})" if count > 1 else ""))
+            for (aspect, label, value), count in counts.items()]
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
