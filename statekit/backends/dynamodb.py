@@ -48,6 +48,9 @@ TTL_ATTRIBUTE = "expires_at_epoch"
 BATCH_GET_CHUNK = 100  # BatchGetItem's limit
 BATCH_WRITE_CHUNK = 25  # BatchWriteItem's limit
 MAX_TRANSACTION_OPS = 100  # TransactWriteItems' limit
+# A 409,600-byte item less the worst case of everything else in it: pk and sk (200 bytes
+# each), the attribute names, the etag and the two expiry numbers (under 500 bytes).
+MAX_VALUE_BYTES = 409_000
 # Unprocessed batch items are retried this many times, with capped exponential backoff.
 UNPROCESSED_RETRIES = 6
 # Short timeouts and few attempts: a down endpoint becomes BackendUnavailable in
@@ -98,15 +101,15 @@ class DynamoDBStore(StoreBackend):
     name = "dynamodb"
     capabilities = ALL_CAPABILITIES
     limits = Limits(
-        max_value_bytes=rules.MAX_VALUE_BYTES,
+        max_value_bytes=MAX_VALUE_BYTES,
         max_transaction_ops=MAX_TRANSACTION_OPS,
         batch_read_chunk=BATCH_GET_CHUNK,
         batch_write_chunk=BATCH_WRITE_CHUNK,
         ttl_precision="exact on read (float seconds filtered); native TTL reclaims within days",
         consistency="strong (ConsistentRead on every read; serializable transactions)",
         notes=(
-            "item limit 400 KB incl. attribute names; integers up to 38 digits stay native "
-            "numbers; restarting an expired counter costs a second call"
+            "items up to 400 KB incl. keys and attribute names; integers up to 38 digits are "
+            "native numbers; restarting an expired counter costs a second call"
         ),
     )
 

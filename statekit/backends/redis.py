@@ -48,6 +48,7 @@ DEFAULT_PREFIX = "statekit:"
 # Items per pipeline in get_many/put_many/delete_many: one round trip each.
 BATCH_CHUNK = 500
 MAX_TRANSACTION_OPS = 1000
+MAX_VALUE_BYTES = 512 * 1024 * 1024  # Redis's limit for one string (a hash field's value)
 # Byte order of UTF-8 is code-point order, and no UTF-8 text holds the byte 0xFF:
 # every key starting with the prefix sorts below prefix + b"\xff".
 _PAST_PREFIX = b"\xff"
@@ -72,7 +73,7 @@ class RedisStore(StoreBackend):
     name = "redis"
     capabilities = ALL_CAPABILITIES
     limits = Limits(
-        max_value_bytes=rules.MAX_VALUE_BYTES,
+        max_value_bytes=MAX_VALUE_BYTES,
         max_transaction_ops=MAX_TRANSACTION_OPS,
         batch_read_chunk=BATCH_CHUNK,
         batch_write_chunk=BATCH_CHUNK,

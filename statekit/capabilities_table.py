@@ -1,0 +1,109 @@
+"""The README's table of store backends, generated from their own declarations.
+
+Every class registered for the store (``statekit.backends.REGISTRY["store"]``)
+declares ``capabilities`` and ``limits``; this module imports each one and
+renders them as Markdown, so the README cannot drift from the code. A backend
+whose SDK is not installed (or that is not built yet) is left out with a note
+saying why, instead of failing the whole table.
+
+    python -m statekit.capabilities_table
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from statekit.backends import REGISTRY
+from statekit.store import Capability, Limits
+
+CAPABILITY_COLUMNS = (
+    (Capability.CONDITIONAL_WRITES, "conditional writes"),
+    (Capability.TTL, "TTL"),
+    (Capability.INCREMENT, "increment"),
+    (Capability.TRANSACTIONS, "transactions"),
+    (Capability.LIST, "prefix list"),
+    (Capability.BATCH, "batch"),
+)
+
+
+@dataclass(frozen=True)
+class Declared:
+    schemes: tuple[str, ...]
+    name: str
+    capabilities: frozenset[Capability]
+    limits: Limits
+
+
+def declared_backends() -> tuple[list[Declared], list[str]]:
+    """Each registered store class once (in registry order), and notes on those left out."""
+    by_path: dict[str, list[str]] = {}
+    for scheme, (path, _extra) in REGISTRY["store"].items():
+        by_path.setdefault(path, []).append(scheme)
+    found: list[Declared] = []
+    notes: list[str] = []
+    for path, schemes in by_path.items():
+        module_name, _, class_name = path.partition(":")
+        extra = REGISTRY["store"][schemes[0]][1]
+        label = " / ".join(f"`{s}://`" for s in schemes)
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("statekit"):
+                notes.append(f"{label}: not built yet")
+            else:
+                notes.append(
+                    f"{label}: not shown, needs {exc.name!r} (`pip install 'statekit[{extra}]'`)"
+                )
+            continue
+        found.append(Declared(tuple(schemes), cls.name, cls.capabilities, cls.limits))
+    return found, notes
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render() -> str:
+    """Markdown: a capability table, a limits table, the portable limits, and any notes."""
+    backends, notes = declared_backends()
+    lines = [
+        "| backend | " + " | ".join(title for _, title in CAPABILITY_COLUMNS) + " |",
+        "|---|" + "---|" * len(CAPABILITY_COLUMNS),
+    ]
+    for b in backends:
+        marks = ["yes" if cap in b.capabilities else "no" for cap, _ in CAPABILITY_COLUMNS]
+        lines.append(f"| {b.name} | " + " | ".join(marks) + " |")
+    lines += [
+        "",
+        "| backend | max value (bytes of JSON) | ops per transaction | batch chunk (read / write) "
+        "| TTL precision | consistency | notes |",
+        "|---|---:|---:|---|---|---|---|",
+    ]
+    for b in backends:
+        limits = b.limits
+        lines.append(
+            f"| {b.name} | {limits.max_value_bytes:,} | {limits.max_transaction_ops:,} "
+            f"| {limits.batch_read_chunk:,} / {limits.batch_write_chunk:,} "
+            f"| {_escape(limits.ttl_precision)} | {_escape(limits.consistency)} "
+            f"| {_escape(limits.notes)} |"
+        )
+    if backends:
+        value = min(b.limits.max_value_bytes for b in backends)
+        ops = min(b.limits.max_transaction_ops for b in backends)
+        lines += [
+            "",
+            f"Portable limits (the smallest above): values up to {value:,} bytes of JSON, "
+            f"transactions of up to {ops:,} operations within one partition.",
+        ]
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    print(render(), end="")
+
+
+if __name__ == "__main__":
+    main()
