@@ -143,6 +143,7 @@ class CloudWorkflowsEngine:
             status=run.status,
             output=run.output,
             failed_step=(run.error or {}).get("step"),
+            error=run.error,
             compensations=compensations,
             calls=[call["activity"] for call in calls],
             seconds=seconds,

@@ -155,6 +155,7 @@ class DurableEngine:
             status=run.status,
             output=run.output,
             failed_step=(run.error or {}).get("step"),
+            error=run.error,
             compensations=tuple(run.compensated),
             calls=[call["activity"] for call in calls],
             inputs=calls,

@@ -42,6 +42,7 @@ class LocalEngine:
             status=run.status,
             output=run.output,
             failed_step=(run.error or {}).get("step"),
+            error=run.error,
             compensations=tuple(run.compensated),
             calls=[event["activity"] for event in attempts],
             seconds=seconds,

@@ -85,6 +85,7 @@ class StepFunctionsEngine:
             status=run.status,
             output=run.output,
             failed_step=(run.error or {}).get("step"),
+            error=run.error,
             compensations=tuple(run.compensated),
             calls=calls,
             inputs=inputs,

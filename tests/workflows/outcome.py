@@ -11,6 +11,7 @@ class Outcome:
     status: str
     output: Any = None
     failed_step: str | None = None
+    error: Any = None  # the portable error: {"step", "error", "message"}
     # Compensation activities that ran, in order, as the engine reports them.
     compensations: tuple[str, ...] = ()
     # Every activity attempt, in order, as the engine's own trace shows it.

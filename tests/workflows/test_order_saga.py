@@ -37,3 +37,9 @@ def test_order_saga(engine: Any, scenario_name: str, saga_scenarios: dict[str, S
         assert outcome.output["shipment"]["shipment_id"] == f"ship-{scenario.order['order_id']}"
     else:
         assert outcome.output is None
+        assert outcome.error["step"] == scenario.failed_step
+        # moto's Lambda can only fail as an oversized response (engine_stepfunctions.py);
+        # every other engine carries the activity's own error name back.
+        if outcome.error["error"] != "Function.ResponseSizeTooLarge":
+            assert outcome.error["error"] == "CreateShipmentFailed"
+            assert "fail_at" in outcome.error["message"]
