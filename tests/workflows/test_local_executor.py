@@ -104,10 +104,15 @@ def client(tmp_path: Path) -> LocalWorkflows:
 
 def test_start_is_idempotent_by_id(client: LocalWorkflows) -> None:
     calls: list[str] = []
-    client.activities = {
-        name: (lambda payload, n=name: calls.append(n) or ACTIVITIES[n](payload))
-        for name in ACTIVITIES
-    }
+
+    def counting(name: str) -> Any:
+        def run(payload: Any) -> Any:
+            calls.append(name)
+            return ACTIVITIES[name](payload)
+
+        return run
+
+    client.activities = {name: counting(name) for name in ACTIVITIES}
     first = client.start(ORDER_SAGA, order("same"), "same")
     again = client.start(ORDER_SAGA, order("same"), "same")
     assert first == again
