@@ -66,6 +66,8 @@ class CacheAside:
             raise InvalidOption(f"cache must be a statekit Cache, got {type(cache).__name__}")
         if type(prefix) is not str:
             raise InvalidOption(f"prefix must be a string, got {prefix!r}")
+        if ttl is None:
+            raise InvalidOption("cache-aside needs a ttl: it bounds staleness from other processes")
         ttl_ms(ttl)  # validates: a positive number of seconds
         self.store = store
         self.cache = cache

@@ -1,0 +1,37 @@
+"""Fixtures of the cache suites: one Cache per backend (memory, redis-server)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from statekit.cache import Cache, open_cache
+from tests.standins.base import StandInPool
+from tests.standins.redis import RedisServer
+
+CACHE_BACKENDS = ["memory", "redis"]
+
+
+def redis_url(standins: StandInPool) -> str:
+    server = standins.get("redis")
+    assert isinstance(server, RedisServer)
+    return server.url
+
+
+def cache_url(backend: str, standins: StandInPool) -> str:
+    if backend == "memory":
+        return "memory://"
+    pytest.importorskip("redis")
+    return redis_url(standins)
+
+
+@pytest.fixture(params=CACHE_BACKENDS)
+def cache(request: pytest.FixtureRequest, standins: StandInPool) -> Cache:
+    return open_cache(cache_url(request.param, standins))
+
+
+@pytest.fixture
+def ns() -> str:
+    """A fresh partition per test, so tests sharing a cache never see each other's keys."""
+    return f"ct{uuid.uuid4().hex[:12]}"

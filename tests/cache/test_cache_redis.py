@@ -1,0 +1,239 @@
+"""The Redis cache on redis-server: wire format, auth, TLS, pooling, and a stopped server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("redis")
+
+import redis
+
+import statekit
+from statekit import BackendUnavailable, InvalidURL
+from statekit.backends import cache_redis
+from statekit.cache import open_cache
+from tests.cache.conftest import redis_url
+from tests.standins import redis as redis_standin
+from tests.standins.base import StandInPool, require_executable
+
+# RETRIES backoffs of at most BACKOFF_CAP_SECONDS, plus connect timeouts to a refused port.
+GIVE_UP_BOUND_SECONDS = 5.0
+PASSWORD = "s3cret-for-tests"
+
+
+class PasswordRedis(redis_standin.RedisServer):
+    def command(self) -> list[str]:
+        return [*super().command(), "--requirepass", PASSWORD]
+
+
+class TLSRedis(redis_standin.RedisServer):
+    """redis-server speaking only TLS on its port, with a certificate for 127.0.0.1."""
+
+    def command(self) -> list[str]:
+        command = super().command()
+        command[command.index("--port") + 1] = "0"  # no plain-text port
+        return [
+            *command,
+            "--tls-port",
+            str(self.port),
+            "--tls-cert-file",
+            str(self.workdir / "server.crt"),
+            "--tls-key-file",
+            str(self.workdir / "server.key"),
+            "--tls-ca-cert-file",
+            str(self.workdir / "ca.crt"),
+            "--tls-auth-clients",
+            "no",
+        ]
+
+    def make_certificates(self) -> Path:
+        openssl = require_executable("openssl", "install Debian's openssl")
+        work = self.workdir
+        work.mkdir(parents=True, exist_ok=True)
+
+        def run(*args: str) -> None:
+            subprocess.run([openssl, *args], cwd=work, check=True, capture_output=True)
+
+        rsa = ["-newkey", "rsa:2048", "-nodes"]
+        run("req", "-x509", *rsa, "-days", "2", "-keyout", "ca.key", "-out", "ca.crt",
+            "-subj", "/CN=statekit-test-ca")  # fmt: skip
+        run("req", *rsa, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+        (work / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.cnf")  # fmt: skip
+        return work / "ca.crt"
+
+
+@pytest.fixture
+def server_url(standins: StandInPool) -> str:
+    return redis_url(standins)
+
+
+@pytest.fixture
+def raw(standins: StandInPool) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=standins.get("redis").port, protocol=2)
+
+
+def test_values_are_json_text_with_a_millisecond_ttl(server_url: str, raw: redis.Redis) -> None:
+    cache = open_cache(server_url)
+    cache.set("wire/k", {"a": [1, "ü"]}, ttl=30)
+    assert raw.get("wire/k") == '{"a":[1,"ü"]}'.encode()
+    assert 0 < raw.pttl("wire/k") <= 30_000
+    cache.set("wire/k", 1)
+    assert raw.pttl("wire/k") == -1  # no TTL: none left over
+
+
+def test_prefix_puts_keys_in_their_own_space(server_url: str, raw: redis.Redis) -> None:
+    cache = open_cache(f"{server_url}?prefix=app1:")
+    cache.set("p/k", "v")
+    cache.set_many({"p/m": 1})
+    assert raw.get("app1:p/k") == b'"v"'
+    assert raw.get("app1:p/m") == b"1"
+    assert raw.get("p/k") is None
+    assert cache.get_many(["p/k", "p/m"]) == {"p/k": "v", "p/m": 1}
+    assert cache.delete("p/k") is True
+
+
+def test_text_not_written_by_statekit_is_a_clear_error(server_url: str, raw: redis.Redis) -> None:
+    raw.set("foreign/k", b"not json")
+    with pytest.raises(statekit.InvalidValue, match="foreign/k"):
+        open_cache(server_url).get("foreign/k")
+
+
+def test_one_cache_and_pool_per_url_per_process(server_url: str) -> None:
+    first = open_cache(server_url)
+    assert open_cache(server_url) is first
+    os.environ["STATEKIT_CACHE_URL"] = server_url
+    try:
+        assert open_cache() is first
+    finally:
+        del os.environ["STATEKIT_CACHE_URL"]
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("redis://127.0.0.1:6379/0?colour=red", "unknown query parameter 'colour'"),
+        ("redis://127.0.0.1:6379/zero", "database number"),
+        ("redis://:6379/0", "needs a host"),
+        ("redis://h:1/0?password_env=A&password_secret=B", "not both"),
+        ("redis://h:1/0?password_env=STATEKIT_TEST_UNSET_VARIABLE", "not set"),
+        ("redis://h:1/0?password_secret=not-an-arn", "Secrets Manager ARN"),
+    ],
+)
+def test_bad_urls_are_refused_with_the_reason(url: str, rule: str) -> None:
+    with pytest.raises(InvalidURL, match=rule):
+        open_cache(url)
+
+
+@pytest.fixture
+def password_server(tmp_path: Path) -> Iterator[PasswordRedis]:
+    server = PasswordRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_password_from_an_environment_variable(
+    password_server: PasswordRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATEKIT_TEST_REDIS_PASSWORD", PASSWORD)
+    cache = open_cache(f"{password_server.url}?password_env=STATEKIT_TEST_REDIS_PASSWORD")
+    cache.set("auth/k", 1)
+    assert cache.get("auth/k") == 1
+    cache.close()
+
+
+def test_wrong_password_is_refused(
+    password_server: PasswordRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATEKIT_TEST_REDIS_PASSWORD", "wrong")
+    cache = open_cache(f"{password_server.url}?password_env=STATEKIT_TEST_REDIS_PASSWORD")
+    with pytest.raises(BackendUnavailable, match=r"(?i)invalid|auth|password"):
+        cache.get("auth/k")
+    cache.close()
+
+
+def test_password_from_secrets_manager_read_once(
+    password_server: PasswordRedis, standins: StandInPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3 = pytest.importorskip("boto3")
+    moto = standins.get("moto")
+    for name, value in moto.client_env().items():
+        monkeypatch.setenv(name, value)
+    secrets = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = secrets.create_secret(
+        Name=f"cache-password-{time.time_ns()}",
+        SecretString=f'{{"username": "default", "password": "{PASSWORD}"}}',
+    )["ARN"]
+    cache = open_cache(f"{password_server.url}?password_secret={arn}")
+    cache.set("secret/k", "ok")
+    assert cache.get("secret/k") == "ok"
+    cache.close()
+    # Resolved once per process: a second client for the same ARN needs no Secrets Manager.
+    secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    again = open_cache(f"{password_server.url}?password_secret={arn}&prefix=x:")
+    assert again.get("secret/k") is None
+    again.close()
+
+
+def test_rediss_verifies_the_server_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = TLSRedis(tmp_path)
+    ca_file = server.make_certificates()
+    server.start()
+    try:
+        url = f"rediss://127.0.0.1:{server.port}/0"
+        untrusted = open_cache(url)
+        with pytest.raises(BackendUnavailable, match=r"(?i)certificate"):
+            untrusted.get("tls/k")  # the test CA is not in the system's trust store
+        untrusted.close()
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        trusted = open_cache(url)
+        trusted.set("tls/k", {"over": "tls"})
+        assert trusted.get("tls/k") == {"over": "tls"}
+        trusted.close()
+    finally:
+        server.stop()
+
+
+def test_stopped_server_gives_backend_unavailable_then_recovers(tmp_path: Path) -> None:
+    server = redis_standin.create(tmp_path)  # our own: other suites never see it down
+    server.start()
+    cache = open_cache(server.url)
+    try:
+        cache.set("f/k", 1)
+        server.stop()
+        for call in (
+            lambda: cache.get("f/k"),
+            lambda: cache.set("f/k", 2),
+            lambda: cache.get_many(["f/k"]),
+            lambda: cache.set_many({"f/k": 2}),
+            lambda: cache.delete("f/k"),
+        ):
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailable, match="unavailable"):
+                call()
+            assert time.monotonic() - started < GIVE_UP_BOUND_SECONDS
+        server.start()  # same port: the pooled client reconnects on its own
+        cache.set("f/k", 3)
+        assert cache.get("f/k") == 3
+    finally:
+        cache.close()
+        server.stop()
+
+
+def test_retry_settings_are_bounded() -> None:
+    worst = sum(
+        min(cache_redis.BACKOFF_CAP_SECONDS, cache_redis.BACKOFF_BASE_SECONDS * 2**attempt)
+        for attempt in range(cache_redis.RETRIES)
+    )
+    assert worst < 1.0
+    assert cache_redis.SOCKET_TIMEOUT_SECONDS <= 2.0
