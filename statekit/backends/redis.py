@@ -12,7 +12,8 @@ Key layout, for key ``K`` in partition ``P`` (the text before K's first ``/``):
   prefix listing is ``ZRANGEBYLEX`` within one partition, never ``KEYS`` or ``SCAN``.
 
 ``{P}`` is a hash tag: a partition's items and index share a cluster slot, so the
-scripts that touch several of them stay valid. Every write is one Lua script
+scripts that touch several of them stay valid. Every script declares every key it
+touches (ElastiCache refuses scripts that do not). Every write is one Lua script
 (``EVALSHA``, cached by its SHA), so conditions, the index and TTL change together
 in one round trip; reads filter on ``x`` so an expired item is never returned even
 in the moment before Redis removes it.
@@ -93,7 +94,7 @@ class RedisStore(StoreBackend):
         self._delete = client.register_script(redis_scripts.DELETE)
         self._increment = client.register_script(redis_scripts.INCREMENT)
         self._transact = client.register_script(redis_scripts.TRANSACT)
-        self._list = client.register_script(redis_scripts.LIST)
+        self._forget_missing = client.register_script(redis_scripts.FORGET_MISSING)
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisStore:
@@ -107,7 +108,7 @@ class RedisStore(StoreBackend):
         if "{" in prefix or "}" in prefix:
             raise url.error(f"prefix must not contain '{{' or '}}' (hash tags), got {prefix!r}")
         options = client_options(url)
-        client = redis.Redis(**options, decode_responses=True, client_name="statekit-store")
+        client = redis.Redis(**options, decode_responses=True)
         return cls(client, prefix, f"{url.scheme}://{options['host']}:{options['port']}")
 
     # -- layout ----------------------------------------------------------------------------
@@ -303,23 +304,42 @@ class RedisStore(StoreBackend):
         return [op.item.etag if isinstance(op, PreparedPut) else None for op in ops]
 
     def list(self, prefix: str, after: str | None, limit: int, now: float) -> list[Item]:
+        # Two round trips a page: the index range, then the items' hashes in one pipeline.
+        # Index members whose hash Redis already expired are dropped here (lazy cleanup);
+        # the loop goes on past them and past expired items until the page is full.
         encoded = prefix.encode("utf-8")
+        low = b"[" + encoded
         if after is not None and after >= prefix:
             low = b"(" + after.encode("utf-8")
-        else:
-            low = b"[" + encoded
+        high = b"(" + encoded + _PAST_PREFIX
         slot = self._slot(prefix)
-        args: list[Any] = [low, b"(" + encoded + _PAST_PREFIX, limit, repr(now), f"{slot}i:"]
+        index = f"{slot}idx"
+        items: list[Item] = []
         try:
-            flat = self._list(keys=[f"{slot}idx"], args=args)
+            while len(items) < limit:
+                wanted = limit - len(items)
+                members: list[str] = self._client.zrangebylex(index, low, high, 0, wanted)  # type: ignore[assignment]
+                if not members:
+                    break
+                pipe = self._client.pipeline(transaction=False)
+                for member in members:
+                    pipe.hmget(f"{slot}i:{member}", ("v", "e", "x"))
+                missing = []
+                for member, fields in zip(members, pipe.execute(), strict=True):
+                    if fields[1] is None:
+                        missing.append(member)
+                        continue
+                    item = _live_item(member, fields, now)
+                    if item is not None:
+                        items.append(item)
+                if missing:
+                    keys = [index, *(f"{slot}i:{member}" for member in missing)]
+                    self._forget_missing(keys=keys, args=missing)
+                if len(members) < wanted:
+                    break
+                low = b"(" + members[-1].encode("utf-8")
         except RedisError as exc:
             self._fail(f"list {prefix!r}", exc)
-        items = []
-        for i in range(0, len(flat), 4):
-            key, value, etag, expiry = flat[i : i + 4]
-            items.append(
-                Item(key, rules.decode_value(value), etag, float(expiry) if expiry else None)
-            )
         return items
 
     def close(self) -> None:

@@ -124,38 +124,17 @@ return {1}
 """
 )
 
-# KEYS: index. ARGV: min, max (ZRANGEBYLEX bounds), limit, now, item key prefix.
-# Returns a flat list: member, v, e, x (x '' = none), ... for at most ``limit`` live items.
-# Members whose hash Redis has already expired are removed from the index here
-# (lazy cleanup); expired-but-present hashes are skipped and left to Redis's own expiry.
-LIST = (
-    _LIVE
-    + """
-local limit = tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
-local low = ARGV[1]
-local out = {}
-local taken = 0
-while taken < limit do
-  local members = redis.call('ZRANGEBYLEX', KEYS[1], low, ARGV[2], 'LIMIT', 0, limit - taken)
-  if #members == 0 then break end
-  for _, member in ipairs(members) do
-    local item = ARGV[5] .. member
-    if redis.call('EXISTS', item) == 0 then
-      redis.call('ZREM', KEYS[1], member)
-    else
-      local cur = live(item, now)
-      if cur then
-        out[#out + 1] = member
-        out[#out + 1] = cur[1]
-        out[#out + 1] = cur[2]
-        out[#out + 1] = cur[3] or ''
-        taken = taken + 1
-      end
-    end
+# KEYS: index, then the item keys whose hashes a listing found missing.
+# ARGV: their members, in the same order. Removes each member from the index only if
+# its hash is still missing, so a put that re-created the item meanwhile keeps its entry.
+# (Listing itself is ZRANGEBYLEX + HMGETs from the client: a script may only touch the
+# keys it declares, which ElastiCache enforces, and the members are not known up front.)
+FORGET_MISSING = """
+local removed = 0
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i - 1])
   end
-  low = '(' .. members[#members]
 end
-return out
+return removed
 """
-)

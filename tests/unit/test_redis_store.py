@@ -102,7 +102,7 @@ def test_expired_members_leave_the_index_lazily(opened) -> None:
     assert raw.zrange(f"{PREFIX}{{{ns}}}:idx", 0, -1) == [f"{ns}/kept"]
 
 
-def test_each_operation_is_one_round_trip(opened) -> None:
+def test_each_operation_is_the_fewest_round_trips(opened) -> None:
     store = opened[0]
     ns = f"r{uuid.uuid4().hex[:8]}"
     # A script's first use on a server loads it (NOSCRIPT, SCRIPT LOAD, EVALSHA): warm up.
@@ -116,7 +116,9 @@ def test_each_operation_is_one_round_trip(opened) -> None:
     assert calls_of(opened, lambda: store.increment(f"{ns}/c")) == 1
     assert calls_of(opened, lambda: store.put_many({f"{ns}/m{i}": i for i in range(100)})) == 1
     assert calls_of(opened, lambda: store.get_many([f"{ns}/m{i}" for i in range(100)])) == 1
-    assert calls_of(opened, lambda: store.list(f"{ns}/m", limit=10)) == 1
+    # A listing page is two: the index range, then the items (a script may not read
+    # keys it does not declare, and the members are not known before the range).
+    assert calls_of(opened, lambda: store.list(f"{ns}/m", limit=10)) == 2
     assert calls_of(opened, lambda: store.transact([Put(f"{ns}/t1", 1), Put(f"{ns}/t2", 2)])) == 1
     assert calls_of(opened, lambda: store.delete(f"{ns}/t1")) == 1
 
