@@ -107,9 +107,18 @@ def _native_ttl(expires_at: float | None, now: float) -> int:
     return max(1, math.ceil(expires_at - now) + 1)
 
 
-def _live_filter(now: float) -> str:
-    """Patch filter predicate: the item has not expired (the service evaluates it)."""
-    return f"FROM c WHERE (NOT IS_DEFINED(c.exp) OR IS_NULL(c.exp) OR c.exp > {now!r})"
+def live_filter(now: float) -> str:
+    """Patch filter predicate: the item has not expired (the service evaluates it).
+
+    Every item statekit writes has ``exp`` (null without a TTL). Written without
+    parentheses: cosmosdb-server parses each nested group noticeably slowly.
+    """
+    return f"FROM c WHERE IS_NULL(c.exp) OR c.exp > {now!r}"
+
+
+def live_counter_filter(now: float) -> str:
+    """Patch filter predicate: a live item whose value is a native integer (``n``)."""
+    return f"FROM c WHERE IS_NUMBER(c.n) AND IS_NULL(c.exp) OR IS_NUMBER(c.n) AND c.exp > {now!r}"
 
 
 def _value(doc: dict[str, Any]) -> Any:
@@ -269,7 +278,7 @@ class CosmosStore(StoreBackend):
                 doc["id"],
                 doc["pk"],
                 self._set_ops(doc),
-                filter_predicate=_live_filter(now),
+                filter_predicate=live_filter(now),
                 etag=etag,
                 match_condition=MatchConditions.IfNotModified,
             )
@@ -365,7 +374,7 @@ class CosmosStore(StoreBackend):
                         item_id,
                         pk,
                         [{"op": "incr", "path": "/n", "value": by}],
-                        filter_predicate=_live_filter(now) + " AND IS_NUMBER(c.n)",
+                        filter_predicate=live_counter_filter(now),
                     )
                     return int(doc["n"])
                 except CosmosHttpResponseError as exc:
@@ -487,7 +496,7 @@ class CosmosStore(StoreBackend):
             parameters.append({"name": "@after", "value": after})
         query = (
             f"SELECT TOP @limit * FROM c WHERE {where} AND "
-            "(NOT IS_DEFINED(c.exp) OR IS_NULL(c.exp) OR c.exp > @now) ORDER BY c.key"
+            "(IS_NULL(c.exp) OR c.exp > @now) ORDER BY c.key"
         )
         with self._errors("list"):
             docs = list(self._container.query_items(query, parameters=parameters, partition_key=pk))
@@ -515,7 +524,7 @@ class _Transaction:
         return op.item.key if isinstance(op, PreparedPut) else op.key
 
     def _initial(self, op: PreparedOp) -> list[Any]:
-        live = _live_filter(self.now)
+        live = live_filter(self.now)
         if isinstance(op, PreparedPut):
             doc = self.store._doc(op, self.now)
             if op.condition.if_match is not None:
