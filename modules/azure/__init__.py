@@ -1,0 +1,1 @@
+"""The statekit state stack on Azure (azurerm provider, imported only from this package)."""

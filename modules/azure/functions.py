@@ -1,0 +1,158 @@
+"""The Linux Function App on the Flex Consumption plan, with a system-assigned identity.
+
+- Python runtime from settings; the package is handlers/ + statekit/ with a
+  ``function_app.py`` that imports ``handlers.azure`` (see package.py), deployed by
+  zip deploy.
+- Host storage (``AzureWebJobsStorage``, the Durable task hub, the deployment
+  container) is its own storage account with shared keys off. The host reaches it
+  with a user-assigned "host" identity whose roles (Blob Data Owner, Queue and
+  Table Data Contributor on that account only) exist before the app is created, so
+  the first zip deploy does not race role propagation. The app's system-assigned
+  identity is the one the code uses for the state services.
+- App settings: the four ``STATEKIT_*_URL`` values plus the settings each
+  component asks for (Key Vault references for secrets, never their values).
+- Outbound traffic through the VNet when the stack is private.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cdktn_provider_azurerm.function_app_flex_consumption import (
+    FunctionAppFlexConsumption,
+    FunctionAppFlexConsumptionIdentity,
+    FunctionAppFlexConsumptionSiteConfig,
+)
+from cdktn_provider_azurerm.service_plan import ServicePlan
+from cdktn_provider_azurerm.storage_container import StorageContainer
+from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+
+from modules.azure import roles
+from modules.azure.context import AzureContext
+from modules.azure.network import PrivateNetwork
+from modules.azure.package import function_package
+from modules.azure.storage import encryption_of, secure_storage_account
+from modules.azure.vault import Vault
+
+DEPLOYMENT_CONTAINER = "deployments"
+FLEX_MEMORY_SIZES = (512, 2048, 4096)
+
+
+def flex_memory(memory_mb: int) -> int:
+    """The smallest Flex Consumption instance size that holds ``memory_mb``."""
+    return next((size for size in FLEX_MEMORY_SIZES if size >= memory_mb), FLEX_MEMORY_SIZES[-1])
+
+
+class FunctionApp(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        ctx: AzureContext,
+        vault: Vault,
+        network: PrivateNetwork | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.ctx = ctx
+        self.name = ctx.naming.unique("func", 60)
+        self.host_storage = secure_storage_account(
+            self, "host-storage", ctx, "host", encryption_of(vault)
+        )
+        if network is not None:
+            for subresource in ("blob", "queue", "table"):
+                network.connect("host", self.host_storage.id, subresource)
+        self.network = network
+        self.deployments = StorageContainer(
+            self,
+            "deployments",
+            name=DEPLOYMENT_CONTAINER,
+            storage_account_id=self.host_storage.id,
+            container_access_type="private",
+        )
+        self.host_identity = UserAssignedIdentity(
+            self,
+            "host-identity",
+            name=ctx.naming.name("func-host"),
+            location=ctx.location,
+            resource_group_name=ctx.resource_group_name,
+        )
+        self.host_grants = [
+            roles.grant(
+                self,
+                construct_id,
+                role=role,
+                on=self.host_storage.id,
+                principal_id=self.host_identity.principal_id,
+            )
+            for construct_id, role in (
+                ("host-blob", roles.STORAGE_BLOB_DATA_OWNER),
+                ("host-queue", roles.STORAGE_QUEUE_DATA_CONTRIBUTOR),
+                ("host-table", roles.STORAGE_TABLE_DATA_CONTRIBUTOR),
+            )
+        ]
+        self.plan = ServicePlan(
+            self,
+            "plan",
+            name=ctx.naming.name("plan"),
+            location=ctx.location,
+            resource_group_name=ctx.resource_group_name,
+            os_type="Linux",
+            sku_name="FC1",
+            # Instances spread over availability zones in production.
+            zone_balancing_enabled=ctx.settings.production,
+        )
+
+    @property
+    def host(self) -> str:
+        """The app's host name, known before the app exists (its own settings can name it)."""
+        return f"{self.name}.azurewebsites.net"
+
+    def create(
+        self, app_settings: Mapping[str, str], insights_connection_string: str
+    ) -> FunctionAppFlexConsumption:
+        ctx = self.ctx
+        functions = ctx.settings.functions
+        package = function_package(self, "package", ctx.settings)
+        self.app = FunctionAppFlexConsumption(
+            self,
+            "app",
+            name=self.name,
+            location=ctx.location,
+            resource_group_name=ctx.resource_group_name,
+            service_plan_id=self.plan.id,
+            runtime_name="python",
+            runtime_version=functions.runtime.removeprefix("python"),
+            instance_memory_in_mb=flex_memory(functions.memory_mb),
+            maximum_instance_count=100,
+            storage_container_type="blobContainer",
+            storage_container_endpoint=f"{self.host_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}",
+            storage_authentication_type="UserAssignedIdentity",
+            storage_user_assigned_identity_id=self.host_identity.id,
+            identity=FunctionAppFlexConsumptionIdentity(
+                type="SystemAssigned, UserAssigned", identity_ids=[self.host_identity.id]
+            ),
+            https_only=True,
+            client_certificate_mode="Optional",
+            webdeploy_publish_basic_authentication_enabled=False,
+            virtual_network_subnet_id=self.network.function_subnet.id if self.network else None,
+            site_config=FunctionAppFlexConsumptionSiteConfig(
+                minimum_tls_version="1.2",
+                scm_minimum_tls_version="1.2",
+                application_insights_connection_string=insights_connection_string,
+            ),
+            app_settings={
+                # Identity-based host storage (the host identity): no connection string, no key.
+                "AzureWebJobsStorage__accountName": self.host_storage.name,
+                "AzureWebJobsStorage__credential": "managedidentity",
+                "AzureWebJobsStorage__clientId": self.host_identity.client_id,
+                **app_settings,
+            },
+            zip_deploy_file=package.path,
+            depends_on=[self.deployments, *self.host_grants],
+        )
+        return self.app
+
+    @property
+    def principal_id(self) -> str:
+        return self.app.identity.principal_id

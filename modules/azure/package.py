@@ -1,0 +1,82 @@
+"""The function app package: handlers/ and statekit/ plus the Azure Functions v2 entry.
+
+Staged under ``build/azure-function/`` at synthesis time and handed to cdktn as an
+archive asset, which it copies into the stack folder and zips. The entry file is
+``function_app.py`` (what the Python v2 programming model loads); it only imports
+``handlers.azure.app``, where the handlers define every function.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from cdktn import AssetType, TerraformAsset
+from constructs import Construct
+
+from modules.common.settings import StackSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("handlers", "statekit")
+FUNCTION_APP_PY = '''"""Azure Functions entry (Python v2 model): every function is defined in handlers.azure."""
+
+from handlers.azure import app  # noqa: F401  (the host discovers functions on `app`)
+'''
+REQUIREMENTS = [
+    "azure-functions==1.26.0",
+    "azure-functions-durable==1.7.0",
+    "azure-cosmos==4.17.1",
+    "azure-identity==1.27.0",
+    "azure-storage-queue==12.18.1",
+    "redis==8.1.0",
+]
+
+
+def _hms(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def host_json(settings: StackSettings) -> dict[str, object]:
+    """host.json: queue retries end in ``<queue>-poison`` after ``max_receive_count`` tries."""
+    queue = settings.queue
+    return {
+        "version": "2.0",
+        "extensionBundle": {
+            "id": "Microsoft.Azure.Functions.ExtensionBundle",
+            "version": "[4.*, 5.0.0)",
+        },
+        "functionTimeout": _hms(settings.functions.timeout_seconds),
+        "extensions": {
+            "queues": {
+                "maxDequeueCount": queue.max_receive_count,
+                # The wait before a failed message is retried.
+                "visibilityTimeout": _hms(queue.visibility_timeout_seconds),
+                "batchSize": queue.batch_size,
+            }
+        },
+        "logging": {"applicationInsights": {"samplingSettings": {"isEnabled": True}}},
+    }
+
+
+def stage(settings: StackSettings, target: Path) -> Path:
+    """Write the package tree to ``target`` (replaced), return it."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+    for package in PACKAGES:
+        shutil.copytree(REPO_ROOT / package, target / package, ignore=ignore)
+    (target / "function_app.py").write_text(FUNCTION_APP_PY)
+    (target / "host.json").write_text(
+        json.dumps(host_json(settings), indent=2, sort_keys=True) + "\n"
+    )
+    (target / "requirements.txt").write_text("\n".join(REQUIREMENTS) + "\n")
+    return target
+
+
+def function_package(
+    scope: Construct, construct_id: str, settings: StackSettings
+) -> TerraformAsset:
+    staged = stage(settings, REPO_ROOT / "build" / "azure-function" / settings.stack_name)
+    return TerraformAsset(scope, construct_id, path=str(staged), type=AssetType.ARCHIVE)

@@ -1,0 +1,223 @@
+"""The Azure stacks synthesize with the settings that matter (Testing API + the JSON)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from modules.common.settings import StackSettings
+from tests.iac.azure_gcp_support import ENVS, StackView
+from tests.iac.conftest import Synthesized
+
+
+@pytest.fixture(params=ENVS)
+def stack(request: pytest.FixtureRequest, synthesized: Synthesized) -> StackView:
+    return StackView(synthesized, "azure", request.param)
+
+
+@pytest.fixture
+def dev(synthesized: Synthesized) -> StackView:
+    return StackView(synthesized, "azure", "dev")
+
+
+@pytest.fixture
+def prod(synthesized: Synthesized) -> StackView:
+    return StackView(synthesized, "azure", "prod")
+
+
+def has(stack: StackView, resource_type: str, properties: dict[str, Any]) -> bool:
+    return stack.has(resource_type, properties)
+
+
+def app_settings(stack: StackView) -> dict[str, str]:
+    return dict(stack.one("azurerm_function_app_flex_consumption")["app_settings"])
+
+
+def test_cosmos_container_partition_key_and_ttl(stack: StackView) -> None:
+    assert has(
+        stack,
+        "azurerm_cosmosdb_sql_container",
+        {"name": "items", "partition_key_paths": ["/pk"], "default_ttl": -1, "partition_key_version": 2},
+    )
+
+
+def test_cosmos_account_is_keyless_tls12_with_continuous_backup(stack: StackView) -> None:
+    account = stack.one("azurerm_cosmosdb_account")
+    assert account["local_authentication_enabled"] is False
+    assert account["access_key_metadata_writes_enabled"] is False
+    assert account["minimal_tls_version"] == "Tls12"
+    assert account["backup"]["type"] == "Continuous"
+
+
+def test_cosmos_consistency_and_capacity_follow_settings(dev: StackView, prod: StackView) -> None:
+    assert has(dev, "azurerm_cosmosdb_account", {"consistency_policy": {"consistency_level": "Session"}})
+    assert has(prod, "azurerm_cosmosdb_account", {"consistency_policy": {"consistency_level": "Strong"}})
+    assert has(dev, "azurerm_cosmosdb_account", {"capabilities": [{"name": "EnableServerless"}]})
+    assert "capabilities" not in prod.one("azurerm_cosmosdb_account")
+    assert prod.one("azurerm_cosmosdb_sql_container")["autoscale_settings"]["max_throughput"] >= 1000
+    assert prod.one("azurerm_cosmosdb_account")["backup"]["tier"] == "Continuous30Days"
+
+
+def test_prod_is_private_and_encrypted_with_a_customer_key(prod: StackView) -> None:
+    account = prod.one("azurerm_cosmosdb_account")
+    assert account["public_network_access_enabled"] is False
+    assert "azurerm_key_vault_key" in account["key_vault_key_id"]
+    assert account["lifecycle"]["prevent_destroy"] is True
+    for resource_type in ("azurerm_redis_cache", "azurerm_key_vault"):
+        assert prod.one(resource_type)["public_network_access_enabled"] is False
+    for storage in prod.resources("azurerm_storage_account").values():
+        assert storage["public_network_access_enabled"] is False
+        assert "azurerm_key_vault_key" in storage["customer_managed_key"]["key_vault_key_id"]
+    endpoints = {
+        endpoint["private_service_connection"]["subresource_names"][0]
+        for endpoint in prod.resources("azurerm_private_endpoint").values()
+    }
+    assert endpoints == {"Sql", "redisCache", "vault", "queue", "blob", "table"}
+    assert prod.one("azurerm_function_app_flex_consumption")["virtual_network_subnet_id"]
+    assert prod.one("azurerm_management_lock")["lock_level"] == "CanNotDelete"
+
+
+def test_dev_keeps_public_access_and_no_network(dev: StackView) -> None:
+    assert dev.one("azurerm_cosmosdb_account")["public_network_access_enabled"] is True
+    assert not dev.resources("azurerm_virtual_network")
+    assert not dev.resources("azurerm_private_endpoint")
+
+
+def test_cosmos_data_role_is_scoped_to_the_container_for_the_function_identity(stack: StackView) -> None:
+    assignment = stack.one("azurerm_cosmosdb_sql_role_assignment")
+    assert assignment["role_definition_id"].endswith("/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002")
+    # account id / dbs / <the database> / colls / <the container>: one container, not the account.
+    assert re.fullmatch(
+        r"\$\{azurerm_cosmosdb_account\.\w+\.id\}/dbs/\$\{azurerm_cosmosdb_sql_database\.\w+\.name\}"
+        r"/colls/\$\{azurerm_cosmosdb_sql_container\.\w+\.name\}",
+        assignment["scope"],
+    ), assignment["scope"]
+    assert re.fullmatch(
+        r"\$\{azurerm_function_app_flex_consumption\.\w+\.identity\[0\]\.principal_id\}",
+        assignment["principal_id"],
+    ), assignment["principal_id"]
+
+
+def test_redis_tls_only_and_key_only_through_key_vault(stack: StackView) -> None:
+    if stack.env == "dev":  # the cache is switched off in dev
+        assert not stack.resources("azurerm_redis_cache")
+        assert "STATEKIT_CACHE_URL" not in app_settings(stack)
+        assert "statekit_cache_url" not in stack.config["output"]
+        return
+    assert has(stack, "azurerm_redis_cache", {"minimum_tls_version": "1.2", "non_ssl_port_enabled": False})
+    settings = app_settings(stack)
+    assert settings["STATEKIT_CACHE_URL"].startswith("rediss://")
+    assert settings["STATEKIT_CACHE_URL"].endswith(":6380/0?password_env=STATEKIT_CACHE_PASSWORD")
+    assert settings["STATEKIT_CACHE_PASSWORD"].startswith("@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.")
+    secret = next(
+        s for s in stack.resources("azurerm_key_vault_secret").values() if s["name"] == "cache-access-key"
+    )
+    assert secret["value"].startswith("${azurerm_redis_cache.") and secret["value"].endswith(".primary_access_key}")
+    readers = [
+        r for r in stack.resources("azurerm_role_assignment").values()
+        if r["role_definition_name"] == "Key Vault Secrets User"
+    ]
+    assert readers and all("/secrets/" in r["scope"] for r in readers)
+
+
+def test_queue_storage_keyless_with_poison_queue_and_scoped_roles(stack: StackView) -> None:
+    for storage in stack.resources("azurerm_storage_account").values():
+        assert storage["shared_access_key_enabled"] is False
+        assert storage["min_tls_version"] == "TLS1_2"
+        assert storage["https_traffic_only_enabled"] is True
+        assert storage["allow_nested_items_to_be_public"] is False
+    names = sorted(q["name"] for q in stack.resources("azurerm_storage_queue").values())
+    assert names == ["statekit-work", "statekit-work-poison"]
+    queue_roles = [
+        r for r in stack.resources("azurerm_role_assignment").values()
+        if r["role_definition_name"] == "Storage Queue Data Contributor"
+        and "functions_app" in r["principal_id"]
+    ]
+    assert sorted(r["scope"].split(".")[0] for r in queue_roles) == ["${azurerm_storage_queue", "${azurerm_storage_queue"]
+    settings = app_settings(stack)
+    assert settings["STATEKIT_QUEUE_URL"].endswith(".queue.core.windows.net/statekit-work")
+    assert settings["STATEKIT_QUEUE_NAME"] == "statekit-work"
+    assert "STATEKIT_QUEUE_CONNECTION__queueServiceUri" in settings
+
+
+def test_function_app_flex_python_identity_and_urls(stack: StackView) -> None:
+    app = stack.one("azurerm_function_app_flex_consumption")
+    assert stack.one("azurerm_service_plan")["sku_name"] == "FC1"
+    assert app["runtime_name"] == "python"
+    assert app["runtime_version"] == "3.12"
+    assert app["identity"]["type"] == "SystemAssigned, UserAssigned"
+    assert app["https_only"] is True
+    assert app["site_config"]["minimum_tls_version"] == "1.2"
+    assert app["zip_deploy_file"].startswith("assets/")
+    settings = app["app_settings"]
+    outputs = {name.upper(): output["value"] for name, output in stack.config["output"].items()}
+    urls = {name: value for name, value in settings.items() if name.endswith("_URL")}
+    assert urls == outputs
+    assert settings["STATEKIT_STORE_URL"].endswith(".documents.azure.com/statekit/items")
+    assert settings["STATEKIT_WORKFLOW_URL"].startswith("durable://")
+    assert settings["STATEKIT_WORKFLOW_URL"].endswith("/order_saga?key_env=STATEKIT_DURABLE_KEY")
+    assert settings["STATEKIT_DURABLE_KEY"].startswith("@Microsoft.KeyVault(SecretUri=")
+    assert settings["AzureFunctionsJobHost__extensions__durableTask__hubName"].startswith("Statekit")
+    assert "AzureWebJobsStorage" not in settings  # identity-based: __accountName only
+    assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+
+
+def test_orchestrator_name_matches_the_handlers_durable_function() -> None:
+    from modules.azure.orchestrator import ORCHESTRATOR_FUNCTION
+
+    handlers_azure = importlib.import_module("handlers.azure")
+    names = {function.get_function_name() for function in handlers_azure.app.get_functions()}
+    assert ORCHESTRATOR_FUNCTION in names
+
+
+def test_function_package_imports_the_handlers(dev: StackView) -> None:
+    """The package staged for dev (by the session's synthesis) has the v2 entry and the code."""
+    from modules.azure.package import REPO_ROOT
+
+    staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev"
+    assert "from handlers.azure import app" in (staged / "function_app.py").read_text()
+    assert (staged / "handlers" / "azure.py").exists()
+    assert (staged / "statekit" / "store.py").exists()
+    assert '"maxDequeueCount": 3' in (staged / "host.json").read_text()
+
+
+def test_observability_alerts_and_budget(stack: StackView) -> None:
+    retention = {"dev": 30, "staging": 30, "prod": 365}[stack.env]
+    assert stack.one("azurerm_log_analytics_workspace")["retention_in_days"] == retention
+    insights = stack.one("azurerm_application_insights")
+    assert insights["local_authentication_enabled"] is False
+    assert insights["workspace_id"]
+    assert has(stack, "azurerm_monitor_metric_alert", {"criteria": [{"metric_name": "requests/failed"}]})
+    poison = stack.one("azurerm_monitor_scheduled_query_rules_alert_v2")
+    assert "statekit-work-poison" in poison["criteria"][0]["query"]
+    budget = stack.one("azurerm_consumption_budget_resource_group")
+    assert budget["amount"] == {"dev": 20, "staging": 100, "prod": 500}[stack.env]
+    assert budget["notification"][0]["threshold"] == 80
+
+
+def test_key_vault_rbac_and_purge_protection_in_prod(stack: StackView) -> None:
+    vault = stack.one("azurerm_key_vault")
+    assert vault["rbac_authorization_enabled"] is True
+    assert vault["purge_protection_enabled"] is (stack.env == "prod")
+
+
+def test_required_tags_on_taggable_resources(stack: StackView) -> None:
+    for resource_type in ("azurerm_cosmosdb_account", "azurerm_storage_account", "azurerm_key_vault"):
+        for resource in stack.resources(resource_type).values():
+            assert resource["tags"]["environment"] == stack.env
+            assert resource["tags"]["stack"] == f"state-azure-{stack.env}"
+            assert resource["tags"]["owner"] == "platform-team"
+
+
+def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
+    prod: StackView, synth_one: Callable[[StackSettings], str]
+) -> None:
+    weaker = replace(prod.settings, database=replace(prod.settings.database, customer_managed_key=False))
+    # The PolicyViolation raised inside the aspect reaches Python through jsii as a RuntimeError.
+    with pytest.raises(RuntimeError, match=r"(?s)policy check failed.*azurerm_cosmosdb_account.*key_vault_key_id"):
+        synth_one(weaker)
