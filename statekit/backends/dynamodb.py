@@ -87,8 +87,10 @@ _IF_MATCH = f"#e = :m AND {_LIVE}"
 _IF_ABSENT = "attribute_not_exists(pk) OR #x <= :now"
 # Increment in one call when the item is missing or a live integer; the ADD then
 # starts from 0 (missing) or adds to the stored number. Anything else fails the
-# condition and ALL_OLD tells which case it was.
-_INCREMENT_IF = f"attribute_not_exists(pk) OR (attribute_exists(#n) AND {_LIVE})"
+# condition and ALL_OLD tells which case it was. ``#e <> :e``: the SDK resends a
+# request whose response was lost; the resend then finds its own etag and fails,
+# instead of adding twice.
+_INCREMENT_IF = f"attribute_not_exists(pk) OR (attribute_exists(#n) AND #e <> :e AND {_LIVE})"
 
 Attrs = dict[str, dict[str, Any]]
 
@@ -291,7 +293,10 @@ class DynamoDBStore(StoreBackend):
                 **self._condition(op.condition, now),
             )
         except ClientError as exc:
-            raise self._conflict(op.item.key, op.condition, exc.response.get("Item"), now) from None
+            old = exc.response.get("Item")
+            if _etag_of(old) == op.item.etag:
+                return op.item.etag  # the SDK resent our applied write: it succeeded
+            raise self._conflict(op.item.key, op.condition, old, now) from None
         return op.item.etag
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
@@ -334,6 +339,12 @@ class DynamoDBStore(StoreBackend):
                 return int(response["Attributes"]["n"]["N"])
             except ClientError as exc:
                 old = exc.response.get("Item")
+            except StatekitError as exc:
+                if "overflow" in str(exc).lower():
+                    raise InvalidValue(key, "the sum is past DynamoDB's 38 digits") from None
+                raise
+            if old is not None and _etag_of(old) == etag:
+                return int(old["n"]["N"])  # a resent request already applied: once only
             if self._item(old, now) is not None:
                 raise InvalidValue(
                     key,
@@ -478,6 +489,10 @@ class DynamoDBStore(StoreBackend):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _etag_of(attrs: Attrs | None) -> str | None:
+    return None if not attrs or "etag" not in attrs else str(attrs["etag"]["S"])
 
 
 def _request_key(request: dict[str, Any]) -> str:

@@ -157,3 +157,22 @@ def test_restarting_an_expired_counter_is_the_one_two_call_case(table) -> None:
     fresh = store.get(f"{ns}/n")
     assert fresh is not None and fresh.value == 1 and fresh.expires_at is None
     assert TTL_ATTRIBUTE not in raw_item(table, f"{ns}/n")
+
+
+def test_a_resent_write_is_applied_once(table) -> None:
+    """botocore resends a request whose response was lost; the fresh etag makes that harmless."""
+    store = table[0]
+    backend = store.backend
+    ns = f"i{uuid.uuid4().hex[:8]}"
+    now = time.time()
+    assert backend.increment(f"{ns}/n", 5, "etag-one", now) == 5
+    assert backend.increment(f"{ns}/n", 5, "etag-one", now) == 5  # the same request again
+    assert backend.increment(f"{ns}/n", 5, "etag-two", now) == 10
+    first = store.put(f"{ns}/p", "v1")
+    op = store._prepare_put(f"{ns}/p", "v2", first.etag, False, None)
+    backend.put(op, now)
+    backend.put(op, now)  # a resend of a successful if_match write: success, not Conflict
+    assert store.get(f"{ns}/p").value == "v2"
+    fresh = store._prepare_put(f"{ns}/q", "q", None, True, None)
+    backend.put(fresh, now)
+    backend.put(fresh, now)  # the same for if_absent
