@@ -163,7 +163,7 @@ def idempotent(
     def decorate(func: F) -> F:
         if inspect.iscoroutinefunction(func):
             raise InvalidOption(
-                f"@idempotent on {func.__qualname__}: async functions are not supported; "
+                f"@idempotent on {getattr(func, '__qualname__', func)}: async functions are not supported; "
                 "wrap the synchronous part"
             )
         runner = _Runner(func, spec)
@@ -327,7 +327,8 @@ class _Runner:
     def __init__(self, func: Callable[..., Any], spec: _Spec) -> None:
         self.func = func
         self.spec = spec
-        self.name = spec.namespace or f"{func.__module__}.{func.__qualname__}"
+        qualname = getattr(func, "__qualname__", type(func).__qualname__)  # callable objects too
+        self.name = spec.namespace or f"{func.__module__}.{qualname}"
         self._store: Store | None = spec.store if isinstance(spec.store, Store) else None
 
     # -- what identifies a call ----------------------------------------------------------

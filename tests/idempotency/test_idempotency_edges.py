@@ -1,0 +1,176 @@
+"""``@idempotent``: keys from events, bad options, a real crash, stores with fewer capabilities."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from statekit import InvalidOption, Store, Unsupported
+from statekit.backends.memory import MemoryStore
+from statekit.idempotency import (
+    AlreadyInProgress,
+    IdempotencyKeyError,
+    idempotent,
+)
+from statekit.store import ALL_CAPABILITIES, Capability
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def echo(event: Any, *_: Any) -> Any:
+    return event
+
+
+def test_jmespath_key_with_a_json_body() -> None:
+    runs: list[Any] = []
+
+    @idempotent(store=Store(MemoryStore()), key="from_json(body).order_id")
+    def api(event: dict[str, Any]) -> str:
+        runs.append(event)
+        return "created"
+
+    assert api({"body": '{"order_id": 7, "x": 1}'}) == "created"
+    assert api({"body": '{"order_id": 7, "x": 1}'}) == "created"
+    assert len(runs) == 1
+
+
+def test_multiselect_key_with_nothing_found_is_a_clear_error() -> None:
+    handler = idempotent(store=Store(MemoryStore()), key="[user, order]")(echo)
+    with pytest.raises(IdempotencyKeyError, match="key is empty"):
+        handler({"other": 1})
+
+
+@pytest.mark.parametrize("event", [{"order": None}, {"order": ""}, {}])
+def test_missing_key_in_the_event_is_a_clear_error(event: dict[str, Any]) -> None:
+    handler = idempotent(store=Store(MemoryStore()), key="order")(echo)
+    with pytest.raises(IdempotencyKeyError, match="check the key selector"):
+        handler(event)
+
+
+def test_jmespath_key_needs_an_event_dict() -> None:
+    handler = idempotent(store=Store(MemoryStore()), key="order")(echo)
+    with pytest.raises(IdempotencyKeyError, match="must be a dict or list, got str"):
+        handler("not an event")
+
+
+def test_arguments_that_are_not_json_need_a_payload_selector() -> None:
+    store = Store(MemoryStore())
+
+    @idempotent(store=store, key=lambda conn, order: order)
+    def with_connection(conn: object, order: str) -> str:
+        return order
+
+    with pytest.raises(IdempotencyKeyError, match="payload="):
+        with_connection(object(), "o-1")
+
+    @idempotent(store=store, key=lambda conn, order: order, payload=lambda conn, order: order)
+    def with_payload(conn: object, order: str) -> str:
+        return order
+
+    assert with_payload(object(), "o-1") == "o-1"
+
+
+@pytest.mark.parametrize(
+    ("options", "rule"),
+    [
+        ({"key": "order["}, "invalid JMESPath"),
+        ({"key": ""}, "JMESPath expression"),
+        ({"key": 42}, "callable"),
+        ({"key": "a", "ttl": 0}, "ttl must be a positive"),
+        ({"key": "a", "ttl": None}, "ttl must be a positive"),
+        ({"key": "a", "in_progress_expiry": -1}, "in_progress_expiry"),
+        ({"key": "a", "on_duplicate": "retry"}, "'fail' or 'wait'"),
+        ({"key": "a", "wait_timeout": "10"}, "wait_timeout"),
+        ({"key": "a", "store": 123}, "store must be"),
+        ({"key": "a", "namespace": ""}, "namespace"),
+        ({"key": "a", "read_first": "yes"}, "read_first"),
+    ],
+)
+def test_bad_options_are_refused_at_decoration(options: dict[str, Any], rule: str) -> None:
+    with pytest.raises(InvalidOption, match=rule):
+        idempotent(**options)
+
+
+def test_async_functions_are_refused_clearly() -> None:
+    async def handler(event: Any) -> Any:
+        return event
+
+    with pytest.raises(InvalidOption, match="async functions"):
+        idempotent(key="a", store=Store(MemoryStore()))(handler)
+
+
+class NoConditionsMemory(MemoryStore):
+    capabilities = ALL_CAPABILITIES - {Capability.CONDITIONAL_WRITES}
+
+
+class NoTTLMemory(MemoryStore):
+    capabilities = ALL_CAPABILITIES - {Capability.TTL}
+
+
+def test_a_store_without_conditional_writes_is_refused() -> None:
+    handler = idempotent(store=Store(NoConditionsMemory()), key="a")(echo)
+    with pytest.raises(Unsupported, match="conditional_writes"):
+        handler({"a": 1})
+
+
+def test_a_store_without_ttl_still_expires_records() -> None:
+    store = Store(NoTTLMemory())
+    runs: list[int] = []
+
+    @idempotent(store=store, key="a", ttl=0.3)
+    def handler(event: dict[str, int]) -> int:
+        runs.append(event["a"])
+        return event["a"]
+
+    handler({"a": 1})
+    handler({"a": 1})
+    time.sleep(0.4)
+    handler({"a": 1})  # the record's own expiry rules; taken over with if_match
+    assert runs == [1, 1]
+
+
+def test_store_url_is_opened_at_the_first_call(tmp_path: Path) -> None:
+    handler = idempotent(store=f"sqlite://{tmp_path / 'lazy.db'}", key="a")(echo)
+    assert not (tmp_path / "lazy.db").exists()
+    assert handler({"a": 1}) == {"a": 1}
+    assert (tmp_path / "lazy.db").exists()
+
+
+CRASHING_CALL = """
+import os, sys
+from statekit.idempotency import idempotent
+
+@idempotent(store=sys.argv[1], key="order", namespace="crash-test", in_progress_expiry=2)
+def handler(event):
+    os._exit(3)  # the process dies mid-call: no cleanup runs
+
+handler({"order": "o-1"})
+"""
+
+
+def test_a_crashed_process_leaves_a_record_that_is_taken_over(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'crash.db'}"
+    crashed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CRASHING_CALL), url], cwd=ROOT, check=False
+    )
+    assert crashed.returncode == 3
+    runs: list[str] = []
+
+    @idempotent(store=url, key="order", namespace="crash-test")
+    def handler(event: dict[str, str]) -> str:
+        runs.append(event["order"])
+        return "done"
+
+    with pytest.raises(AlreadyInProgress) as refused:
+        handler({"order": "o-1"})  # the dead call's record is still in progress
+    assert runs == []
+    time.sleep(max(0.0, refused.value.until - time.time()) + 0.05)
+    assert handler({"order": "o-1"}) == "done"  # taken over (if_match on its etag)
+    assert handler({"order": "o-1"}) == "done"  # and then replayed
+    assert runs == ["o-1"]
