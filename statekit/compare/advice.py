@@ -36,36 +36,57 @@ def _setting(stack: Stack, component: str, label_part: str) -> list[str]:
 
 def _longevity(need: str, stacks: dict[str, Stack]) -> Advice:
     if need == "ephemeral":
-        advice = Advice("data longevity: ephemeral",
-                        "Keep it in the cache, or in the store with a TTL; no backups needed.")
+        advice = Advice(
+            "data longevity: ephemeral",
+            "Keep it in the cache, or in the store with a TTL; no backups needed.",
+        )
         for cloud, stack in stacks.items():
             has_cache = bool(stack.of_component("cache"))
-            advice.reasons.append(f"{CLOUD_NAMES[cloud]}: managed cache {'in the stack' if has_cache else 'switched off (in-process cache used)'}")
+            advice.reasons.append(
+                f"{CLOUD_NAMES[cloud]}: managed cache {'in the stack' if has_cache else 'switched off (in-process cache used)'}"
+            )
         return advice
-    advice = Advice(f"data longevity: {need}",
-                    "Store with native TTL for expiring items" if need == "days"
-                    else "Store with point-in-time recovery and deletion protection on")
+    advice = Advice(
+        f"data longevity: {need}",
+        "Store with native TTL for expiring items"
+        if need == "days"
+        else "Store with point-in-time recovery and deletion protection on",
+    )
     for cloud, stack in stacks.items():
-        recovery = _setting(stack, "database", "point-in-time") + _setting(stack, "database", "backup")
+        recovery = _setting(stack, "database", "point-in-time") + _setting(
+            stack, "database", "backup"
+        )
         protection = _setting(stack, "database", "delet")
-        advice.reasons.append(f"{CLOUD_NAMES[cloud]}: recovery {', '.join(recovery) or 'not set'}; "
-                              f"deletion protection {', '.join(protection) or 'not set'}")
-        if need == "years" and any(v.startswith(("off", "POINT_IN_TIME_RECOVERY_DISABLED", "periodic")) for v in recovery):
-            advice.reasons.append(f"  -> turn point-in-time recovery on for {CLOUD_NAMES[cloud]} in this environment file")
+        advice.reasons.append(
+            f"{CLOUD_NAMES[cloud]}: recovery {', '.join(recovery) or 'not set'}; "
+            f"deletion protection {', '.join(protection) or 'not set'}"
+        )
+        if need == "years" and any(
+            v.startswith(("off", "POINT_IN_TIME_RECOVERY_DISABLED", "periodic")) for v in recovery
+        ):
+            advice.reasons.append(
+                f"  -> turn point-in-time recovery on for {CLOUD_NAMES[cloud]} in this environment file"
+            )
     return advice
 
 
 def _consistency(need: str, stacks: dict[str, Stack], matrices: list[SuiteMatrix]) -> Advice:
     advice = Advice(f"consistency: {need}", "")
     if need == "eventual":
-        advice.recommendation = "Any of the three; eventually consistent reads cost half on DynamoDB."
+        advice.recommendation = (
+            "Any of the three; eventually consistent reads cost half on DynamoDB."
+        )
         return advice
     advice.recommendation = "DynamoDB (strong reads per request) or Firestore (always strong); Cosmos DB only at Strong."
     for cloud, stack in stacks.items():
         levels = _setting(stack, "database", "consistency") + _setting(stack, "database", "reads")
-        advice.reasons.append(f"{CLOUD_NAMES[cloud]}: {', '.join(levels) or 'no consistency setting in the stack'}")
+        advice.reasons.append(
+            f"{CLOUD_NAMES[cloud]}: {', '.join(levels) or 'no consistency setting in the stack'}"
+        )
         if cloud == "azure" and levels and not any("Strong" in level for level in levels):
-            advice.reasons.append("  -> this Cosmos DB account is weaker than Strong: reads may lag writes made elsewhere")
+            advice.reasons.append(
+                "  -> this Cosmos DB account is weaker than Strong: reads may lag writes made elsewhere"
+            )
     for matrix in matrices:
         for backend in matrix.backends:
             counts = matrix.counts(backend)
@@ -86,9 +107,13 @@ def _workflows(need: str, costs: dict[str, CloudCost]) -> Advice:
     advice = Advice(f"workflow complexity: {need}", recommendation)
     for cloud, cost in costs.items():
         floor, usage = cost.by_component().get("orchestrator", (0.0, 0.0))
-        advice.reasons.append(f"{CLOUD_NAMES[cloud]}: orchestrator ${floor + usage:,.2f}/month for this workload")
+        advice.reasons.append(
+            f"{CLOUD_NAMES[cloud]}: orchestrator ${floor + usage:,.2f}/month for this workload"
+        )
     if need == "complex":
-        advice.reasons.append("Step Functions and Cloud Workflows keep execution history; Durable Functions replays code")
+        advice.reasons.append(
+            "Step Functions and Cloud Workflows keep execution history; Durable Functions replays code"
+        )
     return advice
 
 
@@ -102,19 +127,27 @@ def _cost(need: str, costs: dict[str, CloudCost]) -> tuple[Advice, str | None]:
     for cost in ranked:
         share = cost.floor_usd / cost.total_usd * 100 if cost.total_usd else 0
         unpriced = f"; {len(cost.unpriced)} item(s) not priced" if cost.unpriced else ""
-        advice.reasons.append(f"{CLOUD_NAMES[cost.cloud]}: ${cost.total_usd:,.2f}/month, "
-                              f"{share:.0f}% of it fixed floors{unpriced}")
+        advice.reasons.append(
+            f"{CLOUD_NAMES[cost.cloud]}: ${cost.total_usd:,.2f}/month, "
+            f"{share:.0f}% of it fixed floors{unpriced}"
+        )
     if need == "high":
         advice.recommendation = f"{CLOUD_NAMES[cheapest.cloud]}: lowest estimate; fixed floors matter most at low volume."
     elif need == "medium":
-        advice.recommendation = f"{CLOUD_NAMES[cheapest.cloud]} is cheapest; weigh it against the capability matrix."
+        advice.recommendation = (
+            f"{CLOUD_NAMES[cheapest.cloud]} is cheapest; weigh it against the capability matrix."
+        )
     else:
         advice.recommendation = "Cost does not decide: choose on capabilities and the team's cloud."
     return advice, cheapest.cloud if need in ("high", "medium") else None
 
 
-def advise(workload: Workload, stacks: dict[str, Stack], costs: dict[str, CloudCost],
-           matrices: list[SuiteMatrix]) -> tuple[list[Advice], str]:
+def advise(
+    workload: Workload,
+    stacks: dict[str, Stack],
+    costs: dict[str, CloudCost],
+    matrices: list[SuiteMatrix],
+) -> tuple[list[Advice], str]:
     """The per-factor advice and a one-line verdict."""
     needs = workload.needs
     items = [
@@ -127,5 +160,11 @@ def advise(workload: Workload, stacks: dict[str, Stack], costs: dict[str, CloudC
     if not stacks:
         return items, "No verdict: synthesize the stacks first (`make synth`)."
     if pick is None:
-        return items, "Any of the clouds fits on cost; decide on the capability matrix and the settings above."
-    return items, f"{CLOUD_NAMES[pick]} fits this workload best on cost; check the consistency and longevity notes."
+        return (
+            items,
+            "Any of the clouds fits on cost; decide on the capability matrix and the settings above.",
+        )
+    return (
+        items,
+        f"{CLOUD_NAMES[pick]} fits this workload best on cost; check the consistency and longevity notes.",
+    )

@@ -37,13 +37,22 @@ def synthesize(root: Path, env: str, outdir: Path) -> str | None:
         "STATEKIT_ENVS": env,
         "CDKTF_OUTDIR": str(outdir),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(root / ".jsii-cache")),
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get(
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(root / ".jsii-cache")
+        ),
         "CHECKPOINT_DISABLE": "1",
     }
     print(f"synthesizing the {env} stacks (python main.py, about 15 s)...", file=sys.stderr)
     try:
-        done = subprocess.run([sys.executable, str(main)], cwd=root, env=environment,
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, str(main)],
+            cwd=root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"synthesis failed to run ({exc}); run `make synth` to see why"
     if done.returncode != 0:
@@ -77,8 +86,12 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
             continue
         found.stacks[stack.cloud] = stack
         if env_file.exists() and env_file.stat().st_mtime > file.stat().st_mtime:
-            found.notes.append(f"{file} is older than {env_file}: run `make synth` to see the current settings")
+            found.notes.append(
+                f"{file} is older than {env_file}: run `make synth` to see the current settings"
+            )
     missing = [cloud for cloud in CLOUD_ORDER if cloud not in found.stacks]
     if missing:
-        found.notes.append(f"no {', '.join(missing)} stack for {env!r} (not enabled in its environment file, or not synthesized yet)")
+        found.notes.append(
+            f"no {', '.join(missing)} stack for {env!r} (not enabled in its environment file, or not synthesized yet)"
+        )
     return found

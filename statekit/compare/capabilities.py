@@ -12,7 +12,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_UNSUPPORTED_HINTS = ("declares no", "does not declare", "not declared", "unsupported", "not supported", "checked by", "needs ")
+_UNSUPPORTED_HINTS = (
+    "declares no",
+    "does not declare",
+    "not declared",
+    "unsupported",
+    "not supported",
+    "checked by",
+    "needs ",
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,11 @@ def load_matrices(report_dir: Path) -> tuple[list[SuiteMatrix], list[str]]:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             notes.append(f"{file}: not a conformance report ({exc}); rerun the suite")
             continue
-        matrix = SuiteMatrix(suite=str(data.get("suite", file.stem.removeprefix("conformance-"))),
-                             written_at=str(data.get("written_at", "?")), file=file)
+        matrix = SuiteMatrix(
+            suite=str(data.get("suite", file.stem.removeprefix("conformance-"))),
+            written_at=str(data.get("written_at", "?")),
+            file=file,
+        )
         matrix.backends = sorted(backends)
         tests: set[str] = set()
         for backend, results in backends.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from statekit.compare.report import ComponentView
+from statekit.compare.report import ComponentView, Report
 
 OUTCOME_MARK = {
     "passed": "pass",
@@ -14,6 +14,19 @@ OUTCOME_MARK = {
     "unsupported": "n/a",
     "skipped": "skip",
 }
+
+
+def absent_component(report: Report, component: str, cloud: str) -> str:
+    """What to say where a cloud's stack has no resource for a component."""
+    cost = report.costs.get(cloud)
+    hosts = (
+        sorted({line.resource_type for line in cost.lines if line.component == component})
+        if cost
+        else []
+    )
+    if hosts:
+        return f"no resources of its own: runs in and is priced through {', '.join(hosts)}"
+    return "not created"
 
 
 def resource_lines(view: ComponentView) -> list[str]:
@@ -32,12 +45,19 @@ def resource_lines(view: ComponentView) -> list[str]:
 def setting_lines(view: ComponentView) -> list[tuple[str, str]]:
     """(aspect, "label: value") once per distinct pair, with a count if resources repeat it."""
     counts = Counter((s.aspect, s.label, s.value) for s in view.settings)
-    return [(aspect, f"{label}: {value}" + (f" (x{count})" if count > 1 else ""))
-            for (aspect, label, value), count in counts.items()]
+    return [
+        (aspect, f"{label}: {value}" + (f" (x{count})" if count > 1 else ""))
+        for (aspect, label, value), count in counts.items()
+    ]
 
 
 def money(value: float) -> str:
     return f"${value:,.2f}"
+
+
+def quantity(value: float) -> str:
+    """3,000,000 rather than 3e+06; fractions kept (0.5 GB)."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
 
 
 def number(value: float | None, digits: int = 1) -> str:

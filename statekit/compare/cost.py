@@ -79,7 +79,9 @@ def _rows_for_region(rows: list[PriceRow], region: str) -> tuple[list[PriceRow],
     if exact:
         return exact, ""
     fallback = rows[0].region
-    return [row for row in rows if row.region == fallback], f"priced at {fallback} list price (no row for {region})"
+    return [
+        row for row in rows if row.region == fallback
+    ], f"priced at {fallback} list price (no row for {region})"
 
 
 def _charge(row: PriceRow, units: float, region_note: str, cloud: str) -> CostLine:
@@ -87,8 +89,19 @@ def _charge(row: PriceRow, units: float, region_note: str, cloud: str) -> CostLi
     floor_units = units if row.fixed else min(row.minimum, billed)
     floor = floor_units / row.per * row.price_usd
     usage = billed / row.per * row.price_usd - floor
-    return CostLine(cloud, row.component, row.resource_type, row.unit, billed, row.price_usd, row.per,
-                    floor, usage, region_note, row)
+    return CostLine(
+        cloud,
+        row.component,
+        row.resource_type,
+        row.unit,
+        billed,
+        row.price_usd,
+        row.per,
+        floor,
+        usage,
+        region_note,
+        row,
+    )
 
 
 def estimate(stack: Stack, workload: Workload, pricing: list[PriceRow]) -> CloudCost:
@@ -102,30 +115,56 @@ def estimate(stack: Stack, workload: Workload, pricing: list[PriceRow]) -> Cloud
         type_rows = [row for row in cloud_rows if row.resource_type == type_]
         component = resources[0].component
         if not type_rows:
-            result.unpriced.append(Unpriced(stack.cloud, component, f"{type_} x{len(resources)}",
-                                            "no row in pricing.csv for this resource type"))
+            result.unpriced.append(
+                Unpriced(
+                    stack.cloud,
+                    component,
+                    f"{type_} x{len(resources)}",
+                    "no row in pricing.csv for this resource type",
+                )
+            )
             continue
         rows, region_note = _rows_for_region(type_rows, stack.region)
         for resource in resources:
             for choice in sorted({row.choice for row in rows if row.choice}):
                 if not any(row.matches(resource) for row in rows if row.choice == choice):
-                    result.unpriced.append(Unpriced(stack.cloud, component, f"{type_} {resource.name}",
-                                                    f"no {choice} price row matches its settings"))
+                    result.unpriced.append(
+                        Unpriced(
+                            stack.cloud,
+                            component,
+                            f"{type_} {resource.name}",
+                            f"no {choice} price row matches its settings",
+                        )
+                    )
         for row in rows:
             matching = [resource for resource in resources if row.matches(resource)]
             if not matching:
                 continue
             base = quantities.get(row.usage)
             if base is None:
-                result.unpriced.append(Unpriced(stack.cloud, row.component, f"{type_}: {row.unit}",
-                                                f"the workload gives no {row.usage!r}"))
+                result.unpriced.append(
+                    Unpriced(
+                        stack.cloud,
+                        row.component,
+                        f"{type_}: {row.unit}",
+                        f"the workload gives no {row.usage!r}",
+                    )
+                )
                 continue
             charged = matching if row.fixed else matching[:1]
             for resource in charged:
                 scale = row.scale(resource)
                 if scale is None:
-                    result.unpriced.append(Unpriced(stack.cloud, row.component, f"{type_} {resource.name}: {row.unit}",
-                                                    f"attribute {row.scale_by!r} is not a number in the stack"))
+                    result.unpriced.append(
+                        Unpriced(
+                            stack.cloud,
+                            row.component,
+                            f"{type_} {resource.name}: {row.unit}",
+                            f"attribute {row.scale_by!r} is not a number in the stack",
+                        )
+                    )
                     continue
-                result.lines.append(_charge(row, base * row.units_per_usage * scale, region_note, stack.cloud))
+                result.lines.append(
+                    _charge(row, base * row.units_per_usage * scale, region_note, stack.cloud)
+                )
     return result

@@ -11,7 +11,15 @@ from html import escape
 from pathlib import Path
 
 from statekit.compare.backends import cloud_of_backend
-from statekit.compare.cells import OUTCOME_MARK, money, number, resource_lines, setting_lines
+from statekit.compare.cells import (
+    OUTCOME_MARK,
+    absent_component,
+    money,
+    number,
+    quantity,
+    resource_lines,
+    setting_lines,
+)
 from statekit.compare.components import COMPONENT_LABELS
 from statekit.compare.report import Report
 from statekit.compare.svg import CLOUD_COLOURS, Bar, grouped_bars
@@ -63,40 +71,61 @@ def _summary(report: Report) -> str:
     for cloud in report.clouds:
         cost = report.costs.get(cloud)
         total = money(cost.total_usd) if cost else "not estimated"
-        detail = (f"{money(cost.floor_usd)} fixed + {money(cost.usage_usd)} usage"
-                  + (f", {len(cost.unpriced)} not priced" if cost.unpriced else "")) if cost else ""
+        detail = (
+            (
+                f"{money(cost.floor_usd)} fixed + {money(cost.usage_usd)} usage"
+                + (f", {len(cost.unpriced)} not priced" if cost.unpriced else "")
+            )
+            if cost
+            else ""
+        )
         stack = report.stacks[cloud]
-        cards.append(f"<div class='card {cloud}' data-cloud='{cloud}'><div>{CLOUD_NAMES[cloud]} "
-                     f"<small>{escape(stack.name)}, {escape(stack.region)}</small></div>"
-                     f"<div class='big' data-total='{cost.total_usd if cost else ''}'>{total}<small>/month</small></div>"
-                     f"<div><small>{escape(detail)}; {len(stack.resources)} resources</small></div></div>")
-    return f"<div class='cards'>{''.join(cards)}</div><p class='verdict'>{escape(report.verdict)}</p>"
+        cards.append(
+            f"<div class='card {cloud}' data-cloud='{cloud}'><div>{CLOUD_NAMES[cloud]} "
+            f"<small>{escape(stack.name)}, {escape(stack.region)}</small></div>"
+            f"<div class='big' data-total='{cost.total_usd if cost else ''}'>{total}<small>/month</small></div>"
+            f"<div><small>{escape(detail)}; {len(stack.resources)} resources</small></div></div>"
+        )
+    return (
+        f"<div class='cards'>{''.join(cards)}</div><p class='verdict'>{escape(report.verdict)}</p>"
+    )
 
 
 def _resources(report: Report) -> str:
     if not report.components:
         return ""
-    head = "".join(f"<th>{CLOUD_NAMES[c]} <small>{escape(report.stacks[c].region)}</small></th>" for c in report.clouds)
+    head = "".join(
+        f"<th>{CLOUD_NAMES[c]} <small>{escape(report.stacks[c].region)}</small></th>"
+        for c in report.clouds
+    )
     rows = []
     for component, per_cloud in report.components.items():
         cells = []
         for cloud in report.clouds:
             view = per_cloud.get(cloud)
             if view is None:
-                cells.append("<td><small>not created</small></td>")
+                cells.append(
+                    f"<td><small>{escape(absent_component(report, component, cloud))}</small></td>"
+                )
                 continue
             items = [f"<li class='res'>{escape(line)}</li>" for line in resource_lines(view)]
-            items += [f"<li><span class='aspect'>{escape(aspect)}</span> {escape(line)}</li>"
-                      for aspect, line in setting_lines(view)]
+            items += [
+                f"<li><span class='aspect'>{escape(aspect)}</span> {escape(line)}</li>"
+                for aspect, line in setting_lines(view)
+            ]
             cells.append(f"<td data-cloud='{cloud}'><ul class='cell'>{''.join(items)}</ul></td>")
-        rows.append(f"<tr><th>{escape(COMPONENT_LABELS.get(component, component))}</th>{''.join(cells)}</tr>")
+        rows.append(
+            f"<tr><th>{escape(COMPONENT_LABELS.get(component, component))}</th>{''.join(cells)}</tr>"
+        )
     return f"<table><tr><th>component</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _capabilities(report: Report) -> str:
     out = []
     for matrix in report.matrices:
-        head = "".join(f"<th>{escape(b)}<br><small>{cloud_of_backend(b)}</small></th>" for b in matrix.backends)
+        head = "".join(
+            f"<th>{escape(b)}<br><small>{cloud_of_backend(b)}</small></th>" for b in matrix.backends
+        )
         rows: list[str] = []
         reasons: list[str] = []
         for test in matrix.tests:
@@ -108,113 +137,194 @@ def _capabilities(report: Report) -> str:
                     continue
                 mark = OUTCOME_MARK.get(cell.outcome, cell.outcome)
                 if cell.reason and cell.outcome in ("xfailed", "skipped", "failed", "unsupported"):
-                    reasons.append(f"<li>[{len(reasons) + 1}] {escape(backend)}, {escape(test)}: {escape(cell.reason)}</li>")
+                    reasons.append(
+                        f"<li>[{len(reasons) + 1}] {escape(backend)}, {escape(test)}: {escape(cell.reason)}</li>"
+                    )
                     mark += f" [{len(reasons)}]"
-                cells.append(f"<td class='{cell.outcome}' title='{escape(cell.reason)}'>{escape(mark)}</td>")
-            rows.append(f"<tr><td>{escape(test.removeprefix('test_').replace('_', ' '))}</td>{''.join(cells)}</tr>")
-        out.append(f"<h3>suite {escape(matrix.suite)} <small>written {escape(matrix.written_at)}</small></h3>"
-                   f"<table class='matrix'><tr><th>test</th>{head}</tr>{''.join(rows)}</table>"
-                   + (f"<ol class='reasons'>{''.join(reasons)}</ol>" if reasons else ""))
+                cells.append(
+                    f"<td class='{cell.outcome}' title='{escape(cell.reason)}'>{escape(mark)}</td>"
+                )
+            rows.append(
+                f"<tr><td>{escape(test.removeprefix('test_').replace('_', ' '))}</td>{''.join(cells)}</tr>"
+            )
+        out.append(
+            f"<h3>suite {escape(matrix.suite)} <small>written {escape(matrix.written_at)}</small></h3>"
+            f"<table class='matrix'><tr><th>test</th>{head}</tr>{''.join(rows)}</table>"
+            + (f"<ol class='reasons'>{''.join(reasons)}</ol>" if reasons else "")
+        )
     return "".join(out)
 
 
 def _cost_chart(report: Report) -> str:
-    components = [c for c in report.components if any(c in cost.by_component() for cost in report.costs.values())]
+    components = [
+        c
+        for c in report.components
+        if any(c in cost.by_component() for cost in report.costs.values())
+    ]
     bars = []
     for component in components:
         for cloud in report.clouds:
             floor, usage = report.costs[cloud].by_component().get(component, (0.0, 0.0))
-            bars.append(Bar(COMPONENT_LABELS.get(component, component), CLOUD_NAMES[cloud], CLOUD_COLOURS[cloud],
-                            (("fixed floor", floor), ("usage", usage))))
+            bars.append(
+                Bar(
+                    COMPONENT_LABELS.get(component, component),
+                    CLOUD_NAMES[cloud],
+                    CLOUD_COLOURS[cloud],
+                    (("fixed floor", floor), ("usage", usage)),
+                )
+            )
     if not bars:
         return ""
     legend = [(CLOUD_NAMES[c], CLOUD_COLOURS[c]) for c in report.clouds]
-    return grouped_bars(f"Monthly cost per component, workload {report.workload.name} (solid: fixed floor, light: usage)",
-                        bars, "USD per month", legend, chart_id="cost-chart")
+    return grouped_bars(
+        f"Monthly cost per component, workload {report.workload.name} (solid: fixed floor, light: usage)",
+        bars,
+        "USD per month",
+        legend,
+        chart_id="cost-chart",
+    )
 
 
 def _cost(report: Report) -> str:
     if not report.costs:
         return ""
-    components = [c for c in report.components if any(c in cost.by_component() for cost in report.costs.values())]
-    head = "".join(f"<th>{CLOUD_NAMES[c]}<br><small>floor + usage</small></th>" for c in report.clouds)
+    components = [
+        c
+        for c in report.components
+        if any(c in cost.by_component() for cost in report.costs.values())
+    ]
+    head = "".join(
+        f"<th>{CLOUD_NAMES[c]}<br><small>floor + usage</small></th>" for c in report.clouds
+    )
     rows = []
     for component in components:
         cells = []
         for cloud in report.clouds:
             split = report.costs[cloud].by_component().get(component)
-            cells.append(f"<td class='num' data-cloud='{cloud}'>{money(split[0])} + {money(split[1])}</td>" if split
-                         else "<td class='num'>-</td>")
-        rows.append(f"<tr><td>{escape(COMPONENT_LABELS.get(component, component))}</td>{''.join(cells)}</tr>")
-    totals = "".join(f"<td class='num' data-cloud='{c}'><b>{money(report.costs[c].total_usd)}</b></td>" for c in report.clouds)
+            cells.append(
+                f"<td class='num' data-cloud='{cloud}'>{money(split[0])} + {money(split[1])}</td>"
+                if split
+                else "<td class='num'>-</td>"
+            )
+        rows.append(
+            f"<tr><td>{escape(COMPONENT_LABELS.get(component, component))}</td>{''.join(cells)}</tr>"
+        )
+    totals = "".join(
+        f"<td class='num' data-cloud='{c}'><b>{money(report.costs[c].total_usd)}</b></td>"
+        for c in report.clouds
+    )
     rows.append(f"<tr><th>total</th>{totals}</tr>")
     lines = []
     for cloud in report.clouds:
         for line in report.costs[cloud].lines:
-            lines.append(f"<tr><td>{CLOUD_NAMES[cloud]}</td><td>{escape(line.component)}</td><td>{escape(line.resource_type)}</td>"
-                         f"<td>{escape(line.unit)}</td><td class='num'>{line.units:,.2f}</td>"
-                         f"<td class='num'>${line.price_usd:g} / {line.per:g}</td><td class='num'>{money(line.floor_usd)}</td>"
-                         f"<td class='num'>{money(line.usage_usd)}</td>"
-                         f"<td><small>{escape(line.row.note)} {escape(line.region_note)}</small> "
-                         f"<a href='{escape(line.row.source)}'>source</a> <small>checked {escape(line.row.checked)}</small></td></tr>")
-    unpriced = "".join(f"<div class='unpriced'>not priced: {CLOUD_NAMES[item.cloud]} {escape(item.component)}: "
-                       f"{escape(item.what)} ({escape(item.reason)})</div>"
-                       for cloud in report.clouds for item in report.costs[cloud].unpriced)
-    return (f"<table><tr><th>component</th>{head}</tr>{''.join(rows)}</table>{unpriced}"
-            f"<details><summary>every priced line</summary><table><tr><th>cloud</th><th>component</th><th>resource</th>"
-            f"<th>unit</th><th>units</th><th>price</th><th>floor</th><th>usage</th><th>notes</th></tr>{''.join(lines)}</table></details>"
-            f"<p><small>List prices from statekit/compare/pricing.csv (checked {escape(report.pricing_checked)}); "
-            f"re-check them on the source pages before deciding. Free tiers are not subtracted.</small></p>")
+            lines.append(
+                f"<tr><td>{CLOUD_NAMES[cloud]}</td><td>{escape(line.component)}</td><td>{escape(line.resource_type)}</td>"
+                f"<td>{escape(line.unit)}</td><td class='num'>{line.units:,.2f}</td>"
+                f"<td class='num'>${line.price_usd:g} / {line.per:g}</td><td class='num'>{money(line.floor_usd)}</td>"
+                f"<td class='num'>{money(line.usage_usd)}</td>"
+                f"<td><small>{escape(line.row.note)} {escape(line.region_note)}</small> "
+                f"<a href='{escape(line.row.source)}'>source</a> <small>checked {escape(line.row.checked)}</small></td></tr>"
+            )
+    unpriced = "".join(
+        f"<div class='unpriced'>not priced: {CLOUD_NAMES[item.cloud]} {escape(item.component)}: "
+        f"{escape(item.what)} ({escape(item.reason)})</div>"
+        for cloud in report.clouds
+        for item in report.costs[cloud].unpriced
+    )
+    return (
+        f"<table><tr><th>component</th>{head}</tr>{''.join(rows)}</table>{unpriced}"
+        f"<details><summary>every priced line</summary><table><tr><th>cloud</th><th>component</th><th>resource</th>"
+        f"<th>unit</th><th>units</th><th>price</th><th>floor</th><th>usage</th><th>notes</th></tr>{''.join(lines)}</table></details>"
+        f"<p><small>List prices from statekit/compare/pricing.csv (checked {escape(report.pricing_checked)}); "
+        f"re-check them on the source pages before deciding. Free tiers are not subtracted.</small></p>"
+    )
 
 
 def _performance(report: Report) -> str:
     if not report.measurements:
         return ""
-    bars = [Bar(m.operation, m.backend, CLOUD_COLOURS.get(cloud_of_backend(m.backend), "#999"),
-                (("p50", m.p50_ms),), m.p95_ms)
-            for m in sorted(report.measurements, key=lambda m: (m.operation, m.backend)) if m.p50_ms is not None]
-    legend = [(f"{b} ({cloud_of_backend(b)})", CLOUD_COLOURS.get(cloud_of_backend(b), "#999"))
-              for b in dict.fromkeys(bar.series for bar in bars)]
-    chart = grouped_bars("Latency per operation: bar p50, whisker p95 (log scale)", bars, "milliseconds", legend,
-                         log_scale=True, chart_id="latency-chart") if bars else ""
+    bars = [
+        Bar(
+            m.operation,
+            m.backend,
+            CLOUD_COLOURS.get(cloud_of_backend(m.backend), "#999"),
+            (("p50", m.p50_ms),),
+            m.p95_ms,
+        )
+        for m in sorted(report.measurements, key=lambda m: (m.operation, m.backend))
+        if m.p50_ms is not None
+    ]
+    legend = [
+        (f"{b} ({cloud_of_backend(b)})", CLOUD_COLOURS.get(cloud_of_backend(b), "#999"))
+        for b in dict.fromkeys(bar.series for bar in bars)
+    ]
+    chart = (
+        grouped_bars(
+            "Latency per operation: bar p50, whisker p95 (log scale)",
+            bars,
+            "milliseconds",
+            legend,
+            log_scale=True,
+            chart_id="latency-chart",
+        )
+        if bars
+        else ""
+    )
     rows = "".join(
         f"<tr><td>{escape(m.backend)}</td><td>{cloud_of_backend(m.backend)}</td><td>{escape(m.operation)}</td>"
         f"<td class='num'>{number(m.p50_ms, 2)}</td><td class='num'>{number(m.p95_ms, 2)}</td>"
         f"<td class='num'>{number(m.ops_per_s, 0)}</td><td>{escape(m.where)}</td><td>{escape(m.measured_at)}</td></tr>"
-        for m in sorted(report.measurements, key=lambda m: (m.backend, m.operation)))
-    return (chart + "<table><tr><th>backend</th><th>cloud</th><th>operation</th><th>p50 ms</th><th>p95 ms</th>"
-            f"<th>ops/s</th><th>where</th><th>when</th></tr>{rows}</table>")
+        for m in sorted(report.measurements, key=lambda m: (m.backend, m.operation))
+    )
+    return (
+        chart
+        + "<table><tr><th>backend</th><th>cloud</th><th>operation</th><th>p50 ms</th><th>p95 ms</th>"
+        f"<th>ops/s</th><th>where</th><th>when</th></tr>{rows}</table>"
+    )
 
 
 def _advice(report: Report) -> str:
-    items = "".join(f"<li><b>{escape(a.factor)}</b>: {escape(a.recommendation)}<ul>"
-                    + "".join(f"<li>{escape(reason)}</li>" for reason in a.reasons) + "</ul></li>"
-                    for a in report.advice)
+    items = "".join(
+        f"<li><b>{escape(a.factor)}</b>: {escape(a.recommendation)}<ul>"
+        + "".join(f"<li>{escape(reason)}</li>" for reason in a.reasons)
+        + "</ul></li>"
+        for a in report.advice
+    )
     return f"<ul>{items}</ul><p class='verdict'>{escape(report.verdict)}</p>"
 
 
 def render_html(report: Report) -> str:
     w = report.workload
-    usage = ", ".join(f"{key} {value:,g}" for key, value in w.usage.items())
+    usage = ", ".join(f"{key} {quantity(value)}" for key, value in w.usage.items())
     body = [
         f"<h1>statekit compare: {escape(report.env)}</h1>",
         f"<p class='meta'>generated {escape(report.generated_at)}; workload <b>{escape(w.name)}</b>: "
         f"{escape(w.description)} <small>({escape(usage)} per month)</small></p>",
         "<pre id='page-errors'></pre>",
         _summary(report),
-        "<h2>Cost per month</h2>", _notes(report.notes.get("cost", [])), _cost_chart(report), _cost(report),
+        "<h2>Cost per month</h2>",
+        _notes(report.notes.get("cost", [])),
+        _cost_chart(report),
+        _cost(report),
         "<h2>Resources and the settings that matter</h2><p><small>Read from cdktf.out (synthesized Terraform JSON).</small></p>",
-        _notes(report.notes.get("resources", [])), _resources(report),
+        _notes(report.notes.get("resources", [])),
+        _resources(report),
         "<h2>Capabilities</h2><p><small>Conformance results per backend, from .statekit/reports/conformance-*.json. "
         "n/a: the backend does not declare the capability (checked to raise Unsupported).</small></p>",
-        _notes(report.notes.get("capabilities", [])), _capabilities(report),
-        "<h2>Performance</h2>", _notes(report.notes.get("performance", [])), _performance(report),
-        "<h2>Advice</h2>", _advice(report),
+        _notes(report.notes.get("capabilities", [])),
+        _capabilities(report),
+        "<h2>Performance</h2>",
+        _notes(report.notes.get("performance", [])),
+        _performance(report),
+        "<h2>Advice</h2>",
+        _advice(report),
     ]
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>statekit compare: {escape(report.env)}</title><style>{CSS}</style>"
-            f"<script>{SCRIPT}</script></head><body><main>{''.join(body)}</main></body></html>")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>statekit compare: {escape(report.env)}</title><style>{CSS}</style>"
+        f"<script>{SCRIPT}</script></head><body><main>{''.join(body)}</main></body></html>"
+    )
 
 
 def write_html(report: Report, path: Path) -> None:

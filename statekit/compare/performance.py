@@ -33,7 +33,12 @@ class Measurement:
 
 
 def _ms(entry: dict[str, Any], name: str) -> float | None:
-    for key, factor in ((f"{name}_ms", 1.0), (name, 1.0), (f"{name}_us", 0.001), (f"{name}_s", 1000.0)):
+    for key, factor in (
+        (f"{name}_ms", 1.0),
+        (name, 1.0),
+        (f"{name}_us", 0.001),
+        (f"{name}_s", 1000.0),
+    ):
         value = entry.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value) * factor

@@ -4,7 +4,7 @@ Columns:
   cloud, component, resource_type  which synthesized resource the row prices, and the
                                    component its cost is shown under
   match          ``attr=value|value`` clauses joined by ``;`` on the resource's attributes
-                 (``-`` means unset); empty matches every resource of the type
+                 (``-`` means unset, ``*`` means set to anything); empty matches every resource
   choice         rows sharing a choice are alternatives: a resource none of them match
                  is listed as not priced (e.g. a cache node type without a row)
   unit           what one price buys, for people ("1M write request units")
@@ -29,8 +29,22 @@ from statekit.compare.tfjson import Resource
 
 PRICING_FILE = Path(__file__).with_name("pricing.csv")
 COLUMNS = (
-    "cloud", "component", "resource_type", "match", "choice", "unit", "usage", "units_per_usage",
-    "scale_by", "per", "minimum", "region", "price_usd", "source", "checked", "note",
+    "cloud",
+    "component",
+    "resource_type",
+    "match",
+    "choice",
+    "unit",
+    "usage",
+    "units_per_usage",
+    "scale_by",
+    "per",
+    "minimum",
+    "region",
+    "price_usd",
+    "source",
+    "checked",
+    "note",
 )
 FIXED_USAGES = ("hours", "month")
 
@@ -68,6 +82,8 @@ class PriceRow:
             dotted, _, wanted = clause.partition("=")
             allowed = {choice.strip().lower() for choice in wanted.split("|")}
             values = values_at(resource.config, dotted.strip())
+            if "*" in allowed and any(v not in (None, "", [], {}) for v in values):
+                continue
             if not any(("-" if v is None else str(v).lower()) in allowed for v in values):
                 return False
         return True
@@ -99,7 +115,9 @@ def values_at(config: Any, dotted: str) -> list[Any]:
                 if isinstance(item, dict) and part in item:
                     following.append(item[part])
         current = following
-    flattened = [item for value in current for item in (value if isinstance(value, list) else [value])]
+    flattened = [
+        item for value in current for item in (value if isinstance(value, list) else [value])
+    ]
     return flattened or [None]
 
 
@@ -116,7 +134,11 @@ def load_pricing(path: Path = PRICING_FILE) -> list[PriceRow]:
         text = path.read_text()
     except OSError as exc:
         raise PricingError(f"{path}: cannot read pricing file ({exc.strerror})") from exc
-    numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and not line.startswith("#")]
+    numbered = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.startswith("#")
+    ]
     if not numbered:
         raise PricingError(f"{path}: no rows")
     reader = csv.DictReader(io.StringIO("\n".join(line for _, line in numbered)))
@@ -142,7 +164,9 @@ def load_pricing(path: Path = PRICING_FILE) -> list[PriceRow]:
                 choice=record["choice"] or "",
                 unit=record["unit"],
                 usage=record["usage"],
-                units_per_usage=_float(record["units_per_usage"] or "1", f"{where} units_per_usage"),
+                units_per_usage=_float(
+                    record["units_per_usage"] or "1", f"{where} units_per_usage"
+                ),
                 scale_by=record["scale_by"] or "",
                 per=per,
                 minimum=_float(record["minimum"], f"{where} minimum"),

@@ -61,8 +61,16 @@ def component_views(stacks: dict[str, Stack]) -> dict[str, dict[str, ComponentVi
     return {component: views[component] for component in order if component in views}
 
 
-def build_report(root: Path, env: str, workload: Workload, *, report_dir: Path | None = None,
-                 pricing_file: Path = PRICING_FILE, synth: bool = True, outdir: Path | None = None) -> Report:
+def build_report(
+    root: Path,
+    env: str,
+    workload: Workload,
+    *,
+    report_dir: Path | None = None,
+    pricing_file: Path = PRICING_FILE,
+    synth: bool = True,
+    outdir: Path | None = None,
+) -> Report:
     report_dir = report_dir or root / ".statekit" / "reports"
     notes: dict[str, list[str]] = {}
     stack_set = load_stacks(root, env, outdir=outdir, synth=synth)
@@ -70,7 +78,8 @@ def build_report(root: Path, env: str, workload: Workload, *, report_dir: Path |
     matrices, notes["capabilities"] = load_matrices(report_dir)
     if not matrices:
         notes["capabilities"].append(
-            f"no conformance reports in {report_dir}: run `make test` (or `pytest tests/conformance`)")
+            f"no conformance reports in {report_dir}: run `make test` (or `pytest tests/conformance`)"
+        )
     measurements, notes["performance"] = load_measurements(report_dir)
     if not measurements:
         notes["performance"].append(f"no benchmark reports in {report_dir}: run `make benchmarks`")

@@ -10,13 +10,26 @@ from rich.rule import Rule
 from rich.table import Table
 
 from statekit.compare.backends import cloud_of_backend
-from statekit.compare.cells import OUTCOME_MARK, money, number, resource_lines, setting_lines
+from statekit.compare.cells import (
+    OUTCOME_MARK,
+    absent_component,
+    money,
+    number,
+    resource_lines,
+    setting_lines,
+)
 from statekit.compare.components import COMPONENT_LABELS
 from statekit.compare.report import Report
 from statekit.compare.tfjson import CLOUD_NAMES
 
-_OUTCOME_STYLE = {"passed": "green", "failed": "bold red", "xfailed": "yellow", "xpassed": "bold red",
-                  "unsupported": "dim", "skipped": "dim"}
+_OUTCOME_STYLE = {
+    "passed": "green",
+    "failed": "bold red",
+    "xfailed": "yellow",
+    "xpassed": "bold red",
+    "unsupported": "dim",
+    "skipped": "dim",
+}
 
 
 def _notes(console: Any, notes: list[str]) -> None:
@@ -26,7 +39,9 @@ def _notes(console: Any, notes: list[str]) -> None:
 
 def render(report: Report, console: Any | None = None) -> None:
     console = console or Console()
-    console.print(Rule(escape(f"statekit compare: environment {report.env}, workload {report.workload.name}")))
+    console.print(
+        Rule(escape(f"statekit compare: environment {report.env}, workload {report.workload.name}"))
+    )
     console.print(f"generated {report.generated_at}", style="dim")
 
     console.print(Rule("1. Resources and the settings that matter (from cdktf.out)"))
@@ -41,7 +56,7 @@ def render(report: Report, console: Any | None = None) -> None:
             for cloud in report.clouds:
                 view = per_cloud.get(cloud)
                 if view is None:
-                    cells.append("[dim]not created[/]")
+                    cells.append(f"[dim]{escape(absent_component(report, component, cloud))}[/]")
                     continue
                 text = "\n".join(f"[cyan]{escape(line)}[/]" for line in resource_lines(view))
                 settings = "\n".join(escape(line) for _, line in setting_lines(view))
@@ -78,23 +93,53 @@ def render(report: Report, console: Any | None = None) -> None:
     _notes(console, report.notes.get("performance", []))
     if report.measurements:
         table = Table()
-        for column in ("backend", "cloud", "operation", "p50 ms", "p95 ms", "ops/s", "where", "when"):
-            table.add_column(column, justify="right" if column[0] in "po" and column != "operation" else "left")
+        for column in (
+            "backend",
+            "cloud",
+            "operation",
+            "p50 ms",
+            "p95 ms",
+            "ops/s",
+            "where",
+            "when",
+        ):
+            table.add_column(
+                column, justify="right" if column[0] in "po" and column != "operation" else "left"
+            )
         for m in sorted(report.measurements, key=lambda m: (m.backend, m.operation)):
-            table.add_row(escape(m.backend), cloud_of_backend(m.backend), escape(m.operation), number(m.p50_ms, 2),
-                          number(m.p95_ms, 2), number(m.ops_per_s, 0), escape(m.where), escape(m.measured_at))
+            table.add_row(
+                escape(m.backend),
+                cloud_of_backend(m.backend),
+                escape(m.operation),
+                number(m.p50_ms, 2),
+                number(m.p95_ms, 2),
+                number(m.ops_per_s, 0),
+                escape(m.where),
+                escape(m.measured_at),
+            )
         console.print(table)
 
-    console.print(Rule(f"4. Cost per month for workload {report.workload.name} (list prices checked {report.pricing_checked})"))
+    console.print(
+        Rule(
+            f"4. Cost per month for workload {report.workload.name} (list prices checked {report.pricing_checked})"
+        )
+    )
     _notes(console, report.notes.get("cost", []))
     if report.costs:
         table = Table(show_footer=True)
         table.add_column("component", footer="total")
         for cloud in report.clouds:
             cost = report.costs[cloud]
-            table.add_column(f"{CLOUD_NAMES[cloud]}\nfloor + usage", justify="right",
-                             footer=f"{money(cost.floor_usd)} + {money(cost.usage_usd)} = {money(cost.total_usd)}")
-        components = [c for c in report.components if any(c in cost.by_component() for cost in report.costs.values())]
+            table.add_column(
+                f"{CLOUD_NAMES[cloud]}\nfloor + usage",
+                justify="right",
+                footer=f"{money(cost.floor_usd)} + {money(cost.usage_usd)} = {money(cost.total_usd)}",
+            )
+        components = [
+            c
+            for c in report.components
+            if any(c in cost.by_component() for cost in report.costs.values())
+        ]
         for component in components:
             row = []
             for cloud in report.clouds:
@@ -105,17 +150,25 @@ def render(report: Report, console: Any | None = None) -> None:
         console.print(table)
         for cloud in report.clouds:
             for missing in report.costs[cloud].unpriced:
-                console.print(f"  [yellow]not priced[/] {CLOUD_NAMES[cloud]} {missing.component}: "
-                              f"{escape(missing.what)} ({escape(missing.reason)})",
-                              highlight=False)
-            notes = sorted({line.region_note for line in report.costs[cloud].lines if line.region_note})
+                console.print(
+                    f"  [yellow]not priced[/] {CLOUD_NAMES[cloud]} {missing.component}: "
+                    f"{escape(missing.what)} ({escape(missing.reason)})",
+                    highlight=False,
+                )
+            notes = sorted(
+                {line.region_note for line in report.costs[cloud].lines if line.region_note}
+            )
             _notes(console, [f"{CLOUD_NAMES[cloud]}: {note}" for note in notes])
-        console.print("  prices are list prices from statekit/compare/pricing.csv: re-check them before deciding",
-                      style="dim")
+        console.print(
+            "  prices are list prices from statekit/compare/pricing.csv: re-check them before deciding",
+            style="dim",
+        )
 
     console.print(Rule("5. Advice"))
     for item in report.advice:
-        console.print(f"[bold]{escape(item.factor)}[/]: {escape(item.recommendation)}", highlight=False)
+        console.print(
+            f"[bold]{escape(item.factor)}[/]: {escape(item.recommendation)}", highlight=False
+        )
         for reason in item.reasons:
             console.print(f"    {escape(reason)}", style="dim", highlight=False)
     console.print(f"[bold green]verdict:[/] {escape(report.verdict)}", highlight=False)

@@ -40,7 +40,14 @@ class Resource:
     @property
     def name(self) -> str:
         """The cloud-side name if the resource sets one, else its construct path tail."""
-        for key in ("name", "table_name", "function_name", "replication_group_id", "workflow_id", "database"):
+        for key in (
+            "name",
+            "table_name",
+            "function_name",
+            "replication_group_id",
+            "workflow_id",
+            "database",
+        ):
             value = self.config.get(key)
             if isinstance(value, str) and value and "${" not in value:
                 return value
@@ -94,7 +101,9 @@ def stack_cloud_env(stack_name: str) -> tuple[str, str] | None:
 def _region(document: Mapping[str, Any], cloud: str) -> str:
     providers = document.get("provider", {})
     key = {"aws": "aws", "azure": "azurerm", "gcp": "google"}[cloud]
-    for provider in providers.get(key, []) if isinstance(providers.get(key), list) else [providers.get(key)]:
+    for provider in (
+        providers.get(key, []) if isinstance(providers.get(key), list) else [providers.get(key)]
+    ):
         if isinstance(provider, Mapping):
             region = provider.get("region")
             if isinstance(region, str):

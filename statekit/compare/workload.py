@@ -83,20 +83,28 @@ def load_workload(path: Path) -> Workload:
         raise WorkloadError(f"{path}: not valid TOML ({exc})") from exc
     unknown = set(data) - {"name", "description", "usage", "needs"}
     if unknown:
-        raise WorkloadError(f"{path}: unknown top-level keys {sorted(unknown)}; expected name, description, [usage], [needs]")
+        raise WorkloadError(
+            f"{path}: unknown top-level keys {sorted(unknown)}; expected name, description, [usage], [needs]"
+        )
     usage_table = data.get("usage", {})
     if not isinstance(usage_table, dict) or not usage_table:
-        raise WorkloadError(f"{path}: [usage] table is missing or empty; keys: {', '.join(USAGE_FIELDS)}")
+        raise WorkloadError(
+            f"{path}: [usage] table is missing or empty; keys: {', '.join(USAGE_FIELDS)}"
+        )
     usage: dict[str, float] = {}
     for key, value in usage_table.items():
         if key not in USAGE_FIELDS:
-            raise WorkloadError(f"{path}: [usage].{key} is not a known quantity; known: {', '.join(USAGE_FIELDS)}")
+            raise WorkloadError(
+                f"{path}: [usage].{key} is not a known quantity; known: {', '.join(USAGE_FIELDS)}"
+            )
         usage[key] = _number(value, f"{path}: [usage].{key}")
     needs: dict[str, str] = {}
     for key, value in data.get("needs", {}).items():
         allowed = NEEDS.get(key)
         if allowed is None:
-            raise WorkloadError(f"{path}: [needs].{key} is not a known need; known: {', '.join(NEEDS)}")
+            raise WorkloadError(
+                f"{path}: [needs].{key} is not a known need; known: {', '.join(NEEDS)}"
+            )
         if value not in allowed:
             raise WorkloadError(f"{path}: [needs].{key} = {value!r}; allowed: {', '.join(allowed)}")
         needs[key] = value
@@ -121,4 +129,3 @@ def find_workload(spec: str | None) -> Path:
         return shipped
     examples = ", ".join(sorted(p.stem for p in WORKLOAD_DIR.glob("*.toml")))
     raise WorkloadError(f"{spec}: no such workload file, and not a shipped example ({examples})")
-
