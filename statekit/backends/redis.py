@@ -125,6 +125,11 @@ class RedisStore(StoreBackend):
             return StatekitError(
                 f"redis {self._label} refused the credentials during {operation}: {exc}"
             )
+        if "certificate verify failed" in str(exc):  # configuration: waiting will not help
+            return StatekitError(
+                f"redis {self._label}: the server's TLS certificate could not be verified "
+                f"during {operation} ({exc}); SSL_CERT_FILE can name the CA bundle to trust"
+            )
         if isinstance(exc, RedisConnectionError | RedisTimeoutError):
             return BackendUnavailable(self._label, operation, exc)
         return StatekitError(f"redis {self._label} refused {operation}: {exc}")
