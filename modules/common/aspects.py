@@ -120,7 +120,10 @@ class TaggingAspect:
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, TerraformResource):
             return
-        for attribute in ("tags", "labels"):
+        # On Google resources ``tags`` are Resource Manager tag bindings (``tagKeys/...``),
+        # not free-form: the required tags go into ``labels`` there.
+        google = node.terraform_resource_type.startswith("google_")
+        for attribute in ("labels",) if google else ("tags", "labels"):
             if isinstance(getattr(type(node), attribute, None), property):
                 current = getattr(node, f"{attribute}_input", None) or {}
                 if isinstance(current, Mapping):
