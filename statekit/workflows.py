@@ -261,6 +261,23 @@ def choose_next(step: Step, state: Any) -> str | None:
     return step.next
 
 
+# "Outer: Inner: message": exception names a runtime wraps around an activity's own.
+_ERROR_CHAIN = re.compile(
+    r"\b((?:[A-Z][A-Za-z0-9_.]*(?:Failed|Error|Exception|Timeout|Declined): )+)(.+)"
+)
+
+
+def named_error(text: str) -> tuple[str, str] | None:
+    """``("CreateShipmentFailed", "no carrier")`` from text such as
+    ``"Activity 'x' failed: ActivityFailed: CreateShipmentFailed: no carrier"``:
+    the innermost name wins, since runtimes prefix their own."""
+    found = _ERROR_CHAIN.search(text)
+    if not found:
+        return None
+    names = [name for name in found.group(1).split(": ") if name]
+    return names[-1], found.group(2).strip()
+
+
 def activity_envelope(activity: str, payload: Any) -> dict[str, Any]:
     """What every engine sends to an activity function: one dispatcher serves them all."""
     return {"activity": activity, "input": payload}

@@ -6,19 +6,23 @@ created with ``if_absent`` (a second ``start`` with the same id is the same
 run) and every later write is conditional on the etag, so two processes never
 both drive one run. The driver holds a lease that it renews on each write; a
 run whose driver died (killed mid-way) is resumed by the next ``start`` or
-``resume`` once the lease has lapsed, from the step it was at. An attempt that
+``resume`` once the lease has lapsed, from the step it was at. The driver renews
+its lease (``lease_seconds``, 60 by default) every third of it while an activity
+runs, so a long activity keeps its run and a dead driver's run is free to
+resume within one lease. An attempt that
 was interrupted counts as made: activities run at least once, so they must be
 idempotent (as on every engine).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from statekit.errors import Conflict, InvalidURL, InvalidValue
@@ -33,6 +37,7 @@ from statekit.workflows import (
     Retry,
     Step,
     Workflow,
+    WorkflowDefinitionError,
     WorkflowIdInUse,
     WorkflowNotFound,
     WorkflowRun,
@@ -191,8 +196,8 @@ class LocalWorkflows:
     def _definition(self, name: str) -> Workflow:
         definition = self._definitions.get(name)
         if definition is None:
-            raise WorkflowNotFound(
-                f"{name} (pass the Workflow to start() or register() it in this process)"
+            raise WorkflowDefinitionError(
+                name, None, "not known here: pass the Workflow to start() or register() it first"
             )
         return definition
 
@@ -237,9 +242,12 @@ class LocalWorkflows:
     def implementation(self, definition: Workflow, activity: str) -> Activity:
         found = self.activities.get(activity) or definition.implementations.get(activity)
         if found is None:
-            raise WorkflowNotFound(
-                f"implementation of activity {activity!r} (give Workflow(activities={{...}}) "
-                "a mapping of name to function, or LocalWorkflows(activities=...))"
+            raise WorkflowDefinitionError(
+                definition.name,
+                None,
+                f"the local executor has no function for activity {activity!r}: give "
+                "Workflow(activities=...) a mapping of name to function, or "
+                "LocalWorkflows(activities=...)",
             )
         return found
 
@@ -253,6 +261,8 @@ class _Run:
         self.key = item.key
         self.etag = item.etag
         self.record: dict[str, Any] = json.loads(json.dumps(item.value))
+        self._write_lock = threading.Lock()
+        self._lost = False
 
     def acquire(self) -> bool:
         lease = self.record["lease"]
@@ -264,20 +274,50 @@ class _Run:
             return False
         return True
 
-    def save(self, event: str, **details: Any) -> None:
-        record = self.record
-        record["lease"] = {
+    def _write(self) -> None:
+        self.record["lease"] = {
             "owner": self.engine.owner,
             "until": time.time() + self.engine.lease_seconds,
         }
-        record["events"] = [*record["events"], {"event": event, "at": time.time(), **details}][
-            -MAX_EVENTS:
-        ]
         try:
-            item = self.engine.store.put(self.key, record, if_match=self.etag)
+            item = self.engine.store.put(self.key, self.record, if_match=self.etag)
         except Conflict:
+            self._lost = True
             raise LeaseLost() from None
         self.etag = item.etag
+
+    def save(self, event: str, **details: Any) -> None:
+        """Write the record with the last etag, renewing the lease."""
+        with self._write_lock:
+            if self._lost:
+                raise LeaseLost()
+            entry = {"event": event, "at": time.time(), **details}
+            self.record["events"] = [*self.record["events"], entry][-MAX_EVENTS:]
+            self._write()
+
+    @contextlib.contextmanager
+    def heartbeat(self) -> Iterator[None]:
+        """Renew the lease while an attempt (or a backoff) runs, so that a long
+        activity keeps its run and a killed driver's run is free within a lease."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.engine.lease_seconds / 3):
+                with self._write_lock:
+                    if self._lost:
+                        return
+                    with contextlib.suppress(LeaseLost):
+                        self._write()
+
+        beating = threading.Thread(target=renew, daemon=True, name="statekit-lease")
+        beating.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beating.join()
+        if self._lost:
+            raise LeaseLost()
 
     def attempt(
         self,
@@ -296,15 +336,21 @@ class _Run:
             self.record["attempt"] += 1
             number = self.record["attempt"]
             if number > 1 and failure is not None:
-                self.engine.sleep(retry.delay_before(number))
+                with self.heartbeat():
+                    self.engine.sleep(retry.delay_before(number))
             self.save(f"{kind}_attempt", step=step, activity=activity, attempt=number)
             try:
-                return True, call_with_timeout(function, payload, timeout)
+                with self.heartbeat():
+                    result = call_with_timeout(function, payload, timeout)
+            except LeaseLost:
+                raise
             except Exception as exc:
                 failure = exc
                 self.record["events"].append(
                     {"event": f"{kind}_attempt_failed", "step": step, **error_of(exc, step)}
                 )
+            else:
+                return True, result
         return False, error_of(failure or RuntimeError("no attempts left after a restart"), step)
 
     def forward(self) -> None:

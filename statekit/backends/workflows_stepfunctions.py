@@ -30,6 +30,7 @@ from statekit.workflows import (
     WorkflowRun,
     WorkflowTimeout,
     check_run_id,
+    named_error,
     result_of,
 )
 
@@ -51,7 +52,13 @@ def lambda_error(error: str | None, cause: str | None) -> tuple[str, str]:
     except ValueError:
         return error or "Error", cause or ""
     if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed.get("errorType") or error), str(parsed["errorMessage"])
+        message = str(parsed["errorMessage"])
+        # The Lambda runtime names the exception class (ActivityFailed); the
+        # activity's own error name leads its message.
+        inner = named_error(f"{parsed.get('errorType')}: {message}")
+        if inner:
+            return inner
+        return str(parsed.get("errorType") or error), message
     return error or "Error", cause or ""
 
 

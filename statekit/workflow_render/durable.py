@@ -17,7 +17,6 @@ the instance's output.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Generator
 from datetime import timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from statekit.workflows import (
     activity_envelope,
     choose_next,
     map_input,
+    named_error,
 )
 
 DEFAULT_ACTIVITY_FUNCTION = "statekit_activity"
@@ -39,8 +39,6 @@ ENDINGS = {
     "failed": "statekit.Failed",
     "compensation_failed": "statekit.CompensationFailed",
 }
-# "SomethingFailed: message" inside a Durable failure's reason, when the activity said so.
-_NAMED_ERROR = re.compile(r"\b([A-Z][A-Za-z0-9_.]*(?:Failed|Error|Exception|Timeout)): (.+)")
 
 Orchestrator = Callable[[Any], Generator[Any, Any, Any]]
 
@@ -61,9 +59,9 @@ class AttemptTimedOut(Exception):
 
 def error_of(exc: BaseException, step: str) -> dict[str, Any]:
     text = str(exc).strip()
-    found = _NAMED_ERROR.search(text)
+    found = named_error(text.splitlines()[0] if text else "")
     if found:
-        return {"step": step, "error": found.group(1), "message": found.group(2).strip()}
+        return {"step": step, "error": found[0], "message": found[1]}
     return {
         "step": step,
         "error": "ActivityFailed",

@@ -192,3 +192,29 @@ def test_bad_ids_and_inputs(client: LocalWorkflows) -> None:
         client.start(ORDER_SAGA, [1, 2], "list-input")
     with pytest.raises(WorkflowNotFound):
         client.status("never-started")
+
+
+def test_a_live_driver_keeps_its_run_past_the_lease(tmp_path: Path) -> None:
+    import threading
+
+    from statekit.workflows import Step, Workflow
+
+    calls: list[int] = []
+
+    def long_activity(_payload: Any) -> str:
+        calls.append(1)
+        time.sleep(2.0)
+        return "done"
+
+    slow = Workflow("slow_one", [Step("work", activity="long")], activities={"long": long_activity})
+    store = open_store(f"sqlite:///{tmp_path / 'lease.db'}")
+    driver = LocalWorkflows(store, lease_seconds=0.6)
+    other = LocalWorkflows(store, lease_seconds=0.6)
+    other.register(slow)
+    first = threading.Thread(target=driver.start, args=(slow, {}, "long-1"))
+    first.start()
+    time.sleep(1.2)  # two leases: only the heartbeat keeps the run with its driver
+    assert other.resume("long-1").status == "running"
+    first.join()
+    assert other.result("long-1") == {}  # the step keeps no output: the state is the input
+    assert calls == [1]
