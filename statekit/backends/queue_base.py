@@ -54,6 +54,25 @@ class ReceiptExpired(StatekitError):
         self.message_id = message_id
 
 
+class QueueNotFound(StatekitError):
+    """The queue (or its dead-letter queue) does not exist: provision it (modules/ does)."""
+
+    def __init__(self, backend: str, queue: str) -> None:
+        super().__init__(
+            f"queue {queue!r} does not exist on {backend!r}; deploy the state stack, "
+            "or call Queue.provision() on a laptop or a stand-in"
+        )
+        self.queue = queue
+
+
+class SendFailed(StatekitError):
+    """The service refused one message of a batch; ``code`` is the service's reason."""
+
+    def __init__(self, backend: str, code: str, detail: str) -> None:
+        super().__init__(f"{backend!r} refused the message: {code}: {detail}")
+        self.code = code
+
+
 @dataclass(frozen=True)
 class QueueLimits:
     """What a backend allows; the portable bounds in ``statekit.queue`` fit all of them."""

@@ -86,6 +86,18 @@ def drain(
     return got
 
 
+def drain_acked(queue: Queue, count: int, *, timeout: float = 20.0) -> list[Message]:
+    """Receive and ack until ``count`` arrived: a FIFO queue hands out no more of a
+    message group while earlier ones are unacked, so holding them would stall."""
+    got: list[Message] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        batch = queue.receive(min(10, count - len(got)), wait=1)
+        assert not queue.ack_many(batch)
+        got.extend(batch)
+    return got
+
+
 def settle_empty(queue: Queue, seconds: float = 1.0) -> list[Message]:
     """What a queue hands out within ``seconds``: expected to be nothing."""
     return queue.receive(10, wait=seconds, visibility=30)

@@ -8,7 +8,7 @@ import signal
 
 from statekit.queue import Queue
 from tests.conformance.queue_fixtures import *  # noqa: F403 - the suite's fixtures
-from tests.conformance.queue_fixtures import QueueFactory, drain
+from tests.conformance.queue_fixtures import QueueFactory, drain_acked
 from tests.conformance.queue_worker import consume_then_hang
 
 SENT = 10
@@ -37,7 +37,7 @@ def test_consumer_killed_by_sigkill_mid_batch_loses_no_message(
         worker.join(10)
     assert worker.exitcode == -signal.SIGKILL
     assert len(acked) == ACKED and len(held) == TAKEN - ACKED
-    survivors = drain(queue, SENT - ACKED, visibility=60, timeout=30)
+    survivors = drain_acked(queue, SENT - ACKED, timeout=30)
     ids = [m.id for m in survivors]
     assert len(ids) == len(set(ids)) == SENT - ACKED
     assert set(held) <= set(ids)  # the killed consumer's unacked messages came back
