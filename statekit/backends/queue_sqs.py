@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import boto3
@@ -164,8 +165,8 @@ class SQSQueue(QueueBackend):
             try:
                 response = self._call(
                     "send_many",
-                    lambda entries=entries: self._client.send_message_batch(
-                        QueueUrl=self.queue_url, Entries=entries
+                    partial(
+                        self._client.send_message_batch, QueueUrl=self.queue_url, Entries=entries
                     ),
                 )
             except (SendFailed, BackendUnavailable) as exc:  # the whole request failed
@@ -236,9 +237,7 @@ class SQSQueue(QueueBackend):
                 ]
                 response = self._call(
                     "ack_many",
-                    lambda queue_url=queue_url, entries=entries: self._client.delete_message_batch(
-                        QueueUrl=queue_url, Entries=entries
-                    ),
+                    partial(self._client.delete_message_batch, QueueUrl=queue_url, Entries=entries),
                 )
                 for bad in response.get("Failed", []):
                     message = chunk[int(bad["Id"])]
