@@ -331,15 +331,33 @@ def open_workflows(url: str | None = None) -> WorkflowClient:
     return client
 
 
-def render_asl(definition: Workflow, activity_arn_for: Any) -> dict[str, Any]:
-    """Amazon States Language for ``definition`` (see statekit.workflow_render.asl)."""
+ActivityTarget = str | Callable[[str], str]  # one ARN/URL for all activities, or one per name
+
+
+def target_for(target: ActivityTarget) -> Callable[[str], str]:
+    if isinstance(target, str):
+        return lambda _activity: target
+    return target
+
+
+def render_asl(definition: Workflow, activity_arn_for: ActivityTarget) -> dict[str, Any]:
+    """Amazon States Language for ``definition`` (see statekit.workflow_render.asl).
+
+    ``activity_arn_for``: the Lambda ARN serving every activity, or a function
+    from activity name to ARN."""
     from statekit.workflow_render.asl import render_asl as render
 
     return render(definition, activity_arn_for)
 
 
-def render_cloud_workflows_yaml(definition: Workflow, activity_url_for: Any) -> str:
-    """Cloud Workflows YAML for ``definition`` (see statekit.workflow_render.cloud_workflows)."""
+def render_cloud_workflows_yaml(
+    definition: Workflow, activity_url_for: ActivityTarget, *, auth: str | None = "OIDC"
+) -> str:
+    """Cloud Workflows YAML for ``definition`` (see statekit.workflow_render.cloud_workflows).
+
+    ``activity_url_for``: the function URL serving every activity, or a function
+    from activity name to URL. Embedding the YAML in Terraform? Pass it through
+    ``escape_for_terraform`` (its ``${...}`` expressions are not Terraform's)."""
     from statekit.workflow_render.cloud_workflows import render_cloud_workflows_yaml as render
 
-    return render(definition, activity_url_for)
+    return render(definition, activity_url_for, auth=auth)

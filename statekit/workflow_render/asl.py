@@ -14,7 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from statekit.workflows import Compensation, Fail, Retry, Step, When, Workflow, is_path
+from statekit.workflows import (
+    ActivityTarget,
+    Compensation,
+    Fail,
+    Retry,
+    Step,
+    When,
+    Workflow,
+    is_path,
+    target_for,
+)
 
 COMPENSATED_ERROR = "statekit.Compensated"
 FAILED_ERROR = "statekit.Failed"
@@ -28,8 +38,9 @@ FAILURE = "$.statekit_failure"
 COMPENSATION_FAILURE = "$.statekit_compensation_failure"
 
 
-def render_asl(definition: Workflow, activity_arn_for: Callable[[str], str]) -> dict[str, Any]:
+def render_asl(definition: Workflow, activity_arn: ActivityTarget) -> dict[str, Any]:
     """The state machine definition as a dict (``json.dumps`` it for the API)."""
+    activity_arn_for = target_for(activity_arn)
     states: dict[str, Any] = {}
     used: set[str] = set()
 

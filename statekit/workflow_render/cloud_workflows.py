@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from statekit.workflows import (
+    ActivityTarget,
     Compensation,
     Fail,
     Retry,
@@ -26,6 +27,7 @@ from statekit.workflows import (
     Workflow,
     WorkflowDefinitionError,
     is_path,
+    target_for,
 )
 
 MAX_HTTP_TIMEOUT = 1800  # Cloud Workflows' limit for one HTTP request
@@ -54,14 +56,21 @@ def literal(value: str | int | float | bool | None) -> str:
     return json.dumps(value)
 
 
+def escape_for_terraform(source: str) -> str:
+    """The YAML as a Terraform string literal's content: ``${`` and ``%{`` would be
+    Terraform interpolation and directives, so they are doubled (``$${``)."""
+    return source.replace("${", "$${").replace("%{", "%%{")
+
+
 def render_cloud_workflows_yaml(
     definition: Workflow,
-    activity_url_for: Callable[[str], str],
+    activity_url: ActivityTarget,
     *,
     auth: str | None = "OIDC",
 ) -> str:
     """The workflow's source. ``auth="OIDC"`` signs calls with the workflow's service
     account (what a private Cloud Functions URL needs); ``None`` sends no token."""
+    activity_url_for = target_for(activity_url)
     steps: list[dict[str, Any]] = [
         {"statekit__init": {"assign": [{"state": "${input}"}, {"statekit_failure": None}]}}
     ]

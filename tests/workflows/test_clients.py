@@ -82,6 +82,11 @@ def test_lambda_error_cause_is_unwrapped() -> None:
     cause = json.dumps({"errorType": "CreateShipmentFailed", "errorMessage": "no carrier"})
     assert lambda_error("CreateShipmentFailed", cause) == ("CreateShipmentFailed", "no carrier")
     assert lambda_error("States.Timeout", "took too long") == ("States.Timeout", "took too long")
+    # What the Lambda runtime reports for an activity's ActivityFailed exception.
+    wrapped = json.dumps(
+        {"errorType": "ActivityFailed", "errorMessage": "CreateShipmentFailed: no carrier"}
+    )
+    assert lambda_error("ActivityFailed", wrapped) == ("CreateShipmentFailed", "no carrier")
 
 
 def test_durable_output_is_read_back() -> None:

@@ -13,7 +13,10 @@ import yaml
 
 from handlers.saga import ORDER_SAGA
 from statekit.workflow_render.asl import COMPENSATED_ERROR
-from statekit.workflow_render.cloud_workflows import render_cloud_workflows_yaml
+from statekit.workflow_render.cloud_workflows import (
+    escape_for_terraform,
+    render_cloud_workflows_yaml,
+)
 from statekit.workflows import (
     Retry,
     Step,
@@ -87,6 +90,16 @@ def test_cloud_workflows_yaml() -> None:
     )
     assert steps["charge_payment__undo_then"]["next"] == "reserve_stock__undo"
     assert "statekit__retry_any" in parsed
+
+
+def test_one_target_for_every_activity_and_terraform_escaping() -> None:
+    asl = render_asl(ORDER_SAGA, "arn:aws:lambda:eu-west-1:123456789012:function:activities")
+    resources = {s["Resource"] for s in asl["States"].values() if s["Type"] == "Task"}
+    assert resources == {"arn:aws:lambda:eu-west-1:123456789012:function:activities"}
+    source = render_cloud_workflows_yaml(ORDER_SAGA, "https://fn.example/")
+    escaped = escape_for_terraform(source)
+    assert "${" not in escaped.replace("$${", "")
+    assert escaped.replace("$${", "${") == source
 
 
 def test_cloud_workflows_refuses_timeouts_over_its_limit() -> None:
