@@ -64,7 +64,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
     outdir = tmp_path_factory.mktemp("cdktf.out")
     plan = plan_stacks()
-    missing = {s.cloud for s in plan if not cloud_implemented(s.cloud)}
+    missing: set[str] = {s.cloud for s in plan if not cloud_implemented(s.cloud)}
     plan = [s for s in plan if s.cloud not in missing]
     app = App(outdir=str(outdir), context={"targetVersions": TARGET_VERSIONS})
     for settings in plan:

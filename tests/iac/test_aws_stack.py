@@ -6,8 +6,8 @@ import dataclasses
 import json
 from typing import Any
 
-import pytest
 import cdktn
+import pytest
 
 from modules.common.settings import TTL_ATTRIBUTE, Components, StackSettings
 from tests.iac.conftest import Synthesized
@@ -21,8 +21,14 @@ def only(synthesized: Synthesized, stack: str, resource_type: str) -> dict[str, 
     return next(iter(resources.values()))
 
 
-def has(synthesized: Synthesized, stack: str, resource_type: str, properties: dict[str, Any]) -> bool:
-    return bool(cdktn.Testing.to_have_resource_with_properties(synthesized.text(stack), resource_type, properties))
+def has(
+    synthesized: Synthesized, stack: str, resource_type: str, properties: dict[str, Any]
+) -> bool:
+    return bool(
+        cdktn.Testing.to_have_resource_with_properties(
+            synthesized.text(stack), resource_type, properties
+        )
+    )
 
 
 def policy_statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
@@ -30,15 +36,20 @@ def policy_statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_table_keys_ttl_backups_key_and_protection_in_prod(synthesized: Synthesized) -> None:
-    assert has(synthesized, PROD, "aws_dynamodb_table", {
-        "billing_mode": "PAY_PER_REQUEST",
-        "hash_key": "pk",
-        "range_key": "sk",
-        "attribute": [{"name": "pk", "type": "S"}, {"name": "sk", "type": "S"}],
-        "ttl": {"attribute_name": TTL_ATTRIBUTE, "enabled": True},
-        "point_in_time_recovery": {"enabled": True},
-        "deletion_protection_enabled": True,
-    })
+    assert has(
+        synthesized,
+        PROD,
+        "aws_dynamodb_table",
+        {
+            "billing_mode": "PAY_PER_REQUEST",
+            "hash_key": "pk",
+            "range_key": "sk",
+            "attribute": [{"name": "pk", "type": "S"}, {"name": "sk", "type": "S"}],
+            "ttl": {"attribute_name": TTL_ATTRIBUTE, "enabled": True},
+            "point_in_time_recovery": {"enabled": True},
+            "deletion_protection_enabled": True,
+        },
+    )
     table = only(synthesized, PROD, "aws_dynamodb_table")
     key_ref = table["server_side_encryption"]["kms_key_arn"]
     assert table["server_side_encryption"]["enabled"] is True
@@ -48,13 +59,21 @@ def test_table_keys_ttl_backups_key_and_protection_in_prod(synthesized: Synthesi
 
 def test_staging_table_is_provisioned_with_autoscaling(synthesized: Synthesized) -> None:
     stack = "state-aws-staging"
-    assert has(synthesized, stack, "aws_dynamodb_table", {
-        "billing_mode": "PROVISIONED", "read_capacity": 5, "write_capacity": 5,
-        "ttl": {"attribute_name": TTL_ATTRIBUTE, "enabled": True},
-    })
+    assert has(
+        synthesized,
+        stack,
+        "aws_dynamodb_table",
+        {
+            "billing_mode": "PROVISIONED",
+            "read_capacity": 5,
+            "write_capacity": 5,
+            "ttl": {"attribute_name": TTL_ATTRIBUTE, "enabled": True},
+        },
+    )
     targets = synthesized.resources(stack, "aws_appautoscaling_target")
     assert sorted(t["scalable_dimension"] for t in targets.values()) == [
-        "dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits",
+        "dynamodb:table:ReadCapacityUnits",
+        "dynamodb:table:WriteCapacityUnits",
     ]
     assert all(t["max_capacity"] == 50 for t in targets.values())
     assert len(synthesized.resources(stack, "aws_appautoscaling_policy")) == 2
@@ -65,7 +84,10 @@ def test_queue_has_an_encrypted_dead_letter_queue_and_redrive(synthesized: Synth
     main = next(q for q in queues.values() if "redrive_policy" in q)
     dlq_id = next(name for name, q in queues.items() if "redrive_policy" not in q)
     redrive = json.loads(main["redrive_policy"])
-    assert redrive == {"deadLetterTargetArn": f"${{aws_sqs_queue.{dlq_id}.arn}}", "maxReceiveCount": 5}
+    assert redrive == {
+        "deadLetterTargetArn": f"${{aws_sqs_queue.{dlq_id}.arn}}",
+        "maxReceiveCount": 5,
+    }
     assert all(q["kms_master_key_id"].startswith("${aws_kms_key.") for q in queues.values())
     # Visibility timeout covers six times the function timeout (SQS + Lambda guidance).
     assert main["visibility_timeout_seconds"] >= 6 * 30
@@ -76,9 +98,15 @@ def test_queue_has_an_encrypted_dead_letter_queue_and_redrive(synthesized: Synth
 
 
 def test_queue_trigger_reports_batch_item_failures(synthesized: Synthesized) -> None:
-    assert has(synthesized, PROD, "aws_lambda_event_source_mapping", {
-        "function_response_types": ["ReportBatchItemFailures"], "batch_size": 10,
-    })
+    assert has(
+        synthesized,
+        PROD,
+        "aws_lambda_event_source_mapping",
+        {
+            "function_response_types": ["ReportBatchItemFailures"],
+            "batch_size": 10,
+        },
+    )
     mapping = only(synthesized, PROD, "aws_lambda_event_source_mapping")
     assert mapping["event_source_arn"].startswith("${aws_sqs_queue.queue_")
     assert mapping["function_name"].startswith("${aws_lambda_function.functions_queue_")
@@ -91,11 +119,18 @@ def test_cache_is_tls_with_auth_from_secrets_manager(synthesized: Synthesized) -
     assert cache["snapshot_retention_limit"] == 7
     assert cache["user_group_id"].startswith("${aws_elasticache_user_group.")
     # Staging uses a replication group: TLS required, auth token, encrypted at rest.
-    assert has(synthesized, "state-aws-staging", "aws_elasticache_replication_group", {
-        "transit_encryption_enabled": True, "transit_encryption_mode": "required",
-        "at_rest_encryption_enabled": "true", "num_cache_clusters": 2,
-        "automatic_failover_enabled": True,
-    })
+    assert has(
+        synthesized,
+        "state-aws-staging",
+        "aws_elasticache_replication_group",
+        {
+            "transit_encryption_enabled": True,
+            "transit_encryption_mode": "required",
+            "at_rest_encryption_enabled": "true",
+            "num_cache_clusters": 2,
+            "automatic_failover_enabled": True,
+        },
+    )
     group = only(synthesized, "state-aws-staging", "aws_elasticache_replication_group")
     assert group["auth_token"].startswith("${data.aws_secretsmanager_random_password.")
 
@@ -104,7 +139,9 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
     config = synthesized.config(PROD)
     functions = synthesized.resources(PROD, "aws_lambda_function")
     assert sorted(f["handler"] for f in functions.values()) == [
-        "handlers.aws.activity_handler", "handlers.aws.http_handler", "handlers.aws.queue_handler",
+        "handlers.aws.activity_handler",
+        "handlers.aws.http_handler",
+        "handlers.aws.queue_handler",
     ]
     outputs = {name.upper(): out["value"] for name, out in config["output"].items()}
     for function in functions.values():
@@ -123,12 +160,19 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
 
 def test_function_role_names_exact_arns(synthesized: Synthesized) -> None:
     policies = synthesized.resources(PROD, "aws_iam_role_policy")
-    statements = policy_statements(next(p for n, p in policies.items() if n.startswith("functions_")))
+    statements = policy_statements(
+        next(p for n, p in policies.items() if n.startswith("functions_"))
+    )
     by_sid = {s["Sid"]: s["Resource"] for s in statements}
     assert by_sid["Store"] == ["${aws_dynamodb_table.database_table_89143D61.arn}"]
-    assert by_sid["Queue"] == ["${aws_sqs_queue.queue_140BE0E7.arn}", "${aws_sqs_queue.queue_dlq_441322FF.arn}"]
+    assert by_sid["Queue"] == [
+        "${aws_sqs_queue.queue_140BE0E7.arn}",
+        "${aws_sqs_queue.queue_dlq_441322FF.arn}",
+    ]
     assert by_sid["CacheSecret"] == ["${aws_secretsmanager_secret.cache_secret_30642925.arn}"]
-    assert by_sid["Workflow"][0] == "${aws_sfn_state_machine.orchestrator_state-machine_9F1545F2.arn}"
+    assert (
+        by_sid["Workflow"][0] == "${aws_sfn_state_machine.orchestrator_state-machine_9F1545F2.arn}"
+    )
     assert by_sid["Workflow"][1].endswith(":execution:statekit-prod-place-order:*")
     assert by_sid["StackKey"] == ["${aws_kms_key.key_F64E54E4.arn}"]
     # "*" only where the API has no resource-level permissions.
@@ -145,23 +189,36 @@ def test_state_machine_logs_traces_and_runs_the_saga(synthesized: Synthesized) -
     definition = json.loads(machine["definition"])
     tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
     assert tasks
-    assert {t["Resource"] for t in tasks} == {"${aws_lambda_function.functions_activity_002CA543.arn}"}
+    assert {t["Resource"] for t in tasks} == {
+        "${aws_lambda_function.functions_activity_002CA543.arn}"
+    }
 
 
 def test_observability_alarms_logs_and_budget(synthesized: Synthesized) -> None:
     alarms = synthesized.resources(PROD, "aws_cloudwatch_metric_alarm").values()
     metrics = sorted((a["namespace"], a["metric_name"]) for a in alarms)
-    assert metrics == [("AWS/Lambda", "Errors")] * 3 + [("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+    assert metrics == [("AWS/Lambda", "Errors")] * 3 + [
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    ]
     assert all(a["alarm_actions"] == ["${aws_sns_topic.alerts_topic_3313844B.arn}"] for a in alarms)
     groups = synthesized.resources(PROD, "aws_cloudwatch_log_group").values()
     assert {g["retention_in_days"] for g in groups} == {365}
-    assert has(synthesized, PROD, "aws_budgets_budget", {
-        "budget_type": "COST", "limit_amount": "500", "time_unit": "MONTHLY",
-        "cost_filter": [{"name": "TagKeyValue", "values": ["user:stack$state-aws-prod"]}],
-    })
+    assert has(
+        synthesized,
+        PROD,
+        "aws_budgets_budget",
+        {
+            "budget_type": "COST",
+            "limit_amount": "500",
+            "time_unit": "MONTHLY",
+            "cost_filter": [{"name": "TagKeyValue", "values": ["user:stack$state-aws-prod"]}],
+        },
+    )
 
 
-def test_provider_is_pinned_to_a_range_the_offline_mirror_satisfies(synthesized: Synthesized) -> None:
+def test_provider_is_pinned_to_a_range_the_offline_mirror_satisfies(
+    synthesized: Synthesized,
+) -> None:
     providers = synthesized.config(PROD)["terraform"]["required_providers"]
     assert providers["aws"]["version"] == ">= 5.100.0, < 7.0.0"
     assert synthesized.config(PROD)["terraform"]["backend"]["s3"]["use_lockfile"] is True
@@ -170,9 +227,13 @@ def test_provider_is_pinned_to_a_range_the_offline_mirror_satisfies(synthesized:
     }
 
 
-def test_a_switched_off_component_leaves_its_resources_and_url_out(synthesized: Synthesized) -> None:
+def test_a_switched_off_component_leaves_its_resources_and_url_out(
+    synthesized: Synthesized,
+) -> None:
     dev = synthesized.config("state-aws-dev")  # environments/dev.toml: cache = false
-    assert not any(t.startswith(("aws_elasticache", "aws_secretsmanager", "aws_vpc")) for t in dev["resource"])
+    assert not any(
+        t.startswith(("aws_elasticache", "aws_secretsmanager", "aws_vpc")) for t in dev["resource"]
+    )
     assert "statekit_cache_url" not in dev["output"]
     for function in dev["resource"]["aws_lambda_function"].values():
         assert "STATEKIT_CACHE_URL" not in function["environment"]["variables"]
@@ -180,13 +241,20 @@ def test_a_switched_off_component_leaves_its_resources_and_url_out(synthesized: 
 
 
 def test_queue_and_orchestrator_can_be_switched_off(synth_one) -> None:
-    base = StackSettings(env="lean", cloud="aws", region="eu-west-1", owner="team", production=False)
-    lean = dataclasses.replace(base, components=Components(cache=False, queue=False, orchestrator=False,
-                                                           budget=False))
+    base = StackSettings(
+        env="lean", cloud="aws", region="eu-west-1", owner="team", production=False
+    )
+    lean = dataclasses.replace(
+        base, components=Components(cache=False, queue=False, orchestrator=False, budget=False)
+    )
     config = json.loads(synth_one(lean))
     resource_types = set(config["resource"])
-    assert not resource_types & {"aws_sqs_queue", "aws_sfn_state_machine", "aws_budgets_budget",
-                                 "aws_lambda_event_source_mapping"}
+    assert not resource_types & {
+        "aws_sqs_queue",
+        "aws_sfn_state_machine",
+        "aws_budgets_budget",
+        "aws_lambda_event_source_mapping",
+    }
     assert sorted(config["output"]) == ["statekit_store_url"]
     for function in config["resource"]["aws_lambda_function"].values():
         assert list(function["environment"]["variables"]) == ["STATEKIT_STORE_URL"]
@@ -195,18 +263,34 @@ def test_queue_and_orchestrator_can_be_switched_off(synth_one) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: dataclasses.replace(d, deletion_protection=False),
-         "aws_dynamodb_table.database_table_89143D61: deletion_protection: deletion_protection_enabled"),
-        (lambda d: dataclasses.replace(d, point_in_time_recovery=False),
-         "backup: point_in_time_recovery.enabled is true"),
-        (lambda d: dataclasses.replace(d, customer_managed_key=False),
-         "encryption: server_side_encryption with a customer-managed kms_key_arn"),
+        (
+            lambda d: dataclasses.replace(d, deletion_protection=False),
+            "aws_dynamodb_table.database_table_89143D61: deletion_protection: deletion_protection_enabled",
+        ),
+        (
+            lambda d: dataclasses.replace(d, point_in_time_recovery=False),
+            "backup: point_in_time_recovery.enabled is true",
+        ),
+        (
+            lambda d: dataclasses.replace(d, customer_managed_key=False),
+            "encryption: server_side_encryption with a customer-managed kms_key_arn",
+        ),
     ],
 )
-def test_policy_aspect_fails_a_production_stack_missing_a_protection(synth_one, change, expected) -> None:
-    prod = StackSettings(env="prod", cloud="aws", region="eu-west-1", owner="team", production=True,
-                         components=Components(cache=False, queue=False, orchestrator=False, budget=False))
+def test_policy_aspect_fails_a_production_stack_missing_a_protection(
+    synth_one, change, expected
+) -> None:
+    prod = StackSettings(
+        env="prod",
+        cloud="aws",
+        region="eu-west-1",
+        owner="team",
+        production=True,
+        components=Components(cache=False, queue=False, orchestrator=False, budget=False),
+    )
     weakened = dataclasses.replace(prod, database=change(prod.database))
-    with pytest.raises(RuntimeError, match="policy check failed for production stack state-aws-prod") as caught:
+    with pytest.raises(
+        RuntimeError, match="policy check failed for production stack state-aws-prod"
+    ) as caught:
         synth_one(weakened)
     assert expected in str(caught.value)

@@ -40,11 +40,21 @@ def test_the_three_environments_load() -> None:
         (lambda d: d["database"].update(pitr=True), "database.pitr", "capacity_mode"),
         (lambda d: d.update(clouds=["aws", "oracle"]), "clouds[1]", "'aws', 'azure', 'gcp'"),
         (lambda d: d["aws"].pop("region"), "aws.region", "region"),
-        (lambda d: d["gcp"].update(state_backend={"kind": "s3", "bucket": "b"}),
-         "gcp.state_backend.kind", "'local', 'gcs'"),
-        (lambda d: d["aws"]["state_backend"].pop("bucket"), "aws.state_backend.bucket", "non-empty"),
-        (lambda d: d["observability"].update(log_retention_days=100), "observability.log_retention_days",
-         "365"),
+        (
+            lambda d: d["gcp"].update(state_backend={"kind": "s3", "bucket": "b"}),
+            "gcp.state_backend.kind",
+            "'local', 'gcs'",
+        ),
+        (
+            lambda d: d["aws"]["state_backend"].pop("bucket"),
+            "aws.state_backend.bucket",
+            "non-empty",
+        ),
+        (
+            lambda d: d["observability"].update(log_retention_days=100),
+            "observability.log_retention_days",
+            "365",
+        ),
         (lambda d: d["components"].update(cache="yes"), "components.cache", "true, false"),
         (lambda d: d.update(name="production"), "name", "prod"),
         (lambda d: d["tags"].update(team="Platform Team"), "tags.team", "GCP label rules"),
@@ -65,16 +75,18 @@ def test_a_bad_field_is_named_with_its_allowed_values(change, field: str, allowe
 def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "dev.toml"
     bad.write_text('name = "dev"\nclouds = [aws]\n')
-    with pytest.raises(EnvironmentFileError, match=r"dev\.toml: field '\(syntax\)': not valid TOML"):
+    with pytest.raises(
+        EnvironmentFileError, match=r"dev\.toml: field '\(syntax\)': not valid TOML"
+    ):
         load_environments(["dev"], tmp_path)
 
 
 def test_overrides_select_clouds_and_environments() -> None:
     plan = plan_stacks(envs=["prod"], clouds=["aws", "gcp"])
     assert [s.stack_name for s in plan] == ["state-aws-prod", "state-gcp-prod"]
-    with pytest.raises(EnvironmentFileError, match="STATEKIT_CLOUDS.*'ibm' is not a cloud"):
+    with pytest.raises(EnvironmentFileError, match=r"STATEKIT_CLOUDS.*'ibm' is not a cloud"):
         plan_stacks(clouds=["ibm"])
-    with pytest.raises(EnvironmentFileError, match="no environments/qa.toml"):
+    with pytest.raises(EnvironmentFileError, match=r"no environments/qa\.toml"):
         plan_stacks(envs=["qa"])
 
 
@@ -87,10 +99,14 @@ def test_main_rejects_a_bad_file_before_synthesizing(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py")],
         env={**os.environ, "STATEKIT_ENV_DIR": str(envs), "CDKTF_OUTDIR": str(outdir)},
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
-    assert "field 'cache.mode': 'cluster-of-one' is not allowed (allowed: 'serverless', 'cluster')" in (
-        result.stderr
+    assert (
+        "field 'cache.mode': 'cluster-of-one' is not allowed (allowed: 'serverless', 'cluster')"
+        in (result.stderr)
     )
     assert not outdir.exists()
