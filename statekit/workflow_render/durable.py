@@ -81,7 +81,10 @@ def _attempts(
     attempt = 1
     while True:
         try:
-            task = context.call_activity(function, activity_envelope(activity, payload))
+            # Activities return plain JSON: no custom classes to reconstruct.
+            task = context.call_activity(
+                function, activity_envelope(activity, payload), expected_type=object
+            )
             if timeout is None:
                 return (yield task)
             deadline = context.current_utc_datetime + timedelta(seconds=timeout)
