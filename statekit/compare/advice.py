@@ -127,9 +127,14 @@ def _cost(need: str, costs: dict[str, CloudCost]) -> tuple[Advice, str | None]:
     for cost in ranked:
         share = cost.floor_usd / cost.total_usd * 100 if cost.total_usd else 0
         unpriced = f"; {len(cost.unpriced)} item(s) not priced" if cost.unpriced else ""
+        floors = {
+            component: floor for component, (floor, _) in cost.by_component().items() if floor > 0
+        }
+        biggest = max(floors, key=floors.__getitem__) if floors else None
+        largest = f" (largest: {biggest} ${floors[biggest]:,.2f})" if biggest else ""
         advice.reasons.append(
             f"{CLOUD_NAMES[cost.cloud]}: ${cost.total_usd:,.2f}/month, "
-            f"{share:.0f}% of it fixed floors{unpriced}"
+            f"{share:.0f}% of it fixed floors{largest}{unpriced}"
         )
     if need == "high":
         advice.recommendation = f"{CLOUD_NAMES[cheapest.cloud]}: lowest estimate; fixed floors matter most at low volume."

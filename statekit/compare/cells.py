@@ -26,7 +26,11 @@ def absent_component(report: Report, component: str, cloud: str) -> str:
     )
     if hosts:
         return f"no resources of its own: runs in and is priced through {', '.join(hosts)}"
-    return "not created"
+    return (
+        f"not created ({report.switched_off[component]})"
+        if component in report.switched_off
+        else "not created"
+    )
 
 
 def resource_lines(view: ComponentView) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,15 +41,35 @@ class Report:
     advice: list[Advice]
     verdict: str
     notes: dict[str, list[str]] = field(default_factory=dict)  # section -> notes
+    switched_off: dict[str, str] = field(
+        default_factory=dict
+    )  # component -> where it is switched off
 
     @property
     def clouds(self) -> list[str]:
         return [cloud for cloud in CLOUD_ORDER if cloud in self.stacks]
 
 
+def switched_off(root: Path, env: str) -> dict[str, str]:
+    """Components the environment file turns off, so an empty cell can say why."""
+    path = root / "environments" / f"{env}.toml"
+    try:
+        components = tomllib.loads(path.read_text()).get("components", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {
+        name: f"switched off in environments/{env}.toml"
+        for name, enabled in components.items()
+        if enabled is False
+    }
+
+
 def component_views(stacks: dict[str, Stack]) -> dict[str, dict[str, ComponentView]]:
+    """Every component (empty where no cloud creates it), then network and shared if present."""
     order = [*COMPONENTS, "network", "shared"]
-    views: dict[str, dict[str, ComponentView]] = {}
+    views: dict[str, dict[str, ComponentView]] = (
+        {component: {} for component in COMPONENTS} if stacks else {}
+    )
     for component in order:
         for cloud, stack in stacks.items():
             resources = stack.of_component(component)
@@ -108,4 +129,5 @@ def build_report(
         advice=advice,
         verdict=verdict,
         notes=notes,
+        switched_off=switched_off(root, env),
     )

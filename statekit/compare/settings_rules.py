@@ -173,7 +173,7 @@ def function_urls(resource: Resource, stack: Stack) -> Any:
             names = sorted(
                 k.removeprefix("STATEKIT_").removesuffix("_URL").lower()
                 for k in variables
-                if k.startswith("STATEKIT_")
+                if k.startswith("STATEKIT_") and k.endswith("_URL")
             )
             return ", ".join(names) if names else "none set"
     return None
@@ -363,6 +363,9 @@ RULES: dict[str, list[tuple[str, str, Reader]]] = {
             "throughput",
             first(attr("autoscale_settings.max_throughput"), attr("throughput")),
         ),
+    ],
+    "azurerm_management_lock": [
+        ("backup", "deletion protection", lambda r, s: f"resource lock {r.get('lock_level')}"),
     ],
     "azurerm_key_vault": [
         ("backup", "purge protection", flag("purge_protection_enabled", "on", "off", "off")),
