@@ -126,9 +126,14 @@ class CloudWorkflows:
             return self._join(id, digest)
         from google.cloud.workflows import executions_v1
 
-        execution = self.client.create_execution(
-            parent=self.parent, execution=executions_v1.Execution(argument=json.dumps(input))
-        )
+        try:
+            execution = self.client.create_execution(
+                parent=self.parent, execution=executions_v1.Execution(argument=json.dumps(input))
+            )
+        except Exception:
+            # Nothing started: free the id so that a retry of start() can claim it.
+            self.store.delete(key, if_match=claim.etag)
+            raise
         self.store.put(key, {**claim.value, "execution": execution.name}, if_match=claim.etag)
         return self.status(id)
 
