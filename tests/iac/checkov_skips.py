@@ -7,9 +7,7 @@ dev/staging skip is a deliberate cost or convenience trade-off of that environme
 
 from __future__ import annotations
 
-import importlib
-
-# AWS. Azure and GCP list theirs in checkov_skips_azure.py / checkov_skips_gcp.py.
+# AWS. Azure and GCP list theirs in checkov_skips_azure_gcp.py.
 PROD: dict[str, str] = {
     "CKV_AWS_272": "Lambda code signing needs a signed artifact from an S3 signing job; the asset "
     "is zipped and uploaded by Terraform itself (planned: signer profile + pipeline).",
@@ -38,17 +36,5 @@ AWS_SKIPS: dict[str, dict[str, str]] = {
 
 
 def skips_for(env: str) -> dict[str, str]:
-    """The AWS skips above plus each other cloud's, from ``tests/iac/checkov_skips_<cloud>.py``.
-
-    A cloud's file defines ``SKIPS: dict[str, dict[str, str]]`` (environment -> check id ->
-    one-line reason), like ``AWS_SKIPS``; check ids are cloud-prefixed, so merging is safe.
-    """
-    merged = dict(AWS_SKIPS.get(env, AWS_SKIPS["dev"]))
-    for cloud in ("azure", "gcp"):
-        try:
-            module = importlib.import_module(f"tests.iac.checkov_skips_{cloud}")
-        except ModuleNotFoundError:
-            continue
-        cloud_skips: dict[str, dict[str, str]] = module.SKIPS
-        merged.update(cloud_skips.get(env, {}))
-    return merged
+    """The AWS skips of one environment (Azure/GCP: checkov_skips_azure_gcp.py)."""
+    return dict(AWS_SKIPS.get(env, AWS_SKIPS["dev"]))
