@@ -42,16 +42,17 @@ BATCH = {f"m{j:03d}": VALUE for j in range(100)}
 class Row:
     backend: str
     operation: str
-    p50_ms: float
-    p95_ms: float
-    raw_p50_ms: float
-    raw_p95_ms: float
-    ratio_p50: float
-    round_trips: float
-    raw_round_trips: float
-    ops_per_s: float
-    samples: int
     where: str
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    raw_p50_ms: float | None = None
+    raw_p95_ms: float | None = None
+    ratio_p50: float | None = None
+    round_trips: float | None = None
+    raw_round_trips: float | None = None
+    ops_per_s: float | None = None
+    samples: int = 0
+    error: str | None = None  # the operation failed on this target (e.g. a stand-in gap)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -105,45 +106,59 @@ def round_trips(target: Target, call: Callable[[], Any], times: int = 5) -> floa
     return target.round_trips.read() / times
 
 
+def measure_one(
+    target: Target,
+    name: str,
+    sides_of_op: tuple[Callable[[], Any], Callable[[], Any]],
+    n: int,
+    where: str,
+) -> Row:
+    ours, theirs = sides_of_op
+    for _ in range(max(3, n // 10)):  # warm up: connections, script cache, code paths
+        ours()
+        theirs()
+    calls_ours, calls_raw = round_trips(target, ours), round_trips(target, theirs)
+    ours_ms: list[float] = []
+    raw_ms: list[float] = []
+    clock = time.perf_counter
+    for i in range(n):
+        # Alternate which side goes first, so neither always follows the other.
+        pair = (
+            ((ours, ours_ms), (theirs, raw_ms))
+            if i % 2 == 0
+            else ((theirs, raw_ms), (ours, ours_ms))
+        )
+        for call, samples in pair:
+            started = clock()
+            call()
+            samples.append((clock() - started) * 1000)
+    p50, raw_p50 = percentile(ours_ms, 0.5), percentile(raw_ms, 0.5)
+    return Row(
+        backend=target.name,
+        operation=name,
+        where=where,
+        p50_ms=round(p50, 3),
+        p95_ms=round(percentile(ours_ms, 0.95), 3),
+        raw_p50_ms=round(raw_p50, 3),
+        raw_p95_ms=round(percentile(raw_ms, 0.95), 3),
+        ratio_p50=round(p50 / raw_p50, 3),
+        round_trips=calls_ours,
+        raw_round_trips=calls_raw,
+        ops_per_s=round(1000 / (sum(ours_ms) / len(ours_ms)), 1),
+        samples=n,
+    )
+
+
 def measure(target: Target, iterations: int, where: str) -> list[Row]:
     rows = []
-    for operation, (ours, theirs) in sides(target).items():
+    for operation, pair in sides(target).items():
         n = iterations if operation != "put_many(100)" else max(10, iterations // 5)
-        for _ in range(max(3, n // 10)):  # warm up: connections, script cache, code paths
-            ours()
-            theirs()
-        calls_ours, calls_raw = round_trips(target, ours), round_trips(target, theirs)
-        ours_ms: list[float] = []
-        raw_ms: list[float] = []
-        clock = time.perf_counter
-        for i in range(n):
-            # Alternate which side goes first, so neither always follows the other.
-            pair = (
-                ((ours, ours_ms), (theirs, raw_ms))
-                if i % 2 == 0
-                else ((theirs, raw_ms), (ours, ours_ms))
-            )
-            for call, samples in pair:
-                started = clock()
-                call()
-                samples.append((clock() - started) * 1000)
-        p50, raw_p50 = percentile(ours_ms, 0.5), percentile(raw_ms, 0.5)
-        rows.append(
-            Row(
-                backend=target.name,
-                operation=operation,
-                p50_ms=round(p50, 3),
-                p95_ms=round(percentile(ours_ms, 0.95), 3),
-                raw_p50_ms=round(raw_p50, 3),
-                raw_p95_ms=round(percentile(raw_ms, 0.95), 3),
-                ratio_p50=round(p50 / raw_p50, 3),
-                round_trips=calls_ours,
-                raw_round_trips=calls_raw,
-                ops_per_s=round(1000 / (sum(ours_ms) / len(ours_ms)), 1),
-                samples=n,
-                where=where,
-            )
-        )
+        try:
+            rows.append(measure_one(target, operation, pair, n, where))
+        except Exception as exc:  # one operation failing on a stand-in must not hide the rest
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            print(f"{target.name} {operation}: failed: {error}", file=sys.stderr)
+            rows.append(Row(backend=target.name, operation=operation, where=where, error=error))
     return rows
 
 
@@ -171,6 +186,8 @@ def print_table(rows: list[Row]) -> None:
             f"{r.round_trips:g}",
             f"{r.raw_round_trips:g}",
         ]
+        if r.error is None
+        else [r.backend, r.operation, "failed (below)", "", "", "", "", "", ""]
         for r in rows
     ]
     try:
@@ -181,13 +198,20 @@ def print_table(rows: list[Row]) -> None:
         print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
         for c in cells:
             print("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)))
+        for r in rows:
+            if r.error is not None:
+                print(f"{r.backend} {r.operation} failed: {r.error}")
         return
     table = Table(title="store backends: statekit vs raw SDK (p50 ratio; calls = requests per op)")
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i < 2 else "right")
     for c in cells:
         table.add_row(*c)
-    Console(width=max(120, Console().width)).print(table)
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    for r in rows:
+        if r.error is not None:
+            console.print(f"{r.backend} {r.operation} failed: {r.error}", markup=False)
 
 
 def write_report(rows: list[Row], path: Path, machine: str) -> None:
@@ -244,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 where = f"{getattr(target, 'where', name)}; {machine}"
                 rows += measure(target, args.iterations, where)
+            except Exception as exc:  # setting the target up failed: say so, go on
+                print(f"skipped {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
             finally:
                 target.close()
     if not rows:
