@@ -149,7 +149,11 @@ class StepFunctionsWorkflows:
 
     @staticmethod
     def _error(failure: dict[str, Any]) -> dict[str, Any]:
-        error, message = lambda_error(failure.get("error"), failure.get("message"))
+        caught = failure.get("caught")
+        if isinstance(caught, dict):  # a Catch: {"Error", "Cause"}
+            error, message = lambda_error(caught.get("Error"), caught.get("Cause"))
+        else:  # a Fail step: its own error and message
+            error, message = lambda_error(failure.get("error"), failure.get("message"))
         return {"step": failure.get("step"), "error": error, "message": message}
 
     def _compensations(self, run_id: str) -> tuple[str, ...]:

@@ -131,12 +131,9 @@ def _catch(target: str) -> dict[str, Any]:
 def _record_failure(step: str, into: str, target: str, **extra: Any) -> dict[str, Any]:
     return {
         "Type": "Pass",
-        "Parameters": {
-            "step": step,
-            **extra,
-            "error.$": f"{CAUGHT}.Error",
-            "message.$": f"{CAUGHT}.Cause",
-        },
+        # The whole caught error ({"Error", "Cause"}): a path to a field the error
+        # lacks would be a runtime error here, inside the failure handling itself.
+        "Parameters": {"step": step, **extra, "caught.$": CAUGHT},
         "ResultPath": into,
         "Next": target,
     }

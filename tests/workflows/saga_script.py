@@ -66,10 +66,15 @@ def script(order_input: dict[str, Any]) -> tuple[list[Call], Any]:
 def scenarios(run_tag: str) -> dict[str, Scenario]:
     happy = order(f"{run_tag}-happy")
     failing = order(f"{run_tag}-fail", fail_at="create_shipment")
+    declined = order(f"{run_tag}-declined", card="declined")
     found = {
         "happy": Scenario("happy", happy, "succeeded", None, ()),
         "third_step_fails": Scenario(
             "third_step_fails", failing, "compensated", "create_shipment", COMPENSATIONS_IN_REVERSE
+        ),
+        # The choice on charge_payment's result leads to the Fail step.
+        "card_declined": Scenario(
+            "card_declined", declined, "compensated", "payment_declined", COMPENSATIONS_IN_REVERSE
         ),
     }
     for scenario in found.values():

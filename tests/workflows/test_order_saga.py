@@ -4,7 +4,9 @@ Happy path: every step runs once and the output is the order with its
 reservation, payment and shipment. Failing third step (``fail_at``): the
 shipment is attempted as often as its retry allows, then the payment is
 refunded and the stock released, in that (reverse) order, and the run ends
-``compensated`` naming ``create_shipment``.
+``compensated`` naming ``create_shipment``. Declined card: the choice on the
+payment's result goes to the ``payment_declined`` Fail step, which undoes the
+same way.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from tests.workflows.conftest import ENGINES
 from tests.workflows.saga_script import Scenario
 
 
-@pytest.mark.parametrize("scenario_name", ["happy", "third_step_fails"])
+@pytest.mark.parametrize("scenario_name", ["happy", "third_step_fails", "card_declined"])
 @pytest.mark.parametrize("engine", ENGINES, indirect=True)
 def test_order_saga(engine: Any, scenario_name: str, saga_scenarios: dict[str, Scenario]) -> None:
     scenario = saga_scenarios[scenario_name]
@@ -40,6 +42,9 @@ def test_order_saga(engine: Any, scenario_name: str, saga_scenarios: dict[str, S
         assert outcome.error["step"] == scenario.failed_step
         # moto's Lambda can only fail as an oversized response (engine_stepfunctions.py);
         # every other engine carries the activity's own error name back.
-        if outcome.error["error"] != "Function.ResponseSizeTooLarge":
+        if scenario.name == "card_declined":
+            assert outcome.error["error"] == "PaymentDeclined"
+            assert outcome.error["message"] == "the card was declined"
+        elif outcome.error["error"] != "Function.ResponseSizeTooLarge":
             assert outcome.error["error"] == "CreateShipmentFailed"
             assert "fail_at" in outcome.error["message"]
