@@ -1,0 +1,225 @@
+"""The example app, written once: carts, products, orders and order events.
+
+It knows nothing of clouds: it reaches state only through statekit, built
+from the four ``STATEKIT_*_URL`` variables (or the embedded default).
+
+Keys and partitions: ``product-<sku>`` (read through cache-aside),
+``cart-<id>/cart`` (expires ``CART_TTL`` after its last edit),
+``order-<id>/order``; every cart or order is its own partition.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import statekit
+from handlers.http import BadRequest, NotFound
+from handlers.logs import current_correlation_id, log
+
+CART_TTL = 7 * 24 * 3600
+PRODUCT_CACHE_TTL = 300
+MAX_QTY = 99
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+CATALOG: dict[str, dict[str, Any]] = {
+    "book": {"sku": "book", "name": "A good book", "price": 12.5, "stock": 100},
+    "mug": {"sku": "mug", "name": "Coffee mug", "price": 8.0, "stock": 100},
+    "lamp": {"sku": "lamp", "name": "Desk lamp", "price": 31.0, "stock": 100},
+}
+
+
+class PoisonEvent(ValueError):
+    """An order event that can never be processed: it belongs in the dead-letter queue."""
+
+
+def check_id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise BadRequest(
+            f"{what}: expected 1 to 64 letters, digits, '.', '_' or '-', got {value!r}"
+        )
+    return value
+
+
+@dataclass
+class App:
+    store: statekit.Store
+    cache: Any  # statekit.cache.Cache
+    queue: Any  # statekit.queue.Queue
+    workflows: Any  # statekit.workflows.WorkflowClient
+
+    @classmethod
+    def from_environment(cls) -> App:
+        """Built once per process (a cold start) and reused by warm invocations."""
+        return cls(
+            store=statekit.open_store(),
+            cache=statekit.open_cache(),
+            queue=statekit.open_queue(),
+            workflows=statekit.open_workflows(),
+        )
+
+    @cached_property
+    def products(self) -> Any:
+        from statekit.cache_aside import CacheAside
+
+        return CacheAside(self.store, self.cache, ttl=PRODUCT_CACHE_TTL)
+
+    # -- products ---------------------------------------------------------------------
+    def seed_products(self) -> None:
+        for sku, product in CATALOG.items():
+            self.store.put(f"product-{sku}", product)
+
+    def get_product(self, sku: str) -> dict[str, Any]:
+        product: dict[str, Any] | None = self.products.get(f"product-{check_id(sku, 'sku')}")
+        if product is None:
+            raise NotFound(f"product {sku!r} does not exist")
+        return product
+
+    # -- carts ------------------------------------------------------------------------
+    def get_cart(self, cart_id: str) -> dict[str, Any]:
+        item = self.store.get(f"cart-{check_id(cart_id, 'cart id')}/cart")
+        if item is None:
+            raise NotFound(f"cart {cart_id!r} does not exist (or expired)")
+        return {"cart_id": cart_id, **item.value}
+
+    def add_item(self, cart_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        sku = check_id(body.get("sku"), "body.sku")
+        qty = body.get("qty", 1)
+        if type(qty) is not int or not 1 <= qty <= MAX_QTY:
+            raise BadRequest(f"body.qty: expected an integer from 1 to {MAX_QTY}, got {qty!r}")
+        self.get_product(sku)  # 404 for an unknown product, through the cache
+
+        def add(cart: dict[str, Any] | None) -> dict[str, Any]:
+            items = dict((cart or {}).get("items", {}))
+            items[sku] = min(MAX_QTY, items.get(sku, 0) + qty)
+            return {"items": items}
+
+        # Optimistic concurrency: two clients editing one cart both land (etag loop).
+        item = self.store.update(f"cart-{check_id(cart_id, 'cart id')}/cart", add, ttl=CART_TTL)
+        log("cart.item_added", cart_id=cart_id, sku=sku, qty=qty)
+        return {"cart_id": cart_id, **item.value}
+
+    def remove_item(self, cart_id: str, sku: str) -> dict[str, Any]:
+        key = f"cart-{check_id(cart_id, 'cart id')}/cart"
+        check_id(sku, "sku")
+        if self.store.get(key) is None:
+            raise NotFound(f"cart {cart_id!r} does not exist (or expired)")
+
+        def remove(cart: dict[str, Any] | None) -> dict[str, Any]:
+            items = dict((cart or {}).get("items", {}))
+            items.pop(sku, None)
+            return {"items": items}
+
+        item = self.store.update(key, remove, ttl=CART_TTL)
+        return {"cart_id": cart_id, **item.value}
+
+    # -- orders -----------------------------------------------------------------------
+    def place_order(self, body: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
+        """One order per Idempotency-Key: a double submit replays the first answer."""
+        if idempotency_key is None:
+            raise BadRequest("header Idempotency-Key: required to place an order")
+        check_id(idempotency_key, "header Idempotency-Key")
+        result: dict[str, Any] = self._place_once(idempotency_key, body)
+        return result
+
+    @cached_property
+    def _place_once(self) -> Any:
+        from statekit.idempotency import idempotent
+
+        # A duplicate in flight waits for the first call's answer instead of failing:
+        # a client's retry of a slow submit gets its order, not an error.
+        @idempotent(store=self.store, key=lambda key, body: key, ttl=24 * 3600, on_duplicate="wait")
+        def place(key: str, body: dict[str, Any]) -> dict[str, Any]:
+            return self._place(body)
+
+        return place
+
+    def _place(self, body: dict[str, Any]) -> dict[str, Any]:
+        from handlers.saga import ORDER_SAGA
+
+        cart_id = check_id(body.get("cart_id"), "body.cart_id")
+        cart = self.get_cart(cart_id)
+        if not cart["items"]:
+            raise BadRequest(f"cart {cart_id!r} is empty")
+        lines = [
+            {"sku": sku, "qty": qty, "price": self.get_product(sku)["price"]}
+            for sku, qty in sorted(cart["items"].items())
+        ]
+        order_id = f"o{uuid.uuid4().hex[:16]}"
+        correlation_id = current_correlation_id()
+        order = {
+            "order_id": order_id,
+            "cart_id": cart_id,
+            "items": lines,
+            "amount": round(sum(line["qty"] * line["price"] for line in lines), 2),
+            "events": [],
+            "correlation_id": correlation_id,
+        }
+        self.store.put(f"order-{order_id}/order", order, if_absent=True)
+        saga_input = {
+            "order_id": order_id,
+            "items": lines,
+            "amount": order["amount"],
+            "card": body.get("card", "4242"),
+            "address": body.get("address", "1 Main St"),
+            "correlation_id": correlation_id,
+        }
+        if "fail_at" in body:  # lets a demo or test make a saga step fail on purpose
+            saga_input["fail_at"] = body["fail_at"]
+        self.workflows.start(ORDER_SAGA, saga_input, id=order_id)
+        self.queue.send(
+            {"type": "order_placed", "order_id": order_id, "correlation_id": correlation_id},
+            dedup_id=order_id,
+        )
+        log("order.placed", order_id=order_id, amount=order["amount"])
+        return {"order_id": order_id, "amount": order["amount"], "status": "placed"}
+
+    def order_status(self, order_id: str) -> dict[str, Any]:
+        item = self.store.get(f"order-{check_id(order_id, 'order id')}/order")
+        if item is None:
+            raise NotFound(f"order {order_id!r} does not exist")
+        run = self.workflows.status(order_id)
+        return {
+            "order_id": order_id,
+            "amount": item.value["amount"],
+            "events": item.value["events"],
+            "saga": {
+                "status": run.status,
+                "error": run.error,
+                "compensated": list(run.compensated),
+            },
+        }
+
+    # -- order events (the queue consumer) --------------------------------------------
+    def handle_order_event(self, event: Any) -> None:
+        """Record an order event on its order; an event that can never apply is poison."""
+        if not isinstance(event, dict) or event.get("type") not in {
+            "order_placed",
+            "order_shipped",
+        }:
+            raise PoisonEvent(f"unknown order event: {event!r}")
+        order_id = event.get("order_id")
+        if not isinstance(order_id, str) or not _ID.match(order_id):
+            raise PoisonEvent(f"order event without a valid order_id: {event!r}")
+        key = f"order-{order_id}/order"
+        if self.store.get(key) is None:
+            raise PoisonEvent(f"order event for an unknown order {order_id!r}")
+
+        def record(order: dict[str, Any] | None) -> dict[str, Any]:
+            assert order is not None
+            if event["type"] in order["events"]:  # at-least-once delivery: apply once
+                return order
+            return {**order, "events": [*order["events"], event["type"]]}
+
+        self.store.update(key, record)
+        log("order.event", order_id=order_id, type=event["type"])
+
+
+@functools.cache
+def get_app() -> App:
+    """The process's App: made on the first (cold) invocation, reused by warm ones."""
+    return App.from_environment()
