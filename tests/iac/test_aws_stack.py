@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zipfile
 from typing import Any
 
 import cdktn
@@ -294,3 +295,12 @@ def test_policy_aspect_fails_a_production_stack_missing_a_protection(
     ) as caught:
         synth_one(weakened)
     assert expected in str(caught.value)
+
+
+def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) -> None:
+    function = next(iter(synthesized.resources(PROD, "aws_lambda_function").values()))
+    archive = synthesized.stack_dir(PROD) / function["filename"]
+    with zipfile.ZipFile(archive) as package:
+        names = set(package.namelist())
+    assert {"handlers/aws.py", "handlers/saga.py", "statekit/store.py", "statekit/urls.py"} <= names
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)

@@ -1,0 +1,43 @@
+"""``python main.py`` end to end: overrides, stack folders, and lazy provider loading."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.iac.conftest import ROOT
+
+PROBE = (
+    "import sys, main; code = main.main(); "
+    "print(sorted(m for m in sys.modules if m.startswith('cdktn_provider_') and '.' not in m)); "
+    "sys.exit(code)"
+)
+
+
+def test_one_cloud_one_env_synthesizes_one_stack_with_only_its_provider(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    env = {
+        **os.environ,
+        "STATEKIT_CLOUDS": "aws",
+        "STATEKIT_ENVS": "dev",
+        "CDKTF_OUTDIR": str(outdir),
+    }
+    env.pop("JSII_RUNTIME_PACKAGE_CACHE_ROOT", None)  # main.py sets the project-local one
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "['cdktn_provider_aws']"
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == ["state-aws-dev"]
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    assert list(manifest["stacks"]) == ["state-aws-dev"]
+    assert (ROOT / ".jsii-cache").is_dir()
