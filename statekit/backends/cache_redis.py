@@ -9,8 +9,10 @@ URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&
   platform fills from its secret store; ``password_secret`` is an AWS Secrets
   Manager ARN, read once per process with boto3 (imported only then). A JSON
   secret with a ``password`` field (ElastiCache's format) is understood.
-* One client and connection pool per ``Cache`` (and ``open_cache`` keeps one
-  ``Cache`` per URL per process), so warm invocations skip the TCP/TLS handshake.
+* One connection pool per ``Cache`` (and ``open_cache`` keeps one ``Cache`` per
+  URL per process), so warm invocations skip the TCP/TLS handshake. Calls borrow
+  a single-connection "lane" of that pool instead of checking a connection out
+  per command (``_Lanes``): that halves redis-py's CPU per GET.
 * Short socket timeouts and a bounded, backed-off retry of connection errors
   (redis-py's own retry, which also reconnects a connection the platform froze
   and the server closed), then ``BackendUnavailable``.
@@ -136,50 +138,112 @@ def client_options(url: ConnectionURL) -> dict[str, Any]:
     return options
 
 
+class _Lanes:
+    """Single-connection clients over one shared pool, lent out one call at a time.
+
+    redis-py's per-command pool checkout and release cost about as much CPU as the
+    rest of a GET (measured: benchmarks/cache_hit.py). A lane is a client holding
+    one connection of the shared pool for good, so a call borrows and returns it
+    with ``list.pop``/``list.append`` (atomic under the GIL, no lock). There are as
+    many lanes as calls ever ran at once in this process: one for a Lambda, a few
+    for a threaded Azure or Cloud Run worker.
+    """
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.pool = redis.ConnectionPool(**_pool_options(options))
+        self.pooled = redis.Redis(connection_pool=self.pool)  # for pipelines: checkout per call
+        self.idle: list[redis.Redis] = []
+        self._all: list[redis.Redis] = []
+        self._lock = threading.Lock()
+
+    def new_lane(self) -> redis.Redis:
+        # Connects now (with the connection's bounded retry); the caller maps failures.
+        lane = redis.Redis(connection_pool=self.pool, single_connection_client=True)
+        with self._lock:
+            self._all.append(lane)
+        return lane
+
+    def close(self) -> None:
+        with self._lock:
+            lanes, self._all = self._all, []
+            self.idle.clear()
+        for lane in lanes:
+            lane.close()
+        self.pool.disconnect()
+
+
+def _pool_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``redis.Redis`` keyword arguments as ``ConnectionPool`` wants them."""
+    pool_options = dict(options)
+    if pool_options.pop("ssl", False):
+        pool_options["connection_class"] = redis.SSLConnection
+    return pool_options
+
+
 class RedisCache(CacheBackend):
     name = "redis"
 
-    def __init__(self, client: redis.Redis, prefix: str = "", label: str = "redis") -> None:
-        self._client = client
+    def __init__(self, options: dict[str, Any], prefix: str = "", label: str = "redis") -> None:
+        self._lanes = _Lanes(options)
+        self._idle = self._lanes.idle  # the hit path's only shared state
         self._prefix = prefix
         self._label = label
-        # The hit path calls these directly: no per-call attribute lookups beyond one.
-        self._client_get = client.get
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisCache:
         url.require_known_params(("password_env", "password_secret", "prefix"))
-        client = redis.Redis(**client_options(url))
         label = f"{url.scheme}://{url.host}:{url.port or 6379}"
-        return cls(client, url.param("prefix", "") or "", label)
+        return cls(client_options(url), url.param("prefix", "") or "", label)
 
     def _unavailable(self, operation: str, exc: RedisError) -> NoReturn:
         if isinstance(exc, RedisConnectionError | RedisTimeoutError):
             raise BackendUnavailable(self._label, operation, exc) from None
         raise StatekitError(f"redis {self._label} refused {operation}: {exc}") from None
 
-    def get(self, key: str) -> Data | None:
+    def _borrow(self, operation: str) -> redis.Redis:
         try:
-            return self._client_get(self._prefix + key)
+            return self._idle.pop()
+        except IndexError:
+            try:
+                return self._lanes.new_lane()
+            except RedisError as exc:
+                self._unavailable(operation, exc)
+
+    def get(self, key: str) -> Data | None:
+        idle = self._idle
+        try:
+            lane = idle.pop()
+        except IndexError:
+            lane = self._borrow(f"get {key!r}")
+        try:
+            return lane.get(self._prefix + key)
         except RedisError as exc:
             self._unavailable(f"get {key!r}", exc)
+        finally:
+            idle.append(lane)
 
     def get_many(self, keys: Sequence[str]) -> list[Data | None]:
         prefix = self._prefix
+        lane = self._borrow(f"get_many of {len(keys)} keys")
         try:
-            return self._client.mget([prefix + key for key in keys])
+            return lane.mget([prefix + key for key in keys])
         except RedisError as exc:
             self._unavailable(f"get_many of {len(keys)} keys", exc)
+        finally:
+            self._idle.append(lane)
 
     def set(self, key: str, data: str, ttl_ms: int | None) -> None:
+        lane = self._borrow(f"set {key!r}")
         try:
-            self._client.set(self._prefix + key, data, px=ttl_ms)
+            lane.set(self._prefix + key, data, px=ttl_ms)
         except RedisError as exc:
             self._unavailable(f"set {key!r}", exc)
+        finally:
+            self._idle.append(lane)
 
     def set_many(self, items: Sequence[tuple[str, str]], ttl_ms: int | None) -> None:
         # MSET has no TTL; a non-transactional pipeline of SET PX is one round trip.
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._lanes.pooled.pipeline(transaction=False)
         for key, data in items:
             pipe.set(self._prefix + key, data, px=ttl_ms)
         try:
@@ -188,10 +252,13 @@ class RedisCache(CacheBackend):
             self._unavailable(f"set_many of {len(items)} keys", exc)
 
     def delete(self, key: str) -> bool:
+        lane = self._borrow(f"delete {key!r}")
         try:
-            return bool(self._client.delete(self._prefix + key))
+            return bool(lane.delete(self._prefix + key))
         except RedisError as exc:
             self._unavailable(f"delete {key!r}", exc)
+        finally:
+            self._idle.append(lane)
 
     def close(self) -> None:
-        self._client.close()
+        self._lanes.close()

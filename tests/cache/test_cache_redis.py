@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +238,26 @@ def test_retry_settings_are_bounded() -> None:
     )
     assert worst < 1.0
     assert cache_redis.SOCKET_TIMEOUT_SECONDS <= 2.0
+
+
+def test_threads_borrow_their_own_connections(server_url: str) -> None:
+    cache = open_cache(f"{server_url}?prefix=threads:")
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(100):
+                cache.set(f"t/{worker}", [worker, i])
+                assert cache.get(f"t/{worker}") == [worker, i]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    backend = cache.backend
+    assert isinstance(backend, cache_redis.RedisCache)
+    assert 1 <= len(backend._lanes._all) <= 8  # one lane per call running at once, at most
