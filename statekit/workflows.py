@@ -180,6 +180,10 @@ class Workflow:
         activities: Iterable[str] | Mapping[str, Callable[[Any], Any]],
         start: str | None = None,
     ) -> None:
+        if isinstance(activities, str):
+            raise WorkflowDefinitionError(
+                str(name), None, "activities must be a collection of names, not one string"
+            )
         self.name = name
         self.steps: tuple[AnyStep, ...] = tuple(steps)
         self.activities = frozenset(activities)

@@ -106,6 +106,11 @@ def test_bad_paths_outputs_and_options() -> None:
     )
 
 
+def test_activities_must_be_a_collection() -> None:
+    with pytest.raises(WorkflowDefinitionError, match="not one string"):
+        Workflow("wf", [Step("one", activity="a")], activities="a")
+
+
 def test_start_must_exist() -> None:
     rejects([Step("one", activity="a")], None, "start step 'zero'", start="zero")
 
