@@ -152,7 +152,7 @@ def measure_one(
 def measure(target: Target, iterations: int, where: str) -> list[Row]:
     rows = []
     for operation, pair in sides(target).items():
-        n = iterations if operation != "put_many(100)" else max(10, iterations // 5)
+        n = iterations if operation != "put_many(100)" else max(20, iterations // 2)
         try:
             rows.append(measure_one(target, operation, pair, n, where))
         except Exception as exc:  # one operation failing on a stand-in must not hide the rest

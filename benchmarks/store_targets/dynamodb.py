@@ -83,7 +83,7 @@ class DynamoDBTarget:
             Key=self._key(key),
             UpdateExpression="SET #e = :e ADD #n :by",
             ConditionExpression="attribute_not_exists(pk) OR (attribute_exists(#n) AND "
-            "(attribute_not_exists(#x) OR #x > :now))",
+            "#e <> :e AND (attribute_not_exists(#x) OR #x > :now))",
             ExpressionAttributeNames={"#e": "etag", "#n": "n", "#x": "expires_at"},
             ExpressionAttributeValues={
                 ":e": {"S": new_etag()},
