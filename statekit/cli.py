@@ -30,6 +30,14 @@ def compare(
         console.print(f"[red]error:[/] {exc}", highlight=False)
         return 2
     root = project_root()
+    environments = root / "environments"
+    if environments.is_dir() and not (environments / f"{env}.toml").exists():
+        available = ", ".join(sorted(p.stem for p in environments.glob("*.toml")))
+        console.print(
+            f"[red]error:[/] --env {env}: no {environments}/{env}.toml (available: {available})",
+            highlight=False,
+        )
+        return 2
     report = build_report(root, env, profile, synth=synth)
     render(report, console)
     if html is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from statekit.compare.tfjson import CLOUD_ORDER, Stack, load_stack
+from statekit.compare.tfjson import CLOUD_ORDER, Stack, load_stack, stack_cloud_env
 
 
 @dataclass
@@ -27,14 +28,26 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
-def synthesize(root: Path, env: str, outdir: Path) -> str | None:
-    """Run ``main.py`` for one environment; returns an error note, or None on success."""
+def enabled_clouds(root: Path, env: str) -> list[str]:
+    """The clouds ``environments/<env>.toml`` enables (all three if the file cannot be read)."""
+    try:
+        clouds = tomllib.loads((root / "environments" / f"{env}.toml").read_text()).get("clouds")
+    except (OSError, tomllib.TOMLDecodeError):
+        return list(CLOUD_ORDER)
+    return (
+        [c for c in CLOUD_ORDER if c in clouds] if isinstance(clouds, list) else list(CLOUD_ORDER)
+    )
+
+
+def synthesize(root: Path, env: str, outdir: Path, clouds: list[str]) -> str | None:
+    """Run ``main.py`` for one environment's ``clouds``; returns an error note, or None on success."""
     main = root / "main.py"
     if not main.exists():
         return f"no main.py in {root}: cannot synthesize; run `make synth` in a statekit checkout"
     environment = {
         **os.environ,
         "STATEKIT_ENVS": env,
+        "STATEKIT_CLOUDS": ",".join(clouds),
         "CDKTF_OUTDIR": str(outdir),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get(
@@ -42,7 +55,10 @@ def synthesize(root: Path, env: str, outdir: Path) -> str | None:
         ),
         "CHECKPOINT_DISABLE": "1",
     }
-    print(f"synthesizing the {env} stacks (python main.py, about 15 s)...", file=sys.stderr)
+    print(
+        f"synthesizing state-{{{','.join(clouds)}}}-{env} (python main.py, 5 to 15 s)...",
+        file=sys.stderr,
+    )
     try:
         done = subprocess.run(
             [sys.executable, str(main)],
@@ -65,12 +81,25 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
     """The env's stacks from ``cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json``."""
     outdir = outdir or root / "cdktf.out"
     found = StackSet(env=env)
-    files = sorted((outdir / "stacks").glob(f"state-*-{env}/cdk.tf.json"))
-    if not files and synth and (root / "main.py").exists():
-        error = synthesize(root, env, outdir)
+
+    def stack_files() -> list[Path]:
+        found_files = (outdir / "stacks").glob(f"state-*-{env}/cdk.tf.json")
+        return sorted(
+            f for f in found_files if (stack_cloud_env(f.parent.name) or ("", ""))[1] == env
+        )
+
+    files = stack_files()
+    present = {file.parent.name.split("-")[1] for file in files}
+    wanted = enabled_clouds(root, env)
+    # Only clouds whose stack code exists can be synthesized; the note below names the rest.
+    missing = [
+        c for c in wanted if c not in present and (root / "modules" / c / "stack.py").exists()
+    ]
+    if missing and synth and (root / "main.py").exists():
+        error = synthesize(root, env, outdir, missing)
         if error:
             found.notes.append(error)
-        files = sorted((outdir / "stacks").glob(f"state-*-{env}/cdk.tf.json"))
+        files = stack_files()
     if not files:
         found.notes.append(
             f"no synthesized stacks for environment {env!r} in {outdir}/stacks: run `make synth` "
@@ -89,9 +118,10 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
             found.notes.append(
                 f"{file} is older than {env_file}: run `make synth` to see the current settings"
             )
-    missing = [cloud for cloud in CLOUD_ORDER if cloud not in found.stacks]
-    if missing:
+    absent = [cloud for cloud in wanted if cloud not in found.stacks]
+    if absent:
         found.notes.append(
-            f"no {', '.join(missing)} stack for {env!r} (not enabled in its environment file, or not synthesized yet)"
+            f"environments/{env}.toml enables {', '.join(absent)} but {outdir}/stacks has no stack "
+            f"for it: run `make synth` (or `STATEKIT_ENVS={env} python main.py`)"
         )
     return found

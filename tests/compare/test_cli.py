@@ -75,3 +75,11 @@ def test_importing_the_cli_does_not_load_typer_or_rich() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_an_unknown_environment_is_an_error_listing_the_known_ones(project: Path) -> None:
+    (project / "environments").mkdir()
+    (project / "environments" / "dev.toml").write_text("name = 'dev'\n")
+    code, output = run("compare", "--env", "prdo")
+    assert code == 2
+    assert "--env prdo: no" in output and "(available: dev)" in output

@@ -123,3 +123,12 @@ def test_point_in_time_recovery_is_priced_only_where_it_is_on(synthesized: Path)
     cost = build_report(synthesized, "devpitr", workload, synth=False).costs["aws"]
     pitr_lines = [line for line in cost.lines if "point-in-time" in line.unit]
     assert pitr_lines and pitr_lines[0].usage_usd == pytest.approx(200 * pitr_lines[0].price_usd)
+
+
+def test_compare_synthesizes_the_stacks_when_cdktf_out_lacks_them(synthesized: Path) -> None:
+    fresh = synthesized / "fresh-cdktf.out"
+    report = build_report(
+        synthesized, "dev", load_workload(find_workload("small-web-app")), outdir=fresh
+    )
+    assert set(report.stacks) == set(CLOUDS_WITH_STACKS), report.notes["resources"]
+    assert (fresh / "stacks" / "state-aws-dev" / "cdk.tf.json").exists()
