@@ -37,6 +37,7 @@ from typing import Any
 
 from statekit.cache import Cache, ttl_ms
 from statekit.errors import InvalidOption
+from statekit.rules import check_key
 from statekit.store import Item, Store
 
 STRIPES = 256
@@ -81,6 +82,8 @@ class CacheAside:
     # -- reads -------------------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``: from the cache, else from the store (then cached)."""
+        if type(key) is not str:
+            check_key(key)  # raises InvalidKey naming the key, before any concatenation
         value = self.cache.get(self.prefix + key, _MISSING)
         if value is not _MISSING:
             return value

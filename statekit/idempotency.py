@@ -146,7 +146,8 @@ def idempotent(
     ``"from_json(body).order_id"`` for a JSON body in a string. ``store``: a
     ``Store``, a store URL, or ``None`` for ``open_store()`` at the first call.
     ``payload``: what must be equal for a replay (same forms as ``key``; default:
-    the event for a JMESPath key, else every argument but platform contexts).
+    for a JMESPath key the event without ``DELIVERY_FIELDS``, else every argument
+    but platform contexts).
     """
     spec = _Spec.build(
         key=key,
@@ -235,9 +236,25 @@ def _jmespath_options() -> Any:
     return jmespath.Options(custom_functions=JsonFunctions())
 
 
+# Top-level event fields that differ between deliveries of the same request
+# (API Gateway's requestContext and trace headers, an SQS record's receipt handle
+# and receive count): left out of the default payload of a JMESPath key, so a
+# redelivery replays instead of being refused as a different payload.
+DELIVERY_FIELDS = frozenset(
+    {"requestContext", "headers", "multiValueHeaders", "receiptHandle", "attributes"}
+)
+
+
+def _without_delivery_fields(event: Any) -> Any:
+    if isinstance(event, dict):
+        return {k: v for k, v in event.items() if k not in DELIVERY_FIELDS}
+    return event
+
+
 @dataclass(frozen=True)
 class _Spec:
     key: Callable[[tuple[Any, ...], dict[str, Any]], Any]
+    key_is_jmespath: bool
     payload: Callable[[tuple[Any, ...], dict[str, Any]], Any] | None
     store: Store | str | None
     ttl: float
@@ -251,8 +268,6 @@ class _Spec:
     def build(cls, **options: Any) -> _Spec:
         key = options["key"]
         payload = options["payload"]
-        if payload is None and isinstance(key, str):
-            payload = "@"  # a JMESPath key: the payload is the whole event
         store = options["store"]
         if store is not None and not isinstance(store, Store | str):
             raise InvalidOption(
@@ -276,6 +291,7 @@ class _Spec:
             )
         return cls(
             key=_selector("key", key),
+            key_is_jmespath=isinstance(key, str),
             payload=None if payload is None else _selector("payload", payload),
             store=store,
             ttl=_seconds("ttl", options["ttl"], allow_none=False) or DEFAULT_TTL,
@@ -356,6 +372,9 @@ class _Runner:
     def payload_hash(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         if self.spec.payload is not None:
             value = self.spec.payload(args, kwargs)
+        elif self.spec.key_is_jmespath:
+            event = args[0] if args else kwargs.get("event")
+            value = _without_delivery_fields(event)
         else:
             value = {
                 "args": [a for a in args if not _is_platform_context(a)],

@@ -16,6 +16,7 @@ from statekit.backends.memory import MemoryStore
 from statekit.idempotency import (
     AlreadyInProgress,
     IdempotencyKeyError,
+    IdempotencyKeyMismatch,
     idempotent,
 )
 from statekit.store import ALL_CAPABILITIES, Capability
@@ -174,3 +175,35 @@ def test_a_crashed_process_leaves_a_record_that_is_taken_over(tmp_path: Path) ->
     assert handler({"order": "o-1"}) == "done"  # taken over (if_match on its etag)
     assert handler({"order": "o-1"}) == "done"  # and then replayed
     assert runs == ["o-1"]
+
+
+def test_a_redelivered_event_replays_despite_delivery_metadata() -> None:
+    runs: list[Any] = []
+
+    @idempotent(store=Store(MemoryStore()), key="from_json(body).order_id")
+    def api(event: dict[str, Any], context: Any = None) -> str:
+        runs.append(event)
+        return "created"
+
+    def delivery(request_id: str, body: str) -> dict[str, Any]:
+        return {
+            "body": body,
+            "requestContext": {"requestId": request_id, "timeEpoch": time.time_ns()},
+            "headers": {"X-Amzn-Trace-Id": request_id},
+        }
+
+    assert api(delivery("r-1", '{"order_id": 1}')) == "created"
+    assert api(delivery("r-2", '{"order_id": 1}')) == "created"  # a client retry
+    with pytest.raises(IdempotencyKeyMismatch):
+        api(delivery("r-3", '{"order_id": 1, "amount": 5}'))
+    assert len(runs) == 1
+
+
+def test_cache_aside_refuses_a_non_string_key_clearly() -> None:
+    from statekit import InvalidKey
+    from statekit.cache import open_cache
+    from statekit.cache_aside import CacheAside
+
+    aside = CacheAside(Store(MemoryStore()), open_cache(), ttl=5, prefix="x:")
+    with pytest.raises(InvalidKey, match="must be strings"):
+        aside.get(42)  # type: ignore[arg-type]
