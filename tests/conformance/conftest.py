@@ -82,7 +82,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         _, case = found
         test_name = item.originalname if isinstance(item, pytest.Function) else item.name
-        reason = case.xfail.get(test_name)
+        # A key names a whole test, or one parametrized instance (``item.name``, with its ids).
+        reason = case.xfail.get(item.name) or case.xfail.get(test_name)
         if reason:
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 

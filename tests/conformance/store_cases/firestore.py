@@ -1,0 +1,51 @@
+"""Firestore (native mode) over @firestore-emulator/server, started by the stand-in pool."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conformance.registry import Case
+from tests.standins.base import StandInPool
+
+PRECONDITIONS_IGNORED = (
+    "@firestore-emulator/server: last_update_time preconditions are ignored, so a stale "
+    "etag overwrites instead of conflicting"
+)
+
+
+def _url(standins: StandInPool, workdir: Path) -> str:
+    emulator = standins.get("firestore")
+    os.environ.update(emulator.client_env())
+    return str(emulator.store_url("conformance"))  # type: ignore[attr-defined]
+
+
+INT64_BEYOND_2_53 = (
+    "@firestore-emulator/server stores integers as JavaScript numbers and refuses int64 "
+    "values beyond 2**53 (error 'value must be integer'); Firestore stores int64 exactly"
+)
+
+# Not a stand-in deviation: Store.put_many reports the etag it proposed, while this backend's
+# etags come from the service (update_time). The hook cannot return stored etags yet; the
+# store.py change is proposed in docs/backends-cosmos-firestore.md. Strict: it flips to a
+# failure the day that lands, so this line is removed then.
+PUT_MANY_ETAGS = (
+    "statekit (not the stand-in): Store.put_many reports the proposed etag, not the "
+    "service-assigned one; needs the put_many hook to return stored etags"
+)
+
+CASE = Case(
+    name="firestore",
+    url=_url,
+    xfail={
+        "test_put_many_and_delete_many_report_every_key": PUT_MANY_ETAGS,
+        "test_put_then_get_returns_the_same_value[firestore-int16]": INT64_BEYOND_2_53,
+        "test_put_with_a_stale_etag_conflicts_and_changes_nothing": PRECONDITIONS_IGNORED,
+        "test_delete_with_a_stale_etag_conflicts_and_changes_nothing": PRECONDITIONS_IGNORED,
+        "test_update_gives_up_with_conflict_after_its_attempts": PRECONDITIONS_IGNORED,
+        "test_threads_updating_one_key_lose_nothing": PRECONDITIONS_IGNORED,
+        "test_threads_incrementing_one_key_lose_nothing": PRECONDITIONS_IGNORED,
+        "test_transaction_is_all_or_nothing": PRECONDITIONS_IGNORED + "; batches are not atomic",
+    },
+    needs_module="google.cloud.firestore",
+)
