@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from statekit.errors import StatekitError
+from statekit.errors import BackendUnavailable, StatekitError
 
 if TYPE_CHECKING:
     from statekit.urls import ConnectionURL
@@ -123,9 +123,13 @@ class QueueBackend(ABC):
     def send_many(self, messages: Sequence[OutgoingRaw]) -> list[str | StatekitError]:
         """Enqueue in native batches; per message, its id or why it failed."""
         results: list[str | StatekitError] = []
-        for message in messages:
+        for index, message in enumerate(messages):
             try:
                 results.append(self.send(message))
+            except BackendUnavailable as exc:
+                # Retries are spent: the rest fail with the same cause, no more waiting.
+                results += [exc] * (len(messages) - index)
+                break
             except StatekitError as exc:
                 results.append(exc)
         return results

@@ -28,8 +28,16 @@ def _sqs(server: StandIn) -> str:
     return f"sqs://sqs.us-east-1.amazonaws.com/123456789012/faults?endpoint={server.endpoint}"
 
 
+def _azure(server: StandIn) -> str:
+    from tests.standins.azurite import AzuriteQueue
+
+    assert isinstance(server, AzuriteQueue)
+    return server.queue_url("faults")
+
+
 OUTAGES = {
     "sqs": Outage("moto", "boto3", _sqs),
+    "azurequeue": Outage("azurite", "azure.storage.queue", _azure),
 }
 
 
