@@ -126,5 +126,15 @@ def configure_backend(stack: TerraformStack, settings: StackSettings) -> None:
 
 def build_stack(scope: Construct, settings: StackSettings) -> TerraformStack:
     """Import ``modules.<cloud>.stack`` (only that cloud's providers) and build the stack."""
-    module: CloudStackModule = importlib.import_module(f"modules.{settings.cloud}.stack")
+    name = f"modules.{settings.cloud}.stack"
+    try:
+        module: CloudStackModule = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name not in (name, f"modules.{settings.cloud}"):
+            raise
+        raise ModuleNotFoundError(
+            f"{settings.stack_name}: no {name} in this checkout; leave the cloud out with "
+            f"STATEKIT_CLOUDS or the environment file's 'clouds'",
+            name=name,
+        ) from None
     return module.build(scope, settings)
