@@ -20,6 +20,7 @@ from typing import Any
 import statekit
 from handlers.http import BadRequest, NotFound
 from handlers.logs import current_correlation_id, log
+from statekit.backends.queue_base import QueueCapability
 
 CART_TTL = 7 * 24 * 3600
 PRODUCT_CACHE_TTL = 300
@@ -171,10 +172,13 @@ class App:
         if "fail_at" in body:  # lets a demo or test make a saga step fail on purpose
             saga_input["fail_at"] = body["fail_at"]
         self.workflows.start(ORDER_SAGA, saga_input, id=order_id)
-        self.queue.send(
-            {"type": "order_placed", "order_id": order_id, "correlation_id": correlation_id},
-            dedup_id=order_id,
-        )
+        event = {"type": "order_placed", "order_id": order_id, "correlation_id": correlation_id}
+        # Where the queue deduplicates (FIFO SQS, the embedded queue) a resent event is
+        # dropped at the source; everywhere else the consumer applies an event once.
+        if QueueCapability.DEDUP in self.queue.capabilities:
+            self.queue.send(event, dedup_id=order_id)
+        else:
+            self.queue.send(event)
         log("order.placed", order_id=order_id, amount=order["amount"])
         return {"order_id": order_id, "amount": order["amount"], "status": "placed"}
 
