@@ -28,13 +28,12 @@ import pytest
 
 pytest.importorskip("boto3", reason="the aws extra is not installed")
 
-import boto3  # noqa: E402
+import boto3
 
-from handlers import aws  # noqa: E402
-from handlers.app import get_app  # noqa: E402
-from tests.handlers.scenario import run_scenario  # noqa: E402
-from tests.standins.dynamodb_table import create_store_table  # noqa: E402
-from tests.standins.moto import FAKE_CREDENTIALS  # noqa: E402
+from handlers import aws
+from handlers.app import get_app
+from tests.handlers.scenario import run_scenario
+from tests.standins.dynamodb_table import create_store_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_RECEIVES = 2
@@ -159,7 +158,7 @@ class RuntimeAPI(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
     event: bytes = b""
-    responses: list[bytes] = []
+    received: list[bytes] = []
     served = threading.Event()
 
     def do_GET(self) -> None:
@@ -184,7 +183,7 @@ class RuntimeAPI(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        type(self).responses.append(body)
+        type(self).received.append(body)
         self.send_response(202)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -197,7 +196,7 @@ def test_awslambdaric_runs_the_http_handler_as_the_runtime_does(aws_env: dict[st
     RuntimeAPI.event = json.dumps(
         http_event("GET", "/products/book", None, {"X-Correlation-Id": "ric-1"})
     ).encode()
-    RuntimeAPI.responses = []
+    RuntimeAPI.received = []
     RuntimeAPI.served = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeAPI)
     server.daemon_threads = True
@@ -213,7 +212,7 @@ def test_awslambdaric_runs_the_http_handler_as_the_runtime_does(aws_env: dict[st
     )
     try:
         for _ in range(300):
-            if RuntimeAPI.responses:
+            if RuntimeAPI.received:
                 break
             if process.poll() is not None:
                 break
@@ -222,10 +221,10 @@ def test_awslambdaric_runs_the_http_handler_as_the_runtime_does(aws_env: dict[st
         process.kill()
         output = process.communicate()[0].decode(errors="replace")
         server.shutdown()
-    assert RuntimeAPI.responses, (
+    assert RuntimeAPI.received, (
         f"no response from awslambdaric (exit {process.returncode}); its output:\n{output[-3000:]}"
     )
-    response = json.loads(RuntimeAPI.responses[0])
+    response = json.loads(RuntimeAPI.received[0])
     assert response["statusCode"] == 200
     assert response["headers"]["x-correlation-id"] == "ric-1"
     assert json.loads(response["body"])["sku"] == "book"
