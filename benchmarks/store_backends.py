@@ -36,6 +36,8 @@ REPORT = ROOT / ".statekit" / "reports" / "bench-store.json"
 VALUE = {"user": "u-42", "items": [{"sku": "book", "qty": 1}], "total": 12.5}
 OPERATIONS = ("get", "put", "conditional put", "increment", "put_many(100)")
 BATCH = {f"m{j:03d}": VALUE for j in range(100)}
+MIN_SECONDS = 1.0
+MAX_SAMPLES = 20_000
 
 
 @dataclass
@@ -114,9 +116,15 @@ def measure_one(
     where: str,
 ) -> Row:
     ours, theirs = sides_of_op
-    for _ in range(max(3, n // 10)):  # warm up: connections, script cache, code paths
+    warm = max(3, n // 10)
+    started = time.perf_counter()
+    for _ in range(warm):  # warm up: connections, script cache, code paths
         ours()
         theirs()
+    # Fast operations get more samples (at least MIN_SECONDS per side), so a p50 of a
+    # 70 us call is not at the mercy of a few scheduler hiccups on a loaded machine.
+    pair_seconds = (time.perf_counter() - started) / warm
+    n = max(n, min(MAX_SAMPLES, int(2 * MIN_SECONDS / pair_seconds)))
     calls_ours, calls_raw = round_trips(target, ours), round_trips(target, theirs)
     ours_ms: list[float] = []
     raw_ms: list[float] = []
