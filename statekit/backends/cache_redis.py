@@ -216,7 +216,8 @@ class RedisCache(CacheBackend):
         except IndexError:
             lane = self._borrow(f"get {key!r}")
         try:
-            return lane.get(self._prefix + key)
+            # ``execute_command`` directly: ``Redis.get`` is only a frame around it.
+            return lane.execute_command("GET", self._prefix + key)
         except RedisError as exc:
             self._unavailable(f"get {key!r}", exc)
         finally:
