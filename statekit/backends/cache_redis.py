@@ -217,7 +217,7 @@ class RedisCache(CacheBackend):
             lane = self._borrow(f"get {key!r}")
         try:
             # ``execute_command`` directly: ``Redis.get`` is only a frame around it.
-            return lane.execute_command("GET", self._prefix + key)
+            return lane.execute_command("GET", self._prefix + key)  # type: ignore[no-untyped-call, no-any-return]
         except RedisError as exc:
             self._unavailable(f"get {key!r}", exc)
         finally:
