@@ -36,7 +36,6 @@ REPORT = ROOT / ".statekit" / "reports" / "bench-store.json"
 VALUE = {"user": "u-42", "items": [{"sku": "book", "qty": 1}], "total": 12.5}
 OPERATIONS = ("get", "put", "conditional put", "increment", "put_many(100)")
 BATCH = {f"m{j:03d}": VALUE for j in range(100)}
-MIN_SECONDS = 1.0
 MAX_SAMPLES = 20_000
 
 
@@ -114,6 +113,8 @@ def measure_one(
     sides_of_op: tuple[Callable[[], Any], Callable[[], Any]],
     n: int,
     where: str,
+    *,
+    min_seconds: float = 1.0,
 ) -> Row:
     ours, theirs = sides_of_op
     warm = max(3, n // 10)
@@ -121,10 +122,10 @@ def measure_one(
     for _ in range(warm):  # warm up: connections, script cache, code paths
         ours()
         theirs()
-    # Fast operations get more samples (at least MIN_SECONDS per side), so a p50 of a
+    # Fast operations get more samples (at least min_seconds per side), so a p50 of a
     # 70 us call is not at the mercy of a few scheduler hiccups on a loaded machine.
     pair_seconds = (time.perf_counter() - started) / warm
-    n = max(n, min(MAX_SAMPLES, int(2 * MIN_SECONDS / pair_seconds)))
+    n = max(n, min(MAX_SAMPLES, int(2 * min_seconds / pair_seconds)))
     calls_ours, calls_raw = round_trips(target, ours), round_trips(target, theirs)
     ours_ms: list[float] = []
     raw_ms: list[float] = []
@@ -157,12 +158,12 @@ def measure_one(
     )
 
 
-def measure(target: Target, iterations: int, where: str) -> list[Row]:
+def measure(target: Target, iterations: int, where: str, *, min_seconds: float = 1.0) -> list[Row]:
     rows = []
     for operation, pair in sides(target).items():
         n = iterations if operation != "put_many(100)" else max(20, iterations // 2)
         try:
-            rows.append(measure_one(target, operation, pair, n, where))
+            rows.append(measure_one(target, operation, pair, n, where, min_seconds=min_seconds))
         except Exception as exc:  # one operation failing on a stand-in must not hide the rest
             error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
             print(f"{target.name} {operation}: failed: {error}", file=sys.stderr)
@@ -257,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--iterations", type=int, default=200, help="samples per operation and side"
     )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=1.0,
+        help="fast operations take more samples, until this long per side",
+    )
     parser.add_argument("--json", type=Path, default=REPORT, help="where to write the report")
     args = parser.parse_args(argv)
     names = args.targets or available()
@@ -275,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             try:
                 where = f"{getattr(target, 'where', name)}; {machine}"
-                rows += measure(target, args.iterations, where)
+                rows += measure(target, args.iterations, where, min_seconds=args.min_seconds)
             except Exception as exc:  # setting the target up failed: say so, go on
                 print(f"skipped {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
             finally:
