@@ -169,7 +169,21 @@ def advise(
             items,
             "Any of the clouds fits on cost; decide on the capability matrix and the settings above.",
         )
-    return (
-        items,
-        f"{CLOUD_NAMES[pick]} fits this workload best on cost; check the consistency and longevity notes.",
-    )
+    failing = failed_tests(matrices)
+    verdict = f"{CLOUD_NAMES[pick]} fits this workload best on cost"
+    if failing.get(pick):
+        verdict += (
+            f", but its backends fail {failing[pick]} conformance test(s) on the stand-ins: "
+            "see the capability matrix before choosing it"
+        )
+    return items, verdict + "; check the consistency and longevity notes."
+
+
+def failed_tests(matrices: list[SuiteMatrix]) -> dict[str, int]:
+    """Failed (not expected-to-fail) conformance tests per cloud."""
+    failing: dict[str, int] = {}
+    for matrix in matrices:
+        for backend in matrix.backends:
+            cloud = cloud_of_backend(backend)
+            failing[cloud] = failing.get(cloud, 0) + matrix.counts(backend).get("failed", 0)
+    return failing

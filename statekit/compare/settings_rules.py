@@ -544,6 +544,16 @@ RULES: dict[str, list[tuple[str, str, Reader]]] = {
             ),
         ),
     ],
+    "google_secret_manager_secret": [
+        (
+            "encryption",
+            "encryption",
+            first(
+                attr("replication.user_managed.replicas.customer_managed_encryption.kms_key_name"),
+                lambda r, s: "Google-managed key",
+            ),
+        ),
+    ],
     "google_pubsub_topic": [
         ("encryption", "encryption", attr("kms_key_name", "Google-managed key")),
         ("retention", "topic retention", attr("message_retention_duration", "none")),
@@ -559,6 +569,11 @@ RULES: dict[str, list[tuple[str, str, Reader]]] = {
     "google_cloudfunctions2_function": [
         ("encryption", "encryption", attr("kms_key_name", "Google-managed key")),
         ("network", "ingress", attr("service_config.ingress_settings", "ALLOW_ALL (default)")),
+        (
+            "network",
+            "egress",
+            attr("service_config.direct_vpc_egress", "Google-managed network (no VPC)"),
+        ),
         ("capacity", "memory", attr("service_config.available_memory")),
         ("wiring", "state URLs", function_urls),
     ],
