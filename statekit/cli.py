@@ -87,7 +87,22 @@ def build_app() -> Any:
 
 
 def register_more_commands(app: Any) -> None:
-    """Other helpers add their subcommands here (e.g. ``statekit dev``)."""
+    """Subcommands beyond ``compare``."""
+    import typer
+
+    @app.command("dev")
+    def dev_command(
+        host: str = typer.Option(
+            "127.0.0.1", "--host", help="address to bind (loopback by default)"
+        ),
+        port: int = typer.Option(
+            8080, "--port", help="port of the app's HTTP API (0: any free one)"
+        ),
+    ) -> None:
+        """Serve the example app locally: HTTP API, queue worker, local workflows, embedded state."""
+        from statekit.dev import serve
+
+        serve(host, port)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,10 +5,19 @@ Runs with nothing installed but Python: the store on SQLite under ``.statekit/``
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
 
 import statekit
 from statekit import Check, Conflict, Put
+from statekit.urls import statekit_home
 
 
 def say(step: str, detail: object = "") -> None:
@@ -52,9 +61,116 @@ def store_walkthrough() -> None:
     say("clean up", f"deleted {len(deleted.succeeded)} keys")
 
 
+def app_walkthrough() -> None:
+    """The example app over real HTTP on ``statekit dev``: cart, order, saga, final status."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "statekit.cli", "dev", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        url = banner.split(" on ", 1)[1].split(" ", 1)[0]
+        print(f"app: {banner.strip()}")
+        run = f"{int(time.time())}"
+        cart = f"demo-{run}"
+        for sku, qty in (("book", 2), ("mug", 1)):
+            status, body = _call(url, "POST", f"/carts/{cart}/items", {"sku": sku, "qty": qty})
+            say(f"POST /carts/{cart}/items {sku} x{qty}", f"{status} {body['items']}")
+        headers = {"Idempotency-Key": f"key-{run}"}
+        status, order = _call(url, "POST", "/orders", {"cart_id": cart}, headers)
+        say("POST /orders (Idempotency-Key)", f"{status} {order}")
+        status, again = _call(url, "POST", "/orders", {"cart_id": cart}, headers)
+        say(
+            "POST /orders again, same key",
+            f"{status} same order: {again['order_id'] == order['order_id']}",
+        )
+        final = _wait_for_event(url, order["order_id"])
+        say(
+            "GET /orders/<id>: saga and events",
+            f"{final['saga']['status']}, events {final['events']}",
+        )
+        _call(url, "POST", f"/carts/{cart}-2/items", {"sku": "lamp", "qty": 1})
+        status, failing = _call(
+            url,
+            "POST",
+            "/orders",
+            {"cart_id": f"{cart}-2", "fail_at": "create_shipment"},
+            {"Idempotency-Key": f"key-{run}-2"},
+        )
+        _, failed = _call(url, "GET", f"/orders/{failing['order_id']}")
+        say(
+            "order whose shipment fails",
+            f"{failed['saga']['status']}, undone: {' then '.join(failed['saga']['compensated'])}",
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _call(
+    url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _wait_for_event(url: str, order_id: str) -> Any:
+    deadline = time.monotonic() + 15
+    while True:
+        _, order = _call(url, "GET", f"/orders/{order_id}")
+        if order["events"] or time.monotonic() > deadline:
+            return order
+        time.sleep(0.2)
+
+
+def synthesize() -> bool:
+    """Every environment's stacks for the clouds each enables (``python main.py``)."""
+    if importlib.util.find_spec("cdktn") is None:
+        print("synthesis skipped: the iac extra is not installed (pip install 'statekit[iac]')")
+        return False
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "main.py"], cwd=_root(), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        print(f"synthesis failed:\n{result.stderr[-2000:]}")
+        return False
+    stacks = sorted(p.name for p in (_root() / "cdktf.out" / "stacks").iterdir())
+    print(
+        f"synthesized {len(stacks)} stacks in {time.monotonic() - started:.1f} s into cdktf.out/stacks/:"
+    )
+    for stack in stacks:
+        print(f"  {stack}")
+    return True
+
+
+def compare() -> None:
+    report = Path(statekit_home()) / "report.html"
+    from statekit.cli import compare as compare_command
+
+    compare_command("dev", None, report, True)
+
+
+def _root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
 def main() -> None:
-    print("statekit demo: the embedded default (SQLite), nothing else needed\n")
+    print("statekit demo: the main job on the embedded default, nothing else needed\n")
     store_walkthrough()
+    print()
+    app_walkthrough()
+    print()
+    if synthesize():
+        print()
+        compare()
 
 
 if __name__ == "__main__":
