@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import typer
 
 
 def compare(
@@ -86,7 +89,7 @@ def build_app() -> Any:
     return app
 
 
-def register_more_commands(app: Any) -> None:
+def register_more_commands(app: typer.Typer) -> None:
     """Subcommands beyond ``compare``."""
     import typer
 

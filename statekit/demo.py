@@ -137,7 +137,7 @@ def synthesize() -> bool:
         return False
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "main.py"], cwd=_root(), capture_output=True, text=True
+        [sys.executable, "main.py"], cwd=_root(), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         print(f"synthesis failed:\n{result.stderr[-2000:]}")
