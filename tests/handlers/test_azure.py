@@ -1,0 +1,174 @@
+"""The scenario through the Azure Functions entry points, against Cosmos DB, azurite and Redis.
+
+HTTP goes in as ``func.HttpRequest`` objects handed to the HTTP trigger's user
+function, found the way the Python worker finds it (``app.get_functions()``
+once). Order events go to the queue trigger's user function as
+``QueueMessage`` objects built from what azurite hands out, driven as the
+Functions host drives the trigger: a message the function handled is deleted,
+one it failed is made visible again (host.json ``visibilityTimeout``, 0 here),
+and one dequeued more than ``maxDequeueCount`` times is moved to
+``<queue>-poison``. That last move is statekit's azurequeue backend's own
+receive (it follows the host's convention, so a Function and a statekit
+consumer on one queue agree), so this test uses it rather than copying it.
+
+Sagas run on the local executor over the Cosmos store here: there is no
+Durable Functions host on these machines (EMULATORS.md), so the orchestrator
+itself is proven by replaying histories in tests/workflows; below, the
+orchestrator and activity functions are checked for their binding types and
+the activity function is called with the envelope the orchestrator sends.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+pytest.importorskip("azure.functions", reason="the azure extra is not installed")
+pytest.importorskip("azure.storage.queue", reason="the azure extra is not installed")
+pytest.importorskip("azure.cosmos", reason="the azure extra is not installed")
+
+import azure.functions as func
+from azure.functions.queue import QueueMessage  # what the worker's queue converter builds
+
+from handlers import azure
+from handlers.app import get_app
+from statekit.backends.queue_azure import AzureQueue
+from statekit.queue import Queue, open_queue
+from tests.handlers.scenario import run_scenario
+from tests.standins.azurite import AzuriteQueue as Azurite
+from tests.standins.base import StandInPool
+from tests.standins.cosmos import CosmosDBServer
+
+MAX_DEQUEUE_COUNT = 2  # host.json extensions.queues.maxDequeueCount
+HOLD_SECONDS = 30  # how long the host keeps a message invisible while the function runs
+BASE_URL = "http://localhost:7071/api"  # the host's default route prefix
+
+
+@functools.cache
+def functions() -> dict[str, Any]:
+    """The app's functions by name, indexed once as the Python worker indexes them.
+
+    ``get_functions()`` refuses a second call in one process (its unique-name check
+    remembers the first); another test in this pytest process (tests/iac) may have
+    indexed the app already, so start from a fresh index, as a new worker does.
+    """
+    azure.app.functions_bindings = None
+    return {function.get_function_name(): function for function in azure.app.get_functions()}
+
+
+def user_function(name: str) -> Any:
+    return functions()[name].get_user_function()
+
+
+class AzureFunctionsPlatform:
+    """The Functions host's part: HTTP requests in, queue messages to the trigger."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue  # the host's own client of the trigger's queue
+        self.http_api = user_function("http_api")
+        self.order_events = user_function("order_events")
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        raw = (
+            b"" if body is None else (body if isinstance(body, str) else json.dumps(body)).encode()
+        )
+        request = func.HttpRequest(
+            method,
+            BASE_URL + path,
+            headers={"content-type": "application/json", **(headers or {})},
+            params={},
+            route_params={"path": path.lstrip("/")},
+            body=raw,
+        )
+        response = self.http_api(request)
+        assert isinstance(response, func.HttpResponse)
+        assert response.headers["content-type"] == "application/json", response.headers
+        return response.status_code, json.loads(response.get_body())
+
+    def deliver_events(self) -> None:
+        # The backend's receive moves any message dequeued over max_attempts to -poison.
+        backend = self.queue.backend
+        for raw in backend.receive(self.queue.limits.max_receive_batch, 0, HOLD_SECONDS):
+            message = QueueMessage(  # type: ignore[no-untyped-call]
+                id=raw.id, body=raw.data.encode("utf-8"), dequeue_count=raw.attempts
+            )
+            try:
+                self.order_events(message)
+            except Exception:  # the function failed: visible again for the next try
+                backend.change_visibility(raw, 0)
+            else:
+                backend.ack(raw)
+
+    def send_event(self, body: str) -> None:
+        self.queue.send(json.loads(body))
+
+    def dead_letters(self) -> list[Any]:
+        return [m.body for m in self.queue.dead_letters(10, visibility=1)]
+
+
+@pytest.fixture
+def azure_env(standins: StandInPool, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    cosmos = standins.get("cosmos")
+    azurite = standins.get("azurite")
+    assert isinstance(cosmos, CosmosDBServer) and isinstance(azurite, Azurite)
+    for name, value in {**cosmos.client_env(), **azurite.client_env()}.items():
+        monkeypatch.setenv(name, value)
+    run = uuid.uuid4().hex[:8]
+    container, queue = f"handlers{run}", f"events-{run}"
+    cosmos.create_container("statekit", container)  # as modules/azure provisions it
+    store_url = cosmos.store_url("statekit", container)
+    env = {
+        "STATEKIT_STORE_URL": store_url,
+        "STATEKIT_CACHE_URL": standins.get("redis").url,  # type: ignore[attr-defined]
+        "STATEKIT_QUEUE_URL": azurite.queue_url(queue) + f"&max_attempts={MAX_DEQUEUE_COUNT}",
+        "STATEKIT_WORKFLOW_URL": f"local://?store={quote(store_url, safe='')}",
+        "STATEKIT_QUEUE_NAME": queue,  # the queue trigger's %STATEKIT_QUEUE_NAME%
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_app.cache_clear()
+    get_app().queue.provision()  # the queue and its -poison queue
+    get_app().seed_products()
+    yield env
+    get_app.cache_clear()
+
+
+def test_the_scenario_through_the_azure_functions(azure_env: dict[str, str]) -> None:
+    with open_queue(azure_env["STATEKIT_QUEUE_URL"]) as queue:
+        run_scenario(AzureFunctionsPlatform(queue))
+
+
+def test_the_queue_trigger_listens_on_the_queue_the_app_sends_to(
+    azure_env: dict[str, str],
+) -> None:
+    trigger = functions()["order_events"].get_trigger()
+    assert trigger.type == "queueTrigger"
+    setting = trigger.queue_name
+    assert setting.startswith("%") and setting.endswith("%"), setting
+    backend = get_app().queue.backend
+    assert isinstance(backend, AzureQueue)
+    assert os.environ[setting.strip("%")] == backend.queue
+
+
+def test_the_saga_functions_have_durable_bindings() -> None:
+    orchestrator = functions()["order_saga"].get_trigger()
+    activity = functions()["run_activity"].get_trigger()
+    assert (orchestrator.type, orchestrator.name) == ("orchestrationTrigger", "context")
+    assert (activity.type, activity.name) == ("activityTrigger", "envelope")
+    assert azure.ACTIVITY_FUNCTION == "run_activity"  # the name the orchestrator calls
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["object", "json-text"])
+def test_the_activity_function_serves_the_orchestrators_envelope(encode: bool) -> None:
+    envelope: Any = {"activity": "reserve_stock", "input": {"order_id": "o1", "items": [1]}}
+    result = user_function("run_activity")(json.dumps(envelope) if encode else envelope)
+    assert result == {"reservation_id": "res-o1", "items": 1}
