@@ -70,6 +70,8 @@ class AwsStateStack(StateStack):
                 ["secretsmanager"]
                 + (["sqs"] if on.queue else [])
                 + (["states"] if on.orchestrator else [])
+                # The functions' X-Ray daemon sends segments from inside the VPC.
+                + (["xray"] if settings.observability.tracing else [])
             )
             self.network = Network(self, "network", ctx, interface_services=services)
             self.cache = Cache(self, "cache", ctx, self.network)
