@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: install node system tools lint test demo benchmarks clean
+.PHONY: install node system tools lint test demo benchmarks synth deploy clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -42,8 +42,29 @@ test: install node system tools lint
 demo: install
 	$(PY) -m statekit.demo
 
-benchmarks: install
+benchmarks: install node
 	$(PY) benchmarks/store_embedded.py
+	$(PY) benchmarks/store_backends.py
+	$(PY) benchmarks/cache_hit.py
+	$(PY) benchmarks/idempotency_cost.py
+	$(PY) benchmarks/queue_throughput.py
+	$(PY) benchmarks/cold_start.py
+	$(PY) benchmarks/synth.py
+
+# `make synth [CLOUD=aws,gcp] [ENV=prod]`: cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json
+synth: install
+	STATEKIT_CLOUDS=$(CLOUD) STATEKIT_ENVS=$(ENV) $(PY) main.py
+
+# `make deploy CLOUD=aws ENV=dev`: one stack, with the cdktn CLI when it is installed
+# (it needs Node.js 22.19+), else plain terraform (or tofu) in the stack's folder.
+deploy: synth
+	@test -n "$(CLOUD)" -a -n "$(ENV)" || { echo "usage: make deploy CLOUD=aws|azure|gcp ENV=dev|staging|prod"; exit 2; }
+	@if command -v cdktn >/dev/null; then \
+	  cdktn deploy state-$(CLOUD)-$(ENV) --skip-synth; \
+	else \
+	  TF=$$(command -v tofu || command -v terraform) || { echo "deploy needs cdktn, terraform or tofu on PATH"; exit 2; }; \
+	  cd cdktf.out/stacks/state-$(CLOUD)-$(ENV) && $$TF init && $$TF apply; \
+	fi
 
 clean:
 	rm -rf $(VENV) node_modules .tools .statekit cdktf.out .jsii-cache
