@@ -22,7 +22,7 @@ from statekit.compare.cells import (
 )
 from statekit.compare.components import COMPONENT_LABELS
 from statekit.compare.report import Report
-from statekit.compare.svg import CLOUD_COLOURS, Bar, grouped_bars
+from statekit.compare.svg import CLOUD_COLOURS, Bar, backend_colours, grouped_bars
 from statekit.compare.tfjson import CLOUD_NAMES
 
 CSS = """
@@ -156,10 +156,11 @@ def _capabilities(report: Report) -> str:
 
 
 def _cost_chart(report: Report) -> str:
+    # Components that cost something somewhere; all-zero groups would only be empty space.
     components = [
         c
         for c in report.components
-        if any(c in cost.by_component() for cost in report.costs.values())
+        if any(sum(cost.by_component().get(c, (0.0, 0.0))) > 0 for cost in report.costs.values())
     ]
     bars = []
     for component in components:
@@ -243,11 +244,12 @@ def _cost(report: Report) -> str:
 def _performance(report: Report) -> str:
     if not report.measurements:
         return ""
+    colours = backend_colours(sorted({m.backend for m in report.measurements}))
     bars = [
         Bar(
             m.operation,
             m.backend,
-            CLOUD_COLOURS.get(cloud_of_backend(m.backend), "#999"),
+            colours[m.backend],
             (("p50", m.p50_ms),),
             m.p95_ms,
         )
@@ -255,7 +257,7 @@ def _performance(report: Report) -> str:
         if m.p50_ms is not None
     ]
     legend = [
-        (f"{b} ({cloud_of_backend(b)})", CLOUD_COLOURS.get(cloud_of_backend(b), "#999"))
+        (f"{b} ({cloud_of_backend(b)})", colours[b])
         for b in dict.fromkeys(bar.series for bar in bars)
     ]
     chart = (

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from statekit.compare.backends import cloud_of_backend
+
 CLOUD_COLOURS = {
     "aws": "#e68a00",
     "azure": "#0a6ebd",
@@ -14,6 +16,15 @@ CLOUD_COLOURS = {
     "all": "#8a4fbf",
     "local": "#6b6b6b",
     "other": "#999999",
+}
+# Shades per cloud, so two backends of one cloud (dynamodb, sqs) stay apart in a chart.
+SHADES = {
+    "aws": ("#e68a00", "#a35f00", "#ffb84d", "#7a4700"),
+    "azure": ("#0a6ebd", "#064a80", "#5aa7e6", "#03305a"),
+    "gcp": ("#2e8b47", "#1b5e2f", "#6cc487", "#0f3a1c"),
+    "all": ("#8a4fbf", "#5e2f8a", "#b48ade"),
+    "local": ("#6b6b6b", "#9a9a9a", "#404040"),
+    "other": ("#999999", "#cccccc"),
 }
 FONT = "font-family='system-ui, sans-serif' font-size='12'"
 
@@ -25,6 +36,18 @@ class Bar:
     colour: str
     segments: tuple[tuple[str, float], ...]  # stacked (label, value) from the bottom
     whisker: float | None = None  # e.g. p95 drawn over a p50 bar
+
+
+def backend_colours(backends: Sequence[str]) -> dict[str, str]:
+    """A colour per backend: its cloud's hue, a different shade for each backend of that cloud."""
+    used: dict[str, int] = {}
+    colours = {}
+    for backend in backends:
+        cloud = cloud_of_backend(backend)
+        shades = SHADES.get(cloud, SHADES["other"])
+        colours[backend] = shades[used.get(cloud, 0) % len(shades)]
+        used[cloud] = used.get(cloud, 0) + 1
+    return colours
 
 
 def _nice_max(value: float) -> float:
