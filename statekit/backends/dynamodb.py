@@ -391,10 +391,14 @@ class DynamoDBStore(StoreBackend):
                     unprocessed = response.get("UnprocessedItems", {}).get(self.table, [])
                     if not unprocessed:
                         break
-            except BackendUnavailable as exc:
+            except BackendUnavailable as exc:  # unreachable: this chunk and the rest fail
                 for key, _ in requests[start:]:
                     failed[key] = exc
                 return failed
+            except StatekitError as exc:  # refused (e.g. validation): this chunk only
+                for key, _ in chunk:
+                    failed[key] = exc
+                continue
             for request in unprocessed:
                 key = pending[_request_key(request)]
                 failed[key] = BackendUnavailable(

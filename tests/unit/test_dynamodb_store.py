@@ -176,3 +176,24 @@ def test_a_resent_write_is_applied_once(table) -> None:
     fresh = store._prepare_put(f"{ns}/q", "q", None, True, None)
     backend.put(fresh, now)
     backend.put(fresh, now)  # the same for if_absent
+
+
+def test_a_refused_batch_chunk_fails_only_its_own_keys(table) -> None:
+    """DynamoDB refuses a BatchWriteItem with an item over 400 KB; the next chunk still goes."""
+    from statekit.backends.base import NO_CONDITION, PreparedPut
+
+    store = table[0]
+    ns = f"b{uuid.uuid4().hex[:8]}"
+    first = [store._prepare_put(f"{ns}/a{i:02d}", i, None, False, None) for i in range(24)]
+    # Past the service's item limit: only reachable below the Store, which refuses it first.
+    huge = PreparedPut(
+        statekit.Item(f"{ns}/huge", "", "e"), '"' + "x" * 410_000 + '"', NO_CONDITION
+    )
+    second = [store._prepare_put(f"{ns}/b{i:02d}", i, None, False, None) for i in range(10)]
+    failed = store.backend.put_many([*first, huge, *second], time.time())
+    assert set(failed) == {op.item.key for op in [*first, huge]}  # the refused chunk
+    assert all(not isinstance(e, statekit.BackendUnavailable) for e in failed.values())
+    assert store.get(f"{ns}/huge") is None
+    # (DynamoDB validates the whole request and writes none of a refused chunk; moto
+    # writes the items before the too-large one, so that part is not asserted here.)
+    assert [store.get(op.item.key).value for op in second] == list(range(10))
