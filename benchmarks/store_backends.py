@@ -21,7 +21,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,8 @@ class Row:
     raw_round_trips: float | None = None
     ops_per_s: float | None = None
     samples: int = 0
-    error: str | None = None  # the operation failed on this target (e.g. a stand-in gap)
+    error: str | None = None  # the operation failed on this target
+    skipped: str | None = None  # the target declared it unsupported (a stand-in deviation)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -160,7 +161,12 @@ def measure_one(
 
 def measure(target: Target, iterations: int, where: str, *, min_seconds: float = 1.0) -> list[Row]:
     rows = []
+    unsupported: Mapping[str, str] = getattr(target, "unsupported", {})
     for operation, pair in sides(target).items():
+        if operation in unsupported:
+            reason = unsupported[operation]
+            rows.append(Row(backend=target.name, operation=operation, where=where, skipped=reason))
+            continue
         n = iterations if operation != "put_many(100)" else max(20, iterations // 2)
         try:
             rows.append(measure_one(target, operation, pair, n, where, min_seconds=min_seconds))
@@ -169,6 +175,10 @@ def measure(target: Target, iterations: int, where: str, *, min_seconds: float =
             print(f"{target.name} {operation}: failed: {error}", file=sys.stderr)
             rows.append(Row(backend=target.name, operation=operation, where=where, error=error))
     return rows
+
+
+def _outcome(row: Row) -> str:
+    return f"failed: {row.error}" if row.error else f"not measured: {row.skipped}"
 
 
 def print_table(rows: list[Row]) -> None:
@@ -195,8 +205,8 @@ def print_table(rows: list[Row]) -> None:
             f"{r.round_trips:g}",
             f"{r.raw_round_trips:g}",
         ]
-        if r.error is None
-        else [r.backend, r.operation, "failed (below)", "", "", "", "", "", ""]
+        if r.error is None and r.skipped is None
+        else [r.backend, r.operation, "failed (below)" if r.error else "skipped (below)"] + [""] * 6
         for r in rows
     ]
     try:
@@ -208,8 +218,8 @@ def print_table(rows: list[Row]) -> None:
         for c in cells:
             print("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)))
         for r in rows:
-            if r.error is not None:
-                print(f"{r.backend} {r.operation} failed: {r.error}")
+            if r.error is not None or r.skipped is not None:
+                print(f"{r.backend} {r.operation}: {_outcome(r)}")
         return
     table = Table(title="store backends: statekit vs raw SDK (p50 ratio; calls = requests per op)")
     for i, header in enumerate(headers):
@@ -219,8 +229,8 @@ def print_table(rows: list[Row]) -> None:
     console = Console(width=max(120, Console().width))
     console.print(table)
     for r in rows:
-        if r.error is not None:
-            console.print(f"{r.backend} {r.operation} failed: {r.error}", markup=False)
+        if r.error is not None or r.skipped is not None:
+            console.print(f"{r.backend} {r.operation}: {_outcome(r)}", markup=False)
 
 
 def write_report(rows: list[Row], path: Path, machine: str) -> None:

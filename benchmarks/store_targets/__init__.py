@@ -37,6 +37,13 @@ class RoundTrips:
 
 
 class Target(Protocol):
+    """What the runner uses. Optional attributes it reads when present:
+
+    * ``where: str``: the stand-in and SDK versions, recorded with every figure;
+    * ``unsupported: Mapping[str, str]``: operation -> the stand-in's documented
+      deviation that keeps it from running there (reported, not measured).
+    """
+
     name: str
     store: statekit.Store
     round_trips: RoundTrips
