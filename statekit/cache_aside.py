@@ -28,8 +28,10 @@ TTL as short as that staleness may be.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +44,28 @@ from statekit.store import Item, Store
 
 STRIPES = 256
 _MISSING = object()
+
+# One write listener per Store, fanning out to that store's live helpers: a helper
+# made per invocation (instead of once per process) is collected when dropped,
+# instead of leaving a listener behind on the store for every invocation.
+_helpers: weakref.WeakKeyDictionary[Store, weakref.WeakSet[CacheAside]] = (
+    weakref.WeakKeyDictionary()
+)
+_helpers_lock = threading.Lock()
+
+
+def _attach(store: Store, helper: CacheAside) -> None:
+    with _helpers_lock:
+        helpers = _helpers.get(store)
+        if helpers is None:
+            helpers = _helpers[store] = weakref.WeakSet()
+            store.add_write_listener(functools.partial(_invalidate_all, helpers))
+        helpers.add(helper)
+
+
+def _invalidate_all(helpers: weakref.WeakSet[CacheAside], key: str) -> None:
+    for helper in list(helpers):
+        helper._invalidate(key)
 
 
 @dataclass
@@ -77,7 +101,7 @@ class CacheAside:
         self._stripes = [_Stripe() for _ in range(STRIPES)]
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
-        store.add_write_listener(self._invalidate)
+        _attach(store, self)
 
     # -- reads -------------------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:

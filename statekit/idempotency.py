@@ -559,3 +559,14 @@ class _Runner:
                 self.name,
                 record_key,
             )
+        except StatekitError as exc:
+            # The call ran and succeeded: its caller gets the result. Raising would make
+            # the caller retry work that is done. Duplicates are refused until the
+            # in-progress record expires, and after that run again: say so loudly.
+            log.error(
+                "%s: the call succeeded but its result could not be stored at %s (%s); "
+                "duplicates are refused until the in-progress record expires, then run again",
+                self.name,
+                record_key,
+                exc,
+            )

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -150,11 +151,21 @@ class _Lanes:
     """
 
     def __init__(self, options: dict[str, Any]) -> None:
-        self.pool = redis.ConnectionPool(**_pool_options(options))
-        self.pooled = redis.Redis(connection_pool=self.pool)  # for pipelines: checkout per call
+        self._options = _pool_options(options)
         self.idle: list[redis.Redis] = []
+        self._start()
+        _all_lanes.add(self)
+
+    def _start(self) -> None:
+        self.pool = redis.ConnectionPool(**self._options)
+        self.pooled = redis.Redis(connection_pool=self.pool)  # for pipelines: checkout per call
         self._all: list[redis.Redis] = []
         self._lock = threading.Lock()
+
+    def forget_parent_connections(self) -> None:
+        """In a forked child: never touch the parent's sockets (they stay the parent's)."""
+        self.idle.clear()  # in place: the hit path holds this list
+        self._start()
 
     def new_lane(self) -> redis.Redis:
         # Connects now (with the connection's bounded retry); the caller maps failures.
@@ -170,6 +181,17 @@ class _Lanes:
         for lane in lanes:
             lane.close()
         self.pool.disconnect()
+
+
+_all_lanes: weakref.WeakSet[_Lanes] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for lanes in list(_all_lanes):
+        lanes.forget_parent_connections()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _pool_options(options: dict[str, Any]) -> dict[str, Any]:

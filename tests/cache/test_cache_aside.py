@@ -212,3 +212,19 @@ def test_store_and_cache_must_be_statekit_objects(store: CountingStore, cache: C
         CacheAside({}, cache, ttl=1)  # type: ignore[arg-type]
     with pytest.raises(InvalidOption, match="cache must be"):
         CacheAside(store, {}, ttl=1)  # type: ignore[arg-type]
+
+
+def test_helpers_made_per_call_leave_no_listeners_behind(cache: Cache, ns: str) -> None:
+    import gc
+
+    store = CountingStore()
+    for _ in range(50):
+        CacheAside(store, cache, ttl=5, prefix=f"{ns}-tmp:").get("p/k")
+    gc.collect()
+    assert len(store._listeners) == 1
+    kept = CacheAside(store, cache, ttl=5, prefix=f"{ns}-kept:")
+    store.put("p/k", 1)
+    assert kept.get("p/k") == 1
+    store.put("p/k", 2)  # the one shared listener still reaches the live helper
+    assert kept.get("p/k") == 2
+    assert len(store._listeners) == 1

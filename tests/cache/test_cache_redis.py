@@ -261,3 +261,25 @@ def test_threads_borrow_their_own_connections(server_url: str) -> None:
     backend = cache.backend
     assert isinstance(backend, cache_redis.RedisCache)
     assert 1 <= len(backend._lanes._all) <= 8  # one lane per call running at once, at most
+
+
+def test_a_forked_child_uses_its_own_connections(server_url: str) -> None:
+    cache = open_cache(f"{server_url}?prefix=fork:")
+    cache.set("f/parent", 1)
+    assert cache.get("f/parent") == 1  # the parent now holds a connected lane
+    pid = os.fork()
+    if pid == 0:  # the child: must not talk over the parent's socket
+        code = 0
+        try:
+            for i in range(50):
+                cache.set("f/child", i)
+                code |= cache.get("f/child") != i
+        except BaseException:
+            code = 1
+        os._exit(code)
+    for i in range(50):  # the parent keeps going at the same time
+        cache.set("f/parent", i)
+        assert cache.get("f/parent") == i
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache.get("f/child") == 49

@@ -207,3 +207,23 @@ def test_cache_aside_refuses_a_non_string_key_clearly() -> None:
     aside = CacheAside(Store(MemoryStore()), open_cache(), ttl=5, prefix="x:")
     with pytest.raises(InvalidKey, match="must be strings"):
         aside.get(42)  # type: ignore[arg-type]
+
+
+class FailsSecondWrite(MemoryStore):
+    """A memory backend whose result write fails, as when the store goes away mid-call."""
+
+    def put(self, op: Any, now: float) -> str:
+        if op.condition.if_match is not None:
+            from statekit import BackendUnavailable
+
+            raise BackendUnavailable("memory", "put (test: store went away)")
+        return super().put(op, now)
+
+
+def test_result_is_returned_when_only_storing_it_fails(caplog: pytest.LogCaptureFixture) -> None:
+    store = Store(FailsSecondWrite())
+    handler = idempotent(store=store, key="a")(echo)
+    assert handler({"a": 1}) == {"a": 1}
+    assert "could not be stored" in caplog.text
+    with pytest.raises(AlreadyInProgress):
+        handler({"a": 1})  # refused until the in-progress record expires
