@@ -35,7 +35,14 @@ def _azure(server: StandIn) -> str:
     return server.queue_url("faults")
 
 
+def _pubsub(server: StandIn) -> str:
+    from tests.standins.pstest import PstestServer
+
+    return PstestServer.queue_url("faults")
+
+
 OUTAGES = {
+    "pubsub": Outage("pstest", "google.cloud.pubsub_v1", _pubsub),
     "sqs": Outage("moto", "boto3", _sqs),
     "azurequeue": Outage("azurite", "azure.storage.queue", _azure),
 }
