@@ -29,7 +29,10 @@ ALWAYS: dict[str, dict[str, str]] = {
         "CKV_AZURE_33": "this provider version has no queue_properties.logging; queue read/write/delete logs go to Log Analytics through a diagnostic setting",
         "CKV2_AZURE_21": "storage insights needs the account key, which is disabled; blob read logs go to Log Analytics through a diagnostic setting",
     },
-    "gcp": {},
+    "gcp": {
+        "CKV_GCP_124": "the api function is the public HTTP entry point (ingress ALLOW_ALL) but every call needs IAM auth: no allUsers invoker; events and activity are internal-only",
+        "CKV_GCP_62": "the source bucket holds only build archives Terraform writes; access is in Cloud Audit Logs, and usage logs would need a second, unlogged bucket",
+    },
 }
 
 CUSTOMER_KEY: dict[str, dict[str, str]] = {
@@ -44,7 +47,9 @@ PROVIDER_KEY: dict[str, dict[str, str]] = {
         "CKV_AZURE_100": "customer_managed_key = false outside prod: Cosmos DB uses service-managed encryption at rest",
         "CKV2_AZURE_1": "customer_managed_key = false outside prod: storage uses service-managed encryption at rest",
     },
-    "gcp": {},
+    "gcp": {
+        "CKV_GCP_83": "customer_managed_key = false outside prod: Pub/Sub topics use Google-managed encryption at rest",
+    },
 }
 
 NON_PROD: dict[str, dict[str, str]] = {

@@ -1,0 +1,1 @@
+"""The statekit state stack on Google Cloud (google provider, imported only from this package)."""

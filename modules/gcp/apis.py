@@ -1,0 +1,50 @@
+"""The Google APIs the stack uses, enabled by the stack itself (never disabled on destroy)."""
+
+from __future__ import annotations
+
+from cdktn_provider_google.project_service import ProjectService
+from constructs import Construct
+
+from modules.common.settings import StackSettings
+
+BASE_APIS = (
+    "firestore.googleapis.com",
+    "pubsub.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "run.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "secretmanager.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "cloudtrace.googleapis.com",  # Cloud Trace: the functions' traces
+    "iam.googleapis.com",
+    "compute.googleapis.com",
+    "billingbudgets.googleapis.com",
+)
+
+
+def required_apis(settings: StackSettings) -> list[str]:
+    apis = list(BASE_APIS)
+    if settings.components.cache:
+        apis.append("redis.googleapis.com")
+    if settings.components.orchestrator:
+        apis.append("workflows.googleapis.com")
+    if settings.database.customer_managed_key:
+        apis.append("cloudkms.googleapis.com")
+    return apis
+
+
+def enable_apis(scope: Construct, settings: StackSettings) -> list[ProjectService]:
+    return [
+        ProjectService(
+            scope,
+            f"api-{api.split('.')[0]}",
+            service=api,
+            project=settings.project,
+            # Other stacks or people may use the same API in this project.
+            disable_on_destroy=False,
+            disable_dependent_services=False,
+        )
+        for api in required_apis(settings)
+    ]

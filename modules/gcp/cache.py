@@ -1,0 +1,92 @@
+"""Memorystore for Redis: AUTH on, in-transit encryption (SERVER_AUTHENTICATION).
+
+The AUTH string is copied by Terraform into Secret Manager and reaches the function
+as a secret environment variable (``STATEKIT_CACHE_PASSWORD``), which the cache URL
+names with ``password_env=`` (docs/urls.md); it never appears as a value. The
+server's CA certificate (public) is given as ``STATEKIT_CACHE_CA_CERT`` so a client
+can verify the TLS endpoint. Basic tier outside production; Standard (a replica in
+another zone, automatic failover) in production or when ``mode = "cluster"``; RDB
+snapshots when ``snapshot_retention_days`` is set.
+"""
+
+from __future__ import annotations
+
+from cdktn_provider_google.redis_instance import (
+    RedisInstance,
+    RedisInstanceMaintenancePolicy,
+    RedisInstanceMaintenancePolicyWeeklyMaintenanceWindow,
+    RedisInstanceMaintenancePolicyWeeklyMaintenanceWindowStartTime,
+    RedisInstancePersistenceConfig,
+)
+from constructs import Construct
+
+from modules.gcp.context import GcpContext
+from modules.gcp.kms import DataKey
+from modules.gcp.network import PrivateNetwork
+from modules.gcp.secrets import StoredSecret
+
+PASSWORD_VARIABLE = "STATEKIT_CACHE_PASSWORD"
+CA_CERT_VARIABLE = "STATEKIT_CACHE_CA_CERT"
+TLS_PORT = 6378  # Memorystore's port when in-transit encryption is on
+REDIS_AGENT = "cloud-redis.iam.gserviceaccount.com"
+
+
+class MemorystoreCache(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        ctx: GcpContext,
+        network: PrivateNetwork,
+        key: DataKey | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.ctx = ctx
+        settings = ctx.settings.cache
+        standard = ctx.settings.production or settings.mode == "cluster"
+        grant = key.allow("redis", ctx.service_agent(REDIS_AGENT)) if key else None
+        self.redis = RedisInstance(
+            self,
+            "redis",
+            name=ctx.naming.name("cache", 40),
+            project=ctx.project,
+            region=ctx.region,
+            tier="STANDARD_HA" if standard else "BASIC",
+            memory_size_gb=1,
+            redis_version="REDIS_7_2",
+            authorized_network=network.network.id,
+            connect_mode="DIRECT_PEERING",
+            auth_enabled=True,
+            transit_encryption_mode="SERVER_AUTHENTICATION",
+            customer_managed_key=key.id if key else None,
+            persistence_config=(
+                RedisInstancePersistenceConfig(persistence_mode="RDB", rdb_snapshot_period="TWENTY_FOUR_HOURS")
+                if settings.snapshot_retention_days > 0
+                else RedisInstancePersistenceConfig(persistence_mode="DISABLED")
+            ),
+            redis_configs={"maxmemory-policy": "allkeys-lru"},
+            maintenance_policy=RedisInstanceMaintenancePolicy(
+                weekly_maintenance_window=[
+                    RedisInstanceMaintenancePolicyWeeklyMaintenanceWindow(
+                        day="SUNDAY",
+                        start_time=RedisInstanceMaintenancePolicyWeeklyMaintenanceWindowStartTime(hours=3),
+                    )
+                ]
+            ),
+            deletion_protection=ctx.settings.production,
+            depends_on=[*ctx.apis, *([grant] if grant else [])],
+        )
+        self.password = StoredSecret(
+            self, "auth", ctx, name=ctx.naming.name("cache-auth"), value=self.redis.auth_string, key=key
+        )
+
+    @property
+    def url(self) -> str:
+        """``rediss://HOST:6378/0?password_env=STATEKIT_CACHE_PASSWORD``: no secret in the URL."""
+        return f"rediss://{self.redis.host}:{TLS_PORT}/0?password_env={PASSWORD_VARIABLE}"
+
+    def environment(self) -> dict[str, str]:
+        return {CA_CERT_VARIABLE: self.redis.server_ca_certs.get(0).cert}
+
+    def grant_access(self, member: str) -> None:
+        self.password.allow_read(member)

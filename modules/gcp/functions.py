@@ -1,0 +1,210 @@
+"""Cloud Functions (2nd gen): the API, the queue consumer and the workflow activities.
+
+- Source: one archive (see package.py) in a bucket with uniform access, public
+  access prevention, versioning and soft delete (CMEK when set).
+- Identities: the functions run as one dedicated service account that gets only
+  what the code uses, each on the exact resource (granted by the components);
+  builds run as their own account (logs, the build image, reading the source).
+- ``api`` (``http_handler``): the HTTP API, IAM-authenticated (no public invoker).
+  ``events`` (``pubsub_handler``): internal ingress, invoked by the work
+  subscription's authenticated push; functions-framework turns the push body
+  into the CloudEvent the handler takes. ``activity`` (``statekit_activity``):
+  internal ingress, invoked by the workflow's identity only.
+- Every function gets the ``STATEKIT_*_URL`` variables; secrets only as Secret
+  Manager references (``secret_environment_variables``). With the cache on, egress
+  to private ranges goes through the VPC (Direct VPC egress) to reach Memorystore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdktn import ITerraformDependable
+from cdktn_provider_google.cloud_run_v2_service_iam_member import CloudRunV2ServiceIamMember
+from cdktn_provider_google.cloudfunctions2_function import (
+    Cloudfunctions2Function,
+    Cloudfunctions2FunctionBuildConfig,
+    Cloudfunctions2FunctionBuildConfigSource,
+    Cloudfunctions2FunctionBuildConfigSourceStorageSource,
+    Cloudfunctions2FunctionServiceConfig,
+    Cloudfunctions2FunctionServiceConfigDirectVpcNetworkInterface,
+    Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables,
+)
+from cdktn_provider_google.project_iam_member import ProjectIamMember
+from cdktn_provider_google.service_account import ServiceAccount
+from cdktn_provider_google.storage_bucket import (
+    StorageBucket,
+    StorageBucketEncryption,
+    StorageBucketSoftDeletePolicy,
+    StorageBucketVersioning,
+)
+from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from cdktn_provider_google.storage_bucket_object import StorageBucketObject
+from constructs import Construct
+
+from modules.gcp.context import GcpContext
+from modules.gcp.kms import DataKey
+from modules.gcp.network import PrivateNetwork
+from modules.gcp.package import function_source
+
+STORAGE_AGENT = "gs-project-accounts.iam.gserviceaccount.com"
+RUN_INVOKER = "roles/run.invoker"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    component: str
+    entry_point: str
+    ingress: str
+    description: str
+
+
+API = FunctionSpec("api", "http_handler", "ALLOW_ALL", "statekit HTTP API")
+EVENTS = FunctionSpec("events", "pubsub_handler", "ALLOW_INTERNAL_ONLY", "statekit queue consumer (Pub/Sub push)")
+ACTIVITY = FunctionSpec("activity", "statekit_activity", "ALLOW_INTERNAL_ONLY", "statekit workflow activities")
+
+
+@dataclass(frozen=True)
+class SecretVariable:
+    name: str  # the environment variable
+    secret_id: str
+
+
+class CloudFunctions(Construct):
+    def __init__(self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None) -> None:
+        super().__init__(scope, construct_id)
+        self.ctx = ctx
+        production = ctx.settings.production
+        grants = [key.allow("storage", ctx.service_agent(STORAGE_AGENT))] if key else []
+        self.bucket = StorageBucket(
+            self,
+            "source-bucket",
+            name=ctx.naming.unique("function-source"),
+            project=ctx.project,
+            location=ctx.region.upper(),
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning=StorageBucketVersioning(enabled=True),
+            soft_delete_policy=StorageBucketSoftDeletePolicy(
+                retention_duration_seconds=(30 if production else 7) * 24 * 3600
+            ),
+            encryption=StorageBucketEncryption(default_kms_key_name=key.id) if key else None,
+            force_destroy=not production,
+            depends_on=[*ctx.apis, *grants],
+        )
+        source = function_source(self, "source", ctx.settings)
+        self.source_object = StorageBucketObject(
+            self,
+            "source-object",
+            bucket=self.bucket.name,
+            name=f"statekit-functions-{source.asset_hash}.zip",
+            source=source.path,
+            content_type="application/zip",
+        )
+        self.identity = ServiceAccount(
+            self,
+            "identity",
+            account_id=ctx.naming.name("functions", 30),
+            display_name="statekit functions (runtime)",
+            project=ctx.project,
+            depends_on=ctx.apis,
+        )
+        self.build_identity = ServiceAccount(
+            self,
+            "build-identity",
+            account_id=ctx.naming.name("build", 30),
+            display_name="statekit functions (build)",
+            project=ctx.project,
+            depends_on=ctx.apis,
+        )
+        build_member = f"serviceAccount:{self.build_identity.email}"
+        self.build_grants: list[ITerraformDependable] = [
+            ProjectIamMember(self, f"build-{role.split('.')[-1]}", project=ctx.project, role=role, member=build_member)
+            for role in ("roles/logging.logWriter", "roles/artifactregistry.writer")
+        ]
+        self.build_grants.append(
+            StorageBucketIamMember(
+                self, "build-reads-source", bucket=self.bucket.name, role="roles/storage.objectViewer", member=build_member
+            )
+        )
+        if ctx.settings.observability.tracing:
+            ProjectIamMember(self, "trace-agent", project=ctx.project, role="roles/cloudtrace.agent", member=self.member)
+        self.functions: dict[str, Cloudfunctions2Function] = {}
+
+    @property
+    def member(self) -> str:
+        return f"serviceAccount:{self.identity.email}"
+
+    def create(
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        secrets: list[SecretVariable],
+        network: PrivateNetwork | None,
+    ) -> Cloudfunctions2Function:
+        ctx = self.ctx
+        settings = ctx.settings.functions
+        function = Cloudfunctions2Function(
+            self,
+            spec.component,
+            name=ctx.naming.name(spec.component),
+            project=ctx.project,
+            location=ctx.region,
+            description=spec.description,
+            build_config=Cloudfunctions2FunctionBuildConfig(
+                runtime=settings.runtime.replace(".", ""),
+                entry_point=spec.entry_point,
+                service_account=self.build_identity.id,
+                source=Cloudfunctions2FunctionBuildConfigSource(
+                    storage_source=Cloudfunctions2FunctionBuildConfigSourceStorageSource(
+                        bucket=self.bucket.name, object=self.source_object.name
+                    )
+                ),
+            ),
+            service_config=Cloudfunctions2FunctionServiceConfig(
+                service_account_email=self.identity.email,
+                available_memory=f"{settings.memory_mb}M",
+                timeout_seconds=settings.timeout_seconds,
+                max_instance_count=settings.reserved_concurrency if settings.reserved_concurrency > 0 else 100,
+                ingress_settings=spec.ingress,
+                all_traffic_on_latest_revision=True,
+                environment_variables=dict(environment),
+                secret_environment_variables=[
+                    Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables(
+                        key=secret.name, project_id=ctx.project, secret=secret.secret_id, version="latest"
+                    )
+                    for secret in secrets
+                ]
+                or None,
+                direct_vpc_network_interface=(
+                    [
+                        Cloudfunctions2FunctionServiceConfigDirectVpcNetworkInterface(
+                            network=network.network.id, subnetwork=network.subnet.id
+                        )
+                    ]
+                    if network
+                    else None
+                ),
+                direct_vpc_egress="VPC_EGRESS_PRIVATE_RANGES_ONLY" if network else None,
+            ),
+            depends_on=self.build_grants,
+        )
+        self.functions[spec.component] = function
+        return function
+
+    def allow_invoke(self, component: str, construct_id: str, member: str) -> CloudRunV2ServiceIamMember:
+        """``member`` may call one function (its Cloud Run service), and nothing else."""
+        function = self.functions[component]
+        return CloudRunV2ServiceIamMember(
+            self,
+            construct_id,
+            project=self.ctx.project,
+            location=self.ctx.region,
+            name=function.name,
+            role=RUN_INVOKER,
+            member=member,
+        )
+
+    def uri(self, component: str) -> str:
+        return self.functions[component].service_config.uri

@@ -1,0 +1,101 @@
+"""``state-gcp-<env>``: the statekit state stack on Google Cloud.
+
+Order: the APIs and (with customer-managed encryption) the key first, then the
+state services, then the functions that receive their URLs, then what needs a
+function's URL (the push subscription, the workflow), the grants to the
+functions' identity, and last the alerts and the budget.
+"""
+
+from __future__ import annotations
+
+from cdktn import TerraformStack
+from cdktn_provider_google.data_google_project import DataGoogleProject
+from cdktn_provider_google.provider import GoogleProvider
+from constructs import Construct
+
+from modules.common.settings import StackSettings
+from modules.common.stack import StateStack, StateUrls
+from modules.gcp import policy
+from modules.gcp.apis import enable_apis
+from modules.gcp.cache import PASSWORD_VARIABLE, MemorystoreCache
+from modules.gcp.context import GcpContext
+from modules.gcp.database import FirestoreDatabaseComponent
+from modules.gcp.functions import ACTIVITY, API, EVENTS, CloudFunctions, SecretVariable
+from modules.gcp.kms import DataKey
+from modules.gcp.network import PrivateNetwork
+from modules.gcp.observability import Observability
+from modules.gcp.orchestrator import CloudWorkflow
+from modules.gcp.queue import PubsubQueue
+
+policy.register()
+
+
+class GcpStateStack(StateStack):
+    def __init__(self, scope: Construct, settings: StackSettings) -> None:
+        super().__init__(scope, settings)
+        GoogleProvider(self, "google", project=settings.project, region=settings.region)
+        project = DataGoogleProject(self, "project", project_id=settings.project)
+        ctx = GcpContext(
+            scope=self,
+            settings=settings,
+            naming=self.naming,
+            project=settings.project,
+            region=settings.region,
+            project_number=project.number,
+        )
+        ctx.apis.extend(enable_apis(self, settings))
+        components = settings.components
+        self.key = DataKey(self, "kms", ctx) if settings.database.customer_managed_key else None
+        self.observability = Observability(self, "observability", ctx)
+        self.network = PrivateNetwork(self, "network", ctx) if components.cache else None
+        self.database = FirestoreDatabaseComponent(self, "database", ctx, self.key)
+        self.cache = (
+            MemorystoreCache(self, "cache", ctx, self.network, self.key)
+            if components.cache and self.network
+            else None
+        )
+        self.queue = PubsubQueue(self, "queue", ctx, self.key) if components.queue else None
+        self.workflow = CloudWorkflow(self, "orchestrator", ctx, self.key) if components.orchestrator else None
+        self.functions = CloudFunctions(self, "functions", ctx, self.key)
+
+        self.urls = StateUrls(
+            store=self.database.url,
+            cache=self.cache.url if self.cache else None,
+            queue=self.queue.url if self.queue else None,
+            workflow=self.workflow.url if self.workflow else None,
+        )
+        environment = dict(self.urls.environment())
+        secrets: list[SecretVariable] = []
+        if self.cache:
+            environment.update(self.cache.environment())
+            secrets.append(SecretVariable(PASSWORD_VARIABLE, self.cache.password.secret_id))
+
+        specs = [API]
+        if self.queue:
+            specs.append(EVENTS)
+        if self.workflow:
+            specs.append(ACTIVITY)
+        for spec in specs:
+            self.functions.create(spec, environment, secrets, self.network)
+
+        member = self.functions.member
+        self.database.grant_data_access(member)
+        if self.cache:
+            self.cache.grant_access(member)
+        if self.queue:
+            self.queue.subscribe(self.functions.uri(EVENTS.component))
+            self.functions.allow_invoke(EVENTS.component, "push-invokes-events", self.queue.push_member)
+            self.queue.grant_access(member)
+            self.observability.dead_letter_alert(self.queue.dead_letter_name)
+        if self.workflow:
+            self.workflow.deploy(self.functions.uri(ACTIVITY.component))
+            self.functions.allow_invoke(ACTIVITY.component, "workflow-invokes-activity", self.workflow.member)
+            self.workflow.grant_start(member)
+        self.observability.function_error_alert([ctx.naming.name(spec.component) for spec in specs])
+        if components.budget:
+            self.observability.budget(project.number)
+        self.publish_urls(self.urls)
+
+
+def build(scope: Construct, settings: StackSettings) -> TerraformStack:
+    return GcpStateStack(scope, settings)

@@ -1,0 +1,30 @@
+"""Checkov on every GCP stack: 0 failed checks, and every skip has a reason and still applies.
+
+(The no-secret scan over every synthesized stack, GCP included, is
+test_all_stacks.py::test_no_secret_value_in_any_synthesized_stack; the GCP-specific
+secret path, Secret Manager into a secret environment variable, is asserted in
+test_gcp_stack.py.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.iac.azure_gcp_support import ENVS, StackView, checkov_binary, judge_checkov, run_checkov
+from tests.iac.checkov_skips_azure_gcp import skips_for
+from tests.iac.conftest import Synthesized
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", ENVS)
+def test_checkov_passes_gcp_stack(env: str, synthesized: Synthesized, tmp_path: Path) -> None:
+    if checkov_binary() is None:
+        pytest.skip("checkov is not installed in .tools/checkov-venv (make tools installs it)")
+    stack = StackView(synthesized, "gcp", env)
+    verdict = judge_checkov(run_checkov(stack, tmp_path), skips_for(stack.settings))
+    print(f"{stack.name}: checkov passed {verdict.passed}, skipped {len(verdict.skipped)}, failed {len(verdict.failed)}")
+    assert verdict.failed == []
+    assert verdict.stale_skips == [], "skip-list entries that no longer match any failing resource"
+    assert verdict.passed > 0

@@ -1,0 +1,240 @@
+"""The GCP stacks synthesize with the settings that matter (Testing API + the JSON)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from modules.common.settings import StackSettings
+from tests.iac.azure_gcp_support import ENVS, StackView
+from tests.iac.conftest import Synthesized
+
+REFERENCE = r"\$\{[^}]+\}"
+
+
+@pytest.fixture(params=ENVS)
+def stack(request: pytest.FixtureRequest, synthesized: Synthesized) -> StackView:
+    return StackView(synthesized, "gcp", request.param)
+
+
+@pytest.fixture
+def dev(synthesized: Synthesized) -> StackView:
+    return StackView(synthesized, "gcp", "dev")
+
+
+@pytest.fixture
+def prod(synthesized: Synthesized) -> StackView:
+    return StackView(synthesized, "gcp", "prod")
+
+
+def functions(stack: StackView) -> dict[str, dict[str, Any]]:
+    """The Cloud Functions by entry point."""
+    return {f["build_config"]["entry_point"]: f for f in stack.resources("google_cloudfunctions2_function").values()}
+
+
+def iam(stack: StackView, resource_type: str, role: str) -> list[dict[str, Any]]:
+    return [r for r in stack.resources(resource_type).values() if r["role"] == role]
+
+
+def test_firestore_native_with_ttl_on_expires_at_epoch(stack: StackView) -> None:
+    assert stack.has("google_firestore_database", {"type": "FIRESTORE_NATIVE", "location_id": "europe-west1"})
+    assert stack.has(
+        "google_firestore_field", {"collection": "statekit", "field": "expires_at_epoch", "ttl_config": {}}
+    )
+
+
+def test_firestore_protection_and_recovery_follow_settings(dev: StackView, prod: StackView) -> None:
+    assert prod.has(
+        "google_firestore_database",
+        {
+            "delete_protection_state": "DELETE_PROTECTION_ENABLED",
+            "point_in_time_recovery_enablement": "POINT_IN_TIME_RECOVERY_ENABLED",
+            "deletion_policy": "ABANDON",
+        },
+    )
+    assert "kms_key_name" in prod.one("google_firestore_database")["cmek_config"]
+    assert dev.has(
+        "google_firestore_database",
+        {
+            "delete_protection_state": "DELETE_PROTECTION_DISABLED",
+            "point_in_time_recovery_enablement": "POINT_IN_TIME_RECOVERY_DISABLED",
+        },
+    )
+    assert "cmek_config" not in dev.one("google_firestore_database")
+
+
+def test_datastore_user_is_conditioned_to_the_one_database(stack: StackView) -> None:
+    (grant,) = iam(stack, "google_project_iam_member", "roles/datastore.user")
+    assert grant["member"].startswith("serviceAccount:${google_service_account.functions_identity")
+    assert re.fullmatch(
+        rf'resource.name == "projects/statekit-{stack.env}/databases/{REFERENCE}"', grant["condition"]["expression"]
+    )
+
+
+def test_memorystore_auth_and_transit_encryption(stack: StackView) -> None:
+    if stack.env == "dev":  # the cache is switched off in dev
+        assert not stack.resources("google_redis_instance")
+        assert not stack.resources("google_secret_manager_secret")
+        assert "statekit_cache_url" not in stack.config["output"]
+        return
+    assert stack.has(
+        "google_redis_instance", {"auth_enabled": True, "transit_encryption_mode": "SERVER_AUTHENTICATION"}
+    )
+    version = stack.one("google_secret_manager_secret_version")
+    assert re.fullmatch(r"\$\{google_redis_instance\.\w+\.auth_string\}", version["secret_data"])
+    (reader,) = iam(stack, "google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")
+    assert "functions_identity" in reader["member"]
+    for function in functions(stack).values():
+        service = function["service_config"]
+        assert service["environment_variables"]["STATEKIT_CACHE_URL"].endswith(
+            ":6378/0?password_env=STATEKIT_CACHE_PASSWORD"
+        )
+        (secret,) = service["secret_environment_variables"]
+        assert secret["key"] == "STATEKIT_CACHE_PASSWORD"
+        assert secret["version"] == "latest"
+        assert secret["secret"].startswith("${google_secret_manager_secret.")
+        assert "STATEKIT_CACHE_PASSWORD" not in service["environment_variables"]
+        assert service["direct_vpc_egress"] == "VPC_EGRESS_PRIVATE_RANGES_ONLY"
+
+
+def test_pubsub_dead_letter_wiring(stack: StackView) -> None:
+    subscriptions = {s["name"]: s for s in stack.resources("google_pubsub_subscription").values()}
+    work = subscriptions[f"statekit-{stack.env}-work"]
+    dead_letters = subscriptions[f"statekit-{stack.env}-work-dlq"]
+    # Pub/Sub accepts 5..100 attempts: dev's 3 is raised to 5, prod's 5 kept.
+    assert work["dead_letter_policy"]["max_delivery_attempts"] == 5
+    assert work["dead_letter_policy"]["dead_letter_topic"].startswith("${google_pubsub_topic.queue_dead-letter-topic")
+    assert dead_letters["topic"] == work["dead_letter_policy"]["dead_letter_topic"]
+    push = work["push_config"]
+    assert "functions_events" in push["push_endpoint"]
+    assert push["oidc_token"]["service_account_email"].startswith("${google_service_account.queue_push-identity")
+
+
+def test_pubsub_service_agent_can_dead_letter(stack: StackView) -> None:
+    agent = "serviceAccount:service-${data.google_project.project.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    (publisher,) = [
+        r for r in iam(stack, "google_pubsub_topic_iam_member", "roles/pubsub.publisher") if r["member"] == agent
+    ]
+    assert "dead-letter-topic" in publisher["topic"]
+    (subscriber,) = [
+        r for r in iam(stack, "google_pubsub_subscription_iam_member", "roles/pubsub.subscriber") if r["member"] == agent
+    ]
+    assert "queue_subscription_" in subscriber["subscription"]
+
+
+def test_function_identity_has_exactly_its_grants(stack: StackView) -> None:
+    member_prefix = "serviceAccount:${google_service_account.functions_identity"
+    granted: list[tuple[str, str]] = []
+    for resource_type, resources in stack.config["resource"].items():
+        if not resource_type.endswith("_iam_member"):
+            continue
+        for resource in resources.values():
+            if resource["member"].startswith(member_prefix):
+                granted.append((resource_type, resource["role"]))
+    expected = {
+        ("google_project_iam_member", "roles/datastore.user"),
+        ("google_project_iam_member", "roles/cloudtrace.agent"),
+        ("google_pubsub_topic_iam_member", "roles/pubsub.publisher"),
+        ("google_pubsub_subscription_iam_member", "roles/pubsub.subscriber"),
+        ("google_project_iam_member", "roles/workflows.invoker"),
+    }
+    if stack.env != "dev":
+        expected.add(("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor"))
+    assert sorted(granted) == sorted(expected)
+    # Nobody gets to call a function except the named identities: no allUsers / allAuthenticatedUsers.
+    for resource in stack.resources("google_cloud_run_v2_service_iam_member").values():
+        assert resource["member"].startswith("serviceAccount:")
+
+
+def test_functions_source_bucket_and_entry_points(stack: StackView) -> None:
+    bucket = stack.one("google_storage_bucket")
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["versioning"]["enabled"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    by_entry = functions(stack)
+    assert set(by_entry) == {"http_handler", "pubsub_handler", "statekit_activity"}
+    assert by_entry["http_handler"]["service_config"]["ingress_settings"] == "ALLOW_ALL"
+    assert by_entry["pubsub_handler"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    assert by_entry["statekit_activity"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    for function in by_entry.values():
+        assert function["build_config"]["runtime"] == "python312"
+        source = function["build_config"]["source"]["storage_source"]
+        assert source["object"].startswith("${google_storage_bucket_object.functions_source-object")
+
+
+def test_function_urls_match_outputs(stack: StackView) -> None:
+    outputs = {name.upper(): output["value"] for name, output in stack.config["output"].items()}
+    for function in functions(stack).values():
+        env = function["service_config"]["environment_variables"]
+        assert {k: v for k, v in env.items() if k.endswith("_URL")} == outputs
+    assert outputs["STATEKIT_STORE_URL"].startswith(f"firestore://statekit-{stack.env}/")
+    assert outputs["STATEKIT_QUEUE_URL"] == (
+        f"pubsub://statekit-{stack.env}/statekit-{stack.env}-work"
+        f"?subscription=statekit-{stack.env}-work&dead_letter_subscription=statekit-{stack.env}-work-dlq"
+    )
+    assert outputs["STATEKIT_WORKFLOW_URL"] == (
+        f"workflows://statekit-{stack.env}/europe-west1/statekit-{stack.env}-place-order"
+    )
+
+
+def test_main_py_exports_every_entry_point(dev: StackView) -> None:
+    from modules.gcp.package import ENTRY_POINTS, REPO_ROOT
+
+    staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev"
+    main = (staged / "main.py").read_text()
+    assert "from handlers.gcp import http_handler, pubsub_handler" in main
+    assert "from handlers.gcp_activity import statekit_activity" in main
+    for entry, module in ENTRY_POINTS.items():
+        assert callable(getattr(importlib.import_module(module), entry))
+
+
+def test_workflow_is_the_rendered_saga_calling_the_activity_function(stack: StackView) -> None:
+    workflow = stack.one("google_workflows_workflow")
+    source = workflow["source_contents"]
+    assert source.startswith("# statekit workflow place_order")
+    # Workflows' own expressions are escaped for Terraform; only the URL is a reference.
+    unescaped = re.findall(r"(?<!\$)\$\{[^}]*\}", source)
+    assert unescaped and all(r.startswith("${google_cloudfunctions2_function.functions_activity") for r in unescaped)
+    assert "auth:\n            type: OIDC" in source
+    assert workflow["service_account"].startswith("${google_service_account.orchestrator_identity")
+    (invoker,) = [
+        r for r in stack.resources("google_cloud_run_v2_service_iam_member").values()
+        if "orchestrator_identity" in r["member"]
+    ]
+    assert "functions_activity" in invoker["name"]
+
+
+def test_observability_retention_alerts_and_budget(stack: StackView) -> None:
+    retention = {"dev": 7, "staging": 30, "prod": 365}[stack.env]
+    assert stack.has("google_logging_project_bucket_config", {"bucket_id": "_Default", "retention_days": retention})
+    assert stack.has("google_project_service", {"service": "cloudtrace.googleapis.com"})
+    filters = [
+        p["conditions"][0]["condition_threshold"]["filter"]
+        for p in stack.resources("google_monitoring_alert_policy").values()
+    ]
+    assert any(f'subscription_id = "statekit-{stack.env}-work-dlq"' in f and "num_undelivered_messages" in f for f in filters)
+    assert any('response_code_class = "5xx"' in f for f in filters)
+    budget = stack.one("google_billing_budget")
+    assert budget["amount"]["specified_amount"]["units"] == str({"dev": 20, "staging": 100, "prod": 500}[stack.env])
+    assert budget["billing_account"].startswith("${var.")
+
+
+def test_labels_on_labelled_resources(stack: StackView) -> None:
+    for resource_type in ("google_pubsub_topic", "google_storage_bucket", "google_cloudfunctions2_function"):
+        for resource in stack.resources(resource_type).values():
+            assert resource["labels"]["environment"] == stack.env
+            assert resource["labels"]["stack"] == f"state-gcp-{stack.env}"
+            assert "tags" not in resource  # Resource Manager tags are not free-form
+
+
+def test_policy_rejects_a_prod_firestore_without_delete_protection(
+    prod: StackView, synth_one: Callable[[StackSettings], str]
+) -> None:
+    weaker = replace(prod.settings, database=replace(prod.settings.database, deletion_protection=False))
+    with pytest.raises(RuntimeError, match=r"(?s)policy check failed.*google_firestore_database.*delete_protection"):
+        synth_one(weaker)
