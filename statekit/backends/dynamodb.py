@@ -110,8 +110,9 @@ class DynamoDBStore(StoreBackend):
         ttl_precision="exact on read (float seconds filtered); native TTL reclaims within days",
         consistency="strong (ConsistentRead on every read; serializable transactions)",
         notes=(
-            "items up to 400 KB incl. keys and attribute names; integers up to 38 digits are "
-            "native numbers; restarting an expired counter costs a second call"
+            "items up to 400 KB incl. keys and attribute names; a transaction up to 4 MB; "
+            "integers up to 38 digits are native numbers; restarting an expired counter "
+            "costs a second call"
         ),
     )
 
