@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from statekit import rules
 from statekit.errors import (
     Conflict,
     InvalidOption,
@@ -190,6 +191,15 @@ def _seconds(name: str, value: object, *, allow_none: bool) -> float | None:
     return float(value)  # type: ignore[arg-type]
 
 
+def _ttl(value: object) -> float:
+    seconds = _seconds("ttl", value, allow_none=False) or DEFAULT_TTL
+    if seconds > rules.MAX_TTL_SECONDS:
+        raise InvalidOption(
+            f"@idempotent ttl must be at most {rules.MAX_TTL_SECONDS} seconds, got {value!r}"
+        )
+    return seconds
+
+
 def _selector(name: str, spec: KeySpec) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
     if callable(spec):
         return lambda args, kwargs: spec(*args, **kwargs)
@@ -294,7 +304,7 @@ class _Spec:
             key_is_jmespath=isinstance(key, str),
             payload=None if payload is None else _selector("payload", payload),
             store=store,
-            ttl=_seconds("ttl", options["ttl"], allow_none=False) or DEFAULT_TTL,
+            ttl=_ttl(options["ttl"]),
             in_progress_expiry=expiry,
             on_duplicate=options["on_duplicate"],
             wait_timeout=_seconds("wait_timeout", options["wait_timeout"], allow_none=True),

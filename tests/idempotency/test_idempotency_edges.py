@@ -85,6 +85,7 @@ def test_arguments_that_are_not_json_need_a_payload_selector() -> None:
         ({"key": 42}, "callable"),
         ({"key": "a", "ttl": 0}, "ttl must be a positive"),
         ({"key": "a", "ttl": None}, "ttl must be a positive"),
+        ({"key": "a", "ttl": 10**10}, "ttl must be at most"),
         ({"key": "a", "in_progress_expiry": -1}, "in_progress_expiry"),
         ({"key": "a", "on_duplicate": "retry"}, "'fail' or 'wait'"),
         ({"key": "a", "wait_timeout": "10"}, "wait_timeout"),
