@@ -27,10 +27,13 @@ Powertools' idempotency utility:
 
 Results must be JSON-compatible (they are stored and replayed as JSON); a replay
 returns the decoded JSON, so a tuple comes back as a list.
+``async def`` functions follow the same protocol; waiting for a duplicate then
+yields to the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import hashlib
@@ -39,7 +42,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -163,12 +166,15 @@ def idempotent(
     )
 
     def decorate(func: F) -> F:
-        if inspect.iscoroutinefunction(func):
-            raise InvalidOption(
-                f"@idempotent on {getattr(func, '__qualname__', func)}: async functions are not supported; "
-                "wrap the synchronous part"
-            )
         runner = _Runner(func, spec)
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await runner.call_async(args, kwargs)
+
+            async_wrapper.__wrapped_idempotency__ = runner  # type: ignore[attr-defined]
+            return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -424,11 +430,13 @@ class _Runner:
 
     # -- the protocol --------------------------------------------------------------------
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        store = self.store()
-        record_key = self.record_key(args, kwargs)
-        payload_hash = self.payload_hash(args, kwargs)
-        expiry = self.in_progress_expiry(args, kwargs)
-        claimed, replayed = self._claim(store, record_key, payload_hash, expiry)
+        store, record_key, payload_hash, expiry = self._identify(args, kwargs)
+        steps = self._claim(store, record_key, payload_hash, expiry)
+        try:
+            while True:
+                time.sleep(next(steps))
+        except StopIteration as claim:
+            claimed, replayed = claim.value
         if claimed is None:
             return replayed
         try:
@@ -438,6 +446,40 @@ class _Runner:
             raise
         self._complete(store, record_key, claimed, payload_hash, result)
         return result
+
+    async def call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The same protocol for ``async def``: waits yield to the event loop.
+
+        The store calls themselves are the Store's synchronous calls (short, one
+        round trip each); only the polling of ``on_duplicate="wait"`` sleeps.
+        """
+        store, record_key, payload_hash, expiry = self._identify(args, kwargs)
+        steps = self._claim(store, record_key, payload_hash, expiry)
+        try:
+            while True:
+                await asyncio.sleep(next(steps))
+        except StopIteration as claim:
+            claimed, replayed = claim.value
+        if claimed is None:
+            return replayed
+        try:
+            result = await self.func(*args, **kwargs)
+        except BaseException:  # CancelledError too: a retry must be able to run
+            self._release(store, record_key, claimed)
+            raise
+        self._complete(store, record_key, claimed, payload_hash, result)
+        return result
+
+    def _identify(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Store, str, str, float]:
+        store = self.store()
+        return (
+            store,
+            self.record_key(args, kwargs),
+            self.payload_hash(args, kwargs),
+            self.in_progress_expiry(args, kwargs),
+        )
 
     def _in_progress(self, payload_hash: str, expiry: float) -> dict[str, Any]:
         return {
@@ -453,8 +495,10 @@ class _Runner:
 
     def _claim(
         self, store: Store, record_key: str, payload_hash: str, expiry: float
-    ) -> tuple[Item | None, Any]:
-        """``(in-progress item, None)`` when this call must run; ``(None, result)`` to replay."""
+    ) -> Generator[float, None, tuple[Item | None, Any]]:
+        """Returns ``(in-progress item, None)`` when this call must run, ``(None, result)``
+        to replay; yields the seconds to sleep while waiting for a running duplicate
+        (the caller sleeps: ``time.sleep`` or ``asyncio.sleep``)."""
         record_ttl = self._store_ttl(store, max(self.spec.ttl, expiry))
         current: Item | None = None
         known = False  # whether ``current`` reflects the store (else: try if_absent first)
@@ -516,7 +560,7 @@ class _Runner:
             limit = self.spec.wait_timeout if self.spec.wait_timeout is not None else expiry
             if waited >= limit:
                 raise AlreadyInProgress(self.name, record_key, record.in_progress_until, waited)
-            time.sleep(min(delay, limit - waited, max(0.0, record.in_progress_until - now) + 0.01))
+            yield min(delay, limit - waited, max(0.0, record.in_progress_until - now) + 0.01)
             delay = min(delay * 2, 0.5)
             current = store.get(record_key)
         raise StatekitError(f"{self.name}: could not claim {record_key}: it kept changing")

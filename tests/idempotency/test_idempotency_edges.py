@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -99,12 +100,37 @@ def test_bad_options_are_refused_at_decoration(options: dict[str, Any], rule: st
         idempotent(**options)
 
 
-def test_async_functions_are_refused_clearly() -> None:
-    async def handler(event: Any) -> Any:
-        return event
+def test_async_functions_run_once_and_waiters_share_the_result() -> None:
+    runs: list[int] = []
 
-    with pytest.raises(InvalidOption, match="async functions"):
-        idempotent(key="a", store=Store(MemoryStore()))(handler)
+    @idempotent(store=Store(MemoryStore()), key="a", on_duplicate="wait", wait_timeout=5)
+    async def handler(event: dict[str, int]) -> dict[str, int]:
+        runs.append(event["a"])
+        await asyncio.sleep(0.2)  # duplicates wait on the event loop, not blocking it
+        return {"done": event["a"]}
+
+    async def burst() -> list[Any]:
+        return await asyncio.gather(*(handler({"a": 1}) for _ in range(10)))
+
+    assert asyncio.run(burst()) == [{"done": 1}] * 10
+    assert runs == [1]
+
+
+def test_async_failure_removes_the_record() -> None:
+    runs: list[int] = []
+
+    @idempotent(store=Store(MemoryStore()), key="a")
+    async def handler(event: dict[str, int]) -> int:
+        runs.append(event["a"])
+        if len(runs) == 1:
+            raise RuntimeError("first try fails")
+        return event["a"]
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(handler({"a": 1}))
+    assert asyncio.run(handler({"a": 1})) == 1
+    assert asyncio.run(handler({"a": 1})) == 1
+    assert runs == [1, 1]
 
 
 class NoConditionsMemory(MemoryStore):
