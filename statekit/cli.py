@@ -109,7 +109,15 @@ def register_more_commands(app: typer.Typer) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    app = build_app()
+    try:
+        app = build_app()
+    except ImportError as exc:  # typer/rich come with the cli extra, not with the runtime adapter
+        print(
+            f"statekit: the command needs the cli extra ({exc.name} is missing): "
+            "pip install 'statekit[cli]'",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from exc
     app(args=argv if argv is not None else sys.argv[1:], prog_name="statekit")
 
 

@@ -17,6 +17,9 @@ from statekit.compare.settings_rules import settings_of
 from statekit.compare.tfjson import CLOUD_NAMES, Stack
 from statekit.compare.workload import Workload
 
+# The order of the four factors in the advice; a factor the workload leaves out is assumed.
+ASSUMED = ("data_longevity", "consistency", "workflow_complexity", "cost_sensitivity")
+
 
 @dataclass
 class Advice:
@@ -162,6 +165,9 @@ def advise(
     ]
     cost_advice, pick = _cost(needs.get("cost_sensitivity", "medium"), costs)
     items.append(cost_advice)
+    for item, need in zip(items, ASSUMED, strict=True):
+        if need not in needs:
+            item.factor += f" (assumed: the workload has no [needs].{need})"
     if not stacks:
         return items, "No verdict: synthesize the stacks first (`make synth`)."
     if pick is None:
