@@ -33,14 +33,14 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from statekit.cache import Cache, ttl_ms
 from statekit.errors import InvalidOption
 from statekit.rules import check_key
-from statekit.store import Item, Store
+from statekit.store import Capability, Item, Store
 
 STRIPES = 256
 _MISSING = object()
@@ -114,6 +114,29 @@ class CacheAside:
         value = self._load(key)
         return default if value is _MISSING else value
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """Values of the keys that exist, in the order asked: cache hits in one round
+        trip, the misses from the store in one batch (then cached, each checked
+        against writes like ``get``). Batch misses are not single-flighted."""
+        if isinstance(keys, str):
+            raise InvalidOption(f"keys must be a list of keys, not one string {keys!r}")
+        wanted = list(dict.fromkeys(check_key(key) for key in keys))
+        hits = self.cache.get_many([self.prefix + key for key in wanted])
+        found = {key: hits[self.prefix + key] for key in wanted if self.prefix + key in hits}
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            generations = [self._stripe(key).generation for key in missing]
+            if Capability.BATCH in self.store.capabilities:
+                items = self.store.get_many(missing)
+            else:
+                items = {key: self.store.get(key) for key in missing}
+            for key, generation in zip(missing, generations, strict=True):
+                item = items.get(key)
+                if item is not None:
+                    found[key] = item.value
+                    self._fill(key, item, generation)
+        return {key: found[key] for key in wanted if key in found}
+
     def _load(self, key: str) -> Any:
         with self._flights_lock:
             flight = self._flights.get(key)
@@ -138,17 +161,22 @@ class CacheAside:
             flight.done.set()
 
     def _read_and_fill(self, key: str) -> Any:
-        stripe = self._stripe(key)
-        generation = stripe.generation  # before the store read: see the module docstring
+        generation = self._stripe(key).generation  # before the store read: see the docstring
         item = self.store.get(key)
         if item is None:
             return _MISSING
-        ttl = self._fill_ttl(item)
-        if ttl is not None:
-            with stripe.lock:
-                if stripe.generation == generation:
-                    self.cache.set(self.prefix + key, item.value, ttl=ttl)
+        self._fill(key, item, generation)
         return item.value
+
+    def _fill(self, key: str, item: Item, generation: int) -> None:
+        """Cache ``item`` unless a write invalidated its stripe since ``generation``."""
+        ttl = self._fill_ttl(item)
+        if ttl is None:
+            return
+        stripe = self._stripe(key)
+        with stripe.lock:
+            if stripe.generation == generation:
+                self.cache.set(self.prefix + key, item.value, ttl=ttl)
 
     def _fill_ttl(self, item: Item) -> float | None:
         if item.expires_at is None:

@@ -228,3 +228,22 @@ def test_helpers_made_per_call_leave_no_listeners_behind(cache: Cache, ns: str) 
     store.put("p/k", 2)  # the one shared listener still reaches the live helper
     assert kept.get("p/k") == 2
     assert len(store._listeners) == 1
+
+
+def test_get_many_mixes_hits_and_one_batch_of_misses(
+    aside: CacheAside, store: CountingStore
+) -> None:
+    store.put_many({"p/a": 1, "p/b": 2, "p/c": {"x": 3}})
+    assert aside.get("p/a") == 1  # cached
+    assert aside.get_many(["p/c", "p/a", "p/missing", "p/b", "p/a"]) == {
+        "p/c": {"x": 3},
+        "p/a": 1,
+        "p/b": 2,
+    }
+    reads_before = store.reads
+    assert aside.get_many(["p/b", "p/c"]) == {"p/b": 2, "p/c": {"x": 3}}  # now all cached
+    assert store.reads == reads_before
+    store.put("p/b", 20)
+    assert aside.get_many(["p/b", "p/c"]) == {"p/b": 20, "p/c": {"x": 3}}
+    with pytest.raises(InvalidOption, match="not one string"):
+        aside.get_many("p/a")
