@@ -247,3 +247,35 @@ def test_get_many_mixes_hits_and_one_batch_of_misses(
     assert aside.get_many(["p/b", "p/c"]) == {"p/b": 20, "p/c": {"x": 3}}
     with pytest.raises(InvalidOption, match="not one string"):
         aside.get_many("p/a")
+
+
+def test_readers_never_see_a_value_older_than_a_finished_write(cache: Cache, ns: str) -> None:
+    """Under concurrent reads and writes: a read that starts after a write returned
+    sees that write or a newer one, never an older cached value."""
+    store = CountingStore()
+    aside = CacheAside(store, cache, ttl=30, prefix=f"{ns}-stress:")
+    aside.put("p/v", 0)
+    committed = 0  # the last version whose put has returned
+    stop = threading.Event()
+    stale: list[tuple[int, int]] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            floor = committed
+            seen = aside.get("p/v")
+            if seen < floor:
+                stale.append((seen, floor))
+
+    readers = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for version in range(1, 150):
+        aside.put("p/v", version)
+        committed = version
+        if version % 10 == 0:
+            time.sleep(0.005)  # let readers fill the cache between bursts of writes
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert stale == []
+    assert aside.get("p/v") == 149
