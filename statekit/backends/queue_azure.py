@@ -18,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,7 +48,7 @@ from statekit.backends.queue_base import (
     ReceivedRaw,
     SendFailed,
 )
-from statekit.errors import BackendUnavailable
+from statekit.errors import BackendUnavailable, StatekitError
 from statekit.urls import ConnectionURL
 
 T = TypeVar("T")
@@ -55,6 +56,7 @@ T = TypeVar("T")
 POISON_SUFFIX = "-poison"
 MAX_RECEIVE = 32  # Get Messages' numofmessages
 POLL_SECONDS = (0.05, 0.5)
+PARALLEL_REQUESTS = 8  # send_many and ack_many: no batch API, so concurrent requests
 _STALE_CODES = {"MessageNotFound", "PopReceiptMismatch", "404"}
 
 
@@ -157,6 +159,29 @@ class AzureQueue(QueueBackend):
         )
         return str(sent.id)
 
+    def send_many(self, messages: Sequence[OutgoingRaw]) -> list[str | StatekitError]:
+        """Queue Storage has no batch send: the messages go in parallel requests."""
+        return self._parallel(self.send, messages)
+
+    def _parallel(self, call: Callable[[Any], T], items: Sequence[Any]) -> list[T | StatekitError]:
+        down: list[BackendUnavailable] = []
+
+        def one(item: Any) -> T | StatekitError:
+            if down:  # retries already spent on another request: fail fast, same cause
+                return down[0]
+            try:
+                return call(item)
+            except BackendUnavailable as exc:
+                down.append(exc)
+                return exc
+            except StatekitError as exc:
+                return exc
+
+        if len(items) <= 1:
+            return [one(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(items))) as pool:
+            return list(pool.map(one, items))
+
     # -- receiving -----------------------------------------------------------------------
     def _get(self, client: QueueClient, count: int, visibility: int) -> list[Any]:
         return self._call(
@@ -216,6 +241,14 @@ class AzureQueue(QueueBackend):
             if exc.code in _STALE_CODES:
                 raise ReceiptExpired(self.name, message.id, "ack") from None
             raise
+
+    def ack_many(self, messages: Sequence[ReceivedRaw]) -> dict[str, StatekitError]:
+        outcomes = self._parallel(self.ack, messages)
+        return {
+            message.id: outcome
+            for message, outcome in zip(messages, outcomes, strict=True)
+            if isinstance(outcome, StatekitError)
+        }
 
     def change_visibility(self, message: ReceivedRaw, seconds: int) -> None:
         receipt: _Receipt = message.receipt
