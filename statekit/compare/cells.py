@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from statekit.compare.report import ComponentView, Report
+from statekit.compare.settings_rules import RULES
 
 OUTCOME_MARK = {
     "passed": "pass",
@@ -33,16 +34,25 @@ def absent_component(report: Report, component: str, cloud: str) -> str:
     )
 
 
-def resource_lines(view: ComponentView) -> list[str]:
-    """``aws_lambda_function x3`` or ``aws_dynamodb_table statekit-dev-store``."""
+def resource_lines(view: ComponentView, compact: bool = False) -> list[str]:
+    """``aws_lambda_function x3`` or ``aws_dynamodb_table statekit-dev-store``.
+
+    ``compact`` (the terminal) lists the types that have settings rules and counts the
+    supporting ones (roles, policies, attachments); the HTML report lists everything.
+    """
     counts = Counter(resource.type for resource in view.resources)
+    supporting = sum(n for type_, n in counts.items() if type_ not in RULES) if compact else 0
     lines = []
     for type_, count in counts.items():
+        if supporting and type_ not in RULES:
+            continue
         if count == 1:
             only = next(r for r in view.resources if r.type == type_)
             lines.append(f"{type_} {only.name}")
         else:
             lines.append(f"{type_} x{count}")
+    if supporting:
+        lines.append(f"+ {supporting} supporting (identities, policies; see --html)")
     return lines
 
 

@@ -58,7 +58,9 @@ def render(report: Report, console: Any | None = None) -> None:
                 if view is None:
                     cells.append(f"[dim]{escape(absent_component(report, component, cloud))}[/]")
                     continue
-                text = "\n".join(f"[cyan]{escape(line)}[/]" for line in resource_lines(view))
+                text = "\n".join(
+                    f"[cyan]{escape(line)}[/]" for line in resource_lines(view, compact=True)
+                )
                 settings = "\n".join(escape(line) for _, line in setting_lines(view))
                 cells.append(text + ("\n" + settings if settings else ""))
             table.add_row(COMPONENT_LABELS.get(component, component), *cells)

@@ -135,3 +135,19 @@ def test_compare_synthesizes_the_stacks_when_cdktf_out_lacks_them(synthesized: P
     )
     assert set(report.stacks) == set(CLOUDS_WITH_STACKS), report.notes["resources"]
     assert (fresh / "stacks" / "state-aws-dev" / "cdk.tf.json").exists()
+
+
+def test_every_cloud_shows_the_settings_that_matter_for_prod(synthesized: Path) -> None:
+    report = build_report(
+        synthesized, "prod", load_workload(find_workload("busy-api")), synth=False
+    )
+    for cloud in CLOUDS_WITH_STACKS:
+        database = report.components["database"][cloud].settings
+        aspects = {s.aspect for s in database}
+        assert {"encryption", "backup", "network"} <= aspects, (cloud, aspects)
+        queue = report.components["queue"][cloud].settings
+        dead_letters = [s.value for s in queue if s.aspect == "dead-letter"]
+        assert any(value.startswith("to ") for value in dead_letters), (cloud, dead_letters)
+        # prod sets customer_managed_key: the first encryption setting names a key resource.
+        encryption = [s.value for s in database if s.aspect == "encryption"]
+        assert "key" in encryption[0] and "-managed" not in encryption[0], (cloud, encryption)
