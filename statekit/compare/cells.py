@@ -69,6 +69,16 @@ def money(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def measured_where_when(report: Report) -> dict[tuple[str, str], str]:
+    """``[n] measured on <where>, at <when>`` per distinct (where, when); rows refer to ``[n]``."""
+    pairs = dict.fromkeys((m.where, m.measured_at) for m in report.measurements)
+    return {pair: f"[{n}] measured on {pair[0]}, at {pair[1]}" for n, pair in enumerate(pairs, 1)}
+
+
+def measured_mark(line: str) -> str:
+    return line.split(" ", 1)[0]
+
+
 def quantity(value: float) -> str:
     """3,000,000 rather than 3e+06; fractions kept (0.5 GB)."""
     return f"{value:,.0f}" if value == int(value) else f"{value:,}"

@@ -14,6 +14,8 @@ from statekit.compare.backends import cloud_of_backend
 from statekit.compare.cells import (
     OUTCOME_MARK,
     absent_component,
+    measured_mark,
+    measured_where_when,
     money,
     number,
     quantity,
@@ -272,16 +274,19 @@ def _performance(report: Report) -> str:
         if bars
         else ""
     )
+    where_when = measured_where_when(report)
+    measured = "".join(f"<p><small>{escape(line)}</small></p>" for line in where_when.values())
+    chart = measured + chart
     rows = "".join(
         f"<tr><td>{escape(m.backend)}</td><td>{cloud_of_backend(m.backend)}</td><td>{escape(m.operation)}</td>"
         f"<td class='num'>{number(m.p50_ms, 2)}</td><td class='num'>{number(m.p95_ms, 2)}</td>"
-        f"<td class='num'>{number(m.ops_per_s, 0)}</td><td>{escape(m.where)}</td><td>{escape(m.measured_at)}</td></tr>"
+        f"<td class='num'>{number(m.ops_per_s, 0)}</td><td>{escape(measured_mark(where_when[(m.where, m.measured_at)]))}</td></tr>"
         for m in sorted(report.measurements, key=lambda m: (m.backend, m.operation))
     )
     return (
         chart
         + "<table><tr><th>backend</th><th>cloud</th><th>operation</th><th>p50 ms</th><th>p95 ms</th>"
-        f"<th>ops/s</th><th>where</th><th>when</th></tr>{rows}</table>"
+        f"<th>ops/s</th><th>where, when</th></tr>{rows}</table>"
     )
 
 

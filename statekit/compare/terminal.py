@@ -13,6 +13,8 @@ from statekit.compare.backends import cloud_of_backend
 from statekit.compare.cells import (
     OUTCOME_MARK,
     absent_component,
+    measured_mark,
+    measured_where_when,
     money,
     number,
     resource_lines,
@@ -94,6 +96,9 @@ def render(report: Report, console: Any | None = None) -> None:
     console.print(Rule("3. Performance (benchmarks)"))
     _notes(console, report.notes.get("performance", []))
     if report.measurements:
+        measured = measured_where_when(report)
+        for line in measured.values():
+            console.print(escape(line), style="dim", highlight=False)
         table = Table()
         for column in (
             "backend",
@@ -102,8 +107,7 @@ def render(report: Report, console: Any | None = None) -> None:
             "p50 ms",
             "p95 ms",
             "ops/s",
-            "where",
-            "when",
+            "where, when",
         ):
             table.add_column(
                 column, justify="right" if column[0] in "po" and column != "operation" else "left"
@@ -116,8 +120,7 @@ def render(report: Report, console: Any | None = None) -> None:
                 number(m.p50_ms, 2),
                 number(m.p95_ms, 2),
                 number(m.ops_per_s, 0),
-                escape(m.where),
-                escape(m.measured_at),
+                escape(measured_mark(measured[(m.where, m.measured_at)])),
             )
         console.print(table)
 
