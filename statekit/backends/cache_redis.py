@@ -13,9 +13,10 @@ URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&
   URL per process), so warm invocations skip the TCP/TLS handshake. Calls borrow
   a single-connection "lane" of that pool instead of checking a connection out
   per command (``_Lanes``): that halves redis-py's CPU per GET.
-* Short socket timeouts and a bounded, backed-off retry of connection errors
-  (redis-py's own retry, which also reconnects a connection the platform froze
-  and the server closed), then ``BackendUnavailable``.
+* Half-second socket timeouts and at most ``CACHE_ATTEMPTS`` tries with short
+  backoffs (the cache's own loop, one level deep), then ``BackendUnavailable``: a
+  cache that does not answer fast is worse than a miss. A retry also reconnects a
+  connection the platform froze and the server closed.
 * Values are the JSON text; ``SET .. PX`` for TTL, ``MGET`` for ``get_many``.
 """
 
@@ -25,12 +26,13 @@ import json
 import os
 import re
 import threading
+import time
 import weakref
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -40,15 +42,23 @@ from statekit.cache import CacheBackend, Data
 from statekit.errors import BackendUnavailable, StatekitError
 from statekit.urls import ConnectionURL
 
-# A cache read that takes longer than this is worse than a miss.
+# Defaults of ``client_options`` (the Redis store uses them as they are): redis-py
+# retries connection errors 3 times, waiting 50, 100, 200 ms.
 SOCKET_TIMEOUT_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 2.0
-# 3 retries after the first try, waiting 50, 100, 200 ms: a restarted node or a
-# failover's DNS switch is usually bridged; a dead one fails in well under a second
-# (plus connect timeouts when the host does not answer at all).
 RETRIES = 3
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 0.5
+
+# The cache's own, tighter bounds: a cache answer slower than half a second is worse
+# than going to the store. The cache retries by itself (redis-py's retry nests a
+# connect retry inside each command retry, which multiplies the worst case), so the
+# worst case is CACHE_ATTEMPTS x (connect + read timeout) + the backoffs: about
+# 3.2 s for a host that does not answer, 0.15 s for one that refuses connections.
+CACHE_SOCKET_TIMEOUT_SECONDS = 0.5
+CACHE_CONNECT_TIMEOUT_SECONDS = 0.5
+CACHE_ATTEMPTS = 3
+CACHE_BACKOFF_SECONDS = (0.05, 0.1)  # before the 2nd and 3rd attempts
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$")
 _secrets: dict[str, str] = {}
@@ -202,6 +212,10 @@ def _pool_options(options: dict[str, Any]) -> dict[str, Any]:
     return pool_options
 
 
+T = TypeVar("T")
+_RETRYABLE = (RedisConnectionError, RedisTimeoutError)  # AuthenticationError is one too
+
+
 class RedisCache(CacheBackend):
     name = "redis"
 
@@ -214,74 +228,88 @@ class RedisCache(CacheBackend):
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisCache:
         url.require_known_params(("password_env", "password_secret", "prefix"))
+        options = client_options(url)
+        options.update(
+            socket_timeout=CACHE_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=CACHE_CONNECT_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),  # ``_run`` retries: one level, bounded
+        )
         label = f"{url.scheme}://{url.host}:{url.port or 6379}"
-        return cls(client_options(url), url.param("prefix", "") or "", label)
+        return cls(options, url.param("prefix", "") or "", label)
 
-    def _unavailable(self, operation: str, exc: RedisError) -> NoReturn:
-        if isinstance(exc, RedisConnectionError | RedisTimeoutError):
-            raise BackendUnavailable(self._label, operation, exc) from None
+    def _run(self, operation: str, command: Callable[[redis.Redis], T], tried: int = 0) -> T:
+        """``command`` on a borrowed lane, retried on connection errors, then
+        ``BackendUnavailable``; any other Redis error is refused at once."""
+        last: RedisError | None = None
+        for attempt in range(tried, CACHE_ATTEMPTS):
+            if attempt:
+                time.sleep(CACHE_BACKOFF_SECONDS[attempt - 1])
+            try:
+                lane = self._idle.pop()
+            except IndexError:
+                try:
+                    lane = self._lanes.new_lane()  # connects now
+                except _RETRYABLE as exc:
+                    last = exc
+                    continue
+                except RedisError as exc:
+                    self._refused(operation, exc)
+            try:
+                return command(lane)
+            except _RETRYABLE as exc:
+                last = exc  # redis-py has dropped the connection; the lane reconnects
+            except RedisError as exc:
+                self._refused(operation, exc)
+            finally:
+                self._idle.append(lane)
+        raise BackendUnavailable(self._label, operation, last) from None
+
+    def _refused(self, operation: str, exc: RedisError) -> NoReturn:
         raise StatekitError(f"redis {self._label} refused {operation}: {exc}") from None
 
-    def _borrow(self, operation: str) -> redis.Redis:
-        try:
-            return self._idle.pop()
-        except IndexError:
-            try:
-                return self._lanes.new_lane()
-            except RedisError as exc:
-                self._unavailable(operation, exc)
-
     def get(self, key: str) -> Data | None:
+        # The hit path: the first attempt inline (no closure, no loop); failures and
+        # a missing lane go through ``_run``.
         idle = self._idle
         try:
             lane = idle.pop()
         except IndexError:
-            lane = self._borrow(f"get {key!r}")
+            return self._run(f"get {key!r}", lambda lane: _get(lane, self._prefix + key))
         try:
             # ``execute_command`` directly: ``Redis.get`` is only a frame around it.
             return lane.execute_command("GET", self._prefix + key)  # type: ignore[no-untyped-call, no-any-return]
-        except RedisError as exc:
-            self._unavailable(f"get {key!r}", exc)
+        except RedisError:
+            pass
         finally:
             idle.append(lane)
+        return self._run(f"get {key!r}", lambda lane: _get(lane, self._prefix + key), tried=1)
 
     def get_many(self, keys: Sequence[str]) -> list[Data | None]:
-        prefix = self._prefix
-        lane = self._borrow(f"get_many of {len(keys)} keys")
-        try:
-            return lane.mget([prefix + key for key in keys])
-        except RedisError as exc:
-            self._unavailable(f"get_many of {len(keys)} keys", exc)
-        finally:
-            self._idle.append(lane)
+        names = [self._prefix + key for key in keys]
+        return self._run(f"get_many of {len(keys)} keys", lambda lane: lane.mget(names))
 
     def set(self, key: str, data: str, ttl_ms: int | None) -> None:
-        lane = self._borrow(f"set {key!r}")
-        try:
-            lane.set(self._prefix + key, data, px=ttl_ms)
-        except RedisError as exc:
-            self._unavailable(f"set {key!r}", exc)
-        finally:
-            self._idle.append(lane)
+        name = self._prefix + key
+        self._run(f"set {key!r}", lambda lane: lane.set(name, data, px=ttl_ms))
 
     def set_many(self, items: Sequence[tuple[str, str]], ttl_ms: int | None) -> None:
-        # MSET has no TTL; a non-transactional pipeline of SET PX is one round trip.
-        pipe = self._lanes.pooled.pipeline(transaction=False)
-        for key, data in items:
-            pipe.set(self._prefix + key, data, px=ttl_ms)
-        try:
-            pipe.execute()
-        except RedisError as exc:
-            self._unavailable(f"set_many of {len(items)} keys", exc)
+        def pipelined(lane: redis.Redis) -> Any:
+            # MSET has no TTL; a non-transactional pipeline of SET PX is one round trip
+            # (on a connection of the shared pool: a lane's client cannot pipeline).
+            pipe = self._lanes.pooled.pipeline(transaction=False)
+            for key, data in items:
+                pipe.set(self._prefix + key, data, px=ttl_ms)
+            return pipe.execute()
+
+        self._run(f"set_many of {len(items)} keys", pipelined)
 
     def delete(self, key: str) -> bool:
-        lane = self._borrow(f"delete {key!r}")
-        try:
-            return bool(lane.delete(self._prefix + key))
-        except RedisError as exc:
-            self._unavailable(f"delete {key!r}", exc)
-        finally:
-            self._idle.append(lane)
+        name = self._prefix + key
+        return bool(self._run(f"delete {key!r}", lambda lane: lane.delete(name)))
 
     def close(self) -> None:
         self._lanes.close()
+
+
+def _get(lane: redis.Redis, name: str) -> Data | None:
+    return lane.execute_command("GET", name)  # type: ignore[no-untyped-call, no-any-return]

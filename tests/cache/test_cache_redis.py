@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -23,8 +24,8 @@ from tests.cache.conftest import redis_url
 from tests.standins import redis as redis_standin
 from tests.standins.base import StandInPool, require_executable
 
-# RETRIES backoffs of at most BACKOFF_CAP_SECONDS, plus connect timeouts to a refused port.
-GIVE_UP_BOUND_SECONDS = 5.0
+# A refused connection fails at once: only the backoffs (0.15 s) add up.
+GIVE_UP_BOUND_SECONDS = 1.0
 PASSWORD = "s3cret-for-tests"
 
 
@@ -232,12 +233,27 @@ def test_stopped_server_gives_backend_unavailable_then_recovers(tmp_path: Path) 
 
 
 def test_retry_settings_are_bounded() -> None:
-    worst = sum(
-        min(cache_redis.BACKOFF_CAP_SECONDS, cache_redis.BACKOFF_BASE_SECONDS * 2**attempt)
-        for attempt in range(cache_redis.RETRIES)
+    per_attempt = (
+        cache_redis.CACHE_CONNECT_TIMEOUT_SECONDS + cache_redis.CACHE_SOCKET_TIMEOUT_SECONDS
     )
-    assert worst < 1.0
-    assert cache_redis.SOCKET_TIMEOUT_SECONDS <= 2.0
+    worst = cache_redis.CACHE_ATTEMPTS * per_attempt + sum(cache_redis.CACHE_BACKOFF_SECONDS)
+    assert worst < 4.0
+    assert len(cache_redis.CACHE_BACKOFF_SECONDS) == cache_redis.CACHE_ATTEMPTS - 1
+
+
+def test_a_server_that_never_answers_gives_up_within_the_bound() -> None:
+    silent = socket.socket()  # accepts connections (the kernel does), never replies
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        cache = open_cache(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable, match="Timeout"):
+            cache.get("hung/k")
+        assert time.monotonic() - started < 4.0
+        cache.close()
+    finally:
+        silent.close()
 
 
 def test_threads_borrow_their_own_connections(server_url: str) -> None:
