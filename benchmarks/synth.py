@@ -39,6 +39,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system of the whole tree (reaped descendants included)
     tree_peak_mb: float
     largest_mb: float
     stacks: int
@@ -96,7 +97,8 @@ def run_once(extra_env: dict[str, str]) -> Run:
         if process.returncode != 0:
             raise SystemExit(f"main.py failed ({extra_env}):\n{stderr[-2000:]}")
         stacks = len(list((Path(outdir) / "stacks").iterdir()))
-        return Run(seconds, peak / 2**20, usage.ru_maxrss / 1024, stacks)
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(seconds, cpu, peak / 2**20, usage.ru_maxrss / 1024, stacks)
 
 
 def main() -> None:
@@ -122,12 +124,13 @@ def main() -> None:
         f"cold jsii cache / first run ({names[0]}): {cold.seconds:.1f} s, "
         f"tree peak {cold.tree_peak_mb:.0f} MB"
     )
-    print(f"{os.cpu_count()} cores, {args.runs} warm runs each, median (min-max)\n")
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {load:.1f} at start, {args.runs} warm runs each\n")
     print(
-        "| scenario | stacks | wall s, median (min-max) | tree peak MB, median (min-max) "
+        "| scenario | stacks | wall s, median (min-max) | CPU s | tree peak MB, median (min-max) "
         "| largest process MB |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in names:
         runs = [run_once(SCENARIOS[name]) for _ in range(args.runs)]
         seconds = [r.seconds for r in runs]
@@ -136,6 +139,7 @@ def main() -> None:
         print(
             f"| {name} | {runs[0].stacks} "
             f"| {statistics.median(seconds):.1f} ({min(seconds):.1f}-{max(seconds):.1f}) "
+            f"| {statistics.median(r.cpu_seconds for r in runs):.1f} "
             f"| {statistics.median(peaks):.0f} ({min(peaks):.0f}-{max(peaks):.0f}) "
             f"| {statistics.median(largest):.0f} |"
         )
