@@ -94,7 +94,10 @@ class PrivateNetwork(Construct):
                 resource_group_name=ctx.resource_group_name,
             )
             SubnetNetworkSecurityGroupAssociation(
-                self, f"nsg-link-{subnet.node.id}", subnet_id=subnet.id, network_security_group_id=nsg.id
+                self,
+                f"nsg-link-{subnet.node.id}",
+                subnet_id=subnet.id,
+                network_security_group_id=nsg.id,
             )
         self._zones: dict[str, PrivateDnsZone] = {}
 

@@ -87,7 +87,9 @@ class Observability(Construct):
             ),
         )
 
-    def storage_diagnostics(self, construct_id: str, account_id: str, services: tuple[str, ...]) -> None:
+    def storage_diagnostics(
+        self, construct_id: str, account_id: str, services: tuple[str, ...]
+    ) -> None:
         """Read, write and delete logs of a storage account's services, into the workspace."""
         for service in services:
             MonitorDiagnosticSetting(

@@ -94,7 +94,9 @@ class AzureStateStack(StateStack):
         )
         if self.queue:
             self.queue.grant_access(principal)
-            self.observability.storage_diagnostics("queue-storage", self.queue.account.id, ("queue",))
+            self.observability.storage_diagnostics(
+                "queue-storage", self.queue.account.id, ("queue",)
+            )
             self.observability.poison_queue_alert(self.queue.poison_queue_name)
         if self.orchestrator:
             self.orchestrator.store_key(self.functions.name, app, principal)

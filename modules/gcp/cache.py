@@ -60,7 +60,9 @@ class MemorystoreCache(Construct):
             transit_encryption_mode="SERVER_AUTHENTICATION",
             customer_managed_key=key.id if key else None,
             persistence_config=(
-                RedisInstancePersistenceConfig(persistence_mode="RDB", rdb_snapshot_period="TWENTY_FOUR_HOURS")
+                RedisInstancePersistenceConfig(
+                    persistence_mode="RDB", rdb_snapshot_period="TWENTY_FOUR_HOURS"
+                )
                 if settings.snapshot_retention_days > 0
                 else RedisInstancePersistenceConfig(persistence_mode="DISABLED")
             ),
@@ -69,7 +71,9 @@ class MemorystoreCache(Construct):
                 weekly_maintenance_window=[
                     RedisInstanceMaintenancePolicyWeeklyMaintenanceWindow(
                         day="SUNDAY",
-                        start_time=RedisInstanceMaintenancePolicyWeeklyMaintenanceWindowStartTime(hours=3),
+                        start_time=RedisInstanceMaintenancePolicyWeeklyMaintenanceWindowStartTime(
+                            hours=3
+                        ),
                     )
                 ]
             ),
@@ -77,7 +81,12 @@ class MemorystoreCache(Construct):
             depends_on=[*ctx.apis, *([grant] if grant else [])],
         )
         self.password = StoredSecret(
-            self, "auth", ctx, name=ctx.naming.name("cache-auth"), value=self.redis.auth_string, key=key
+            self,
+            "auth",
+            ctx,
+            name=ctx.naming.name("cache-auth"),
+            value=self.redis.auth_string,
+            key=key,
         )
 
     @property

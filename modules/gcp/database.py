@@ -32,7 +32,9 @@ FIRESTORE_AGENT = "gcp-sa-firestore.iam.gserviceaccount.com"
 
 
 class FirestoreDatabaseComponent(Construct):
-    def __init__(self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
         settings = ctx.settings.database
@@ -46,7 +48,9 @@ class FirestoreDatabaseComponent(Construct):
             type="FIRESTORE_NATIVE",
             concurrency_mode="PESSIMISTIC",  # transactions lock: statekit's etag writes never lose
             delete_protection_state=(
-                "DELETE_PROTECTION_ENABLED" if settings.deletion_protection else "DELETE_PROTECTION_DISABLED"
+                "DELETE_PROTECTION_ENABLED"
+                if settings.deletion_protection
+                else "DELETE_PROTECTION_DISABLED"
             ),
             deletion_policy="ABANDON" if settings.deletion_protection else "DELETE",
             point_in_time_recovery_enablement=(

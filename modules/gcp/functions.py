@@ -61,8 +61,12 @@ class FunctionSpec:
 
 
 API = FunctionSpec("api", "http_handler", "ALLOW_ALL", "statekit HTTP API")
-EVENTS = FunctionSpec("events", "pubsub_handler", "ALLOW_INTERNAL_ONLY", "statekit queue consumer (Pub/Sub push)")
-ACTIVITY = FunctionSpec("activity", "statekit_activity", "ALLOW_INTERNAL_ONLY", "statekit workflow activities")
+EVENTS = FunctionSpec(
+    "events", "pubsub_handler", "ALLOW_INTERNAL_ONLY", "statekit queue consumer (Pub/Sub push)"
+)
+ACTIVITY = FunctionSpec(
+    "activity", "statekit_activity", "ALLOW_INTERNAL_ONLY", "statekit workflow activities"
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,9 @@ class SecretVariable:
 
 
 class CloudFunctions(Construct):
-    def __init__(self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
         production = ctx.settings.production
@@ -120,16 +126,32 @@ class CloudFunctions(Construct):
         )
         build_member = f"serviceAccount:{self.build_identity.email}"
         self.build_grants: list[ITerraformDependable] = [
-            ProjectIamMember(self, f"build-{role.split('.')[-1]}", project=ctx.project, role=role, member=build_member)
+            ProjectIamMember(
+                self,
+                f"build-{role.split('.')[-1]}",
+                project=ctx.project,
+                role=role,
+                member=build_member,
+            )
             for role in ("roles/logging.logWriter", "roles/artifactregistry.writer")
         ]
         self.build_grants.append(
             StorageBucketIamMember(
-                self, "build-reads-source", bucket=self.bucket.name, role="roles/storage.objectViewer", member=build_member
+                self,
+                "build-reads-source",
+                bucket=self.bucket.name,
+                role="roles/storage.objectViewer",
+                member=build_member,
             )
         )
         if ctx.settings.observability.tracing:
-            ProjectIamMember(self, "trace-agent", project=ctx.project, role="roles/cloudtrace.agent", member=self.member)
+            ProjectIamMember(
+                self,
+                "trace-agent",
+                project=ctx.project,
+                role="roles/cloudtrace.agent",
+                member=self.member,
+            )
         self.functions: dict[str, Cloudfunctions2Function] = {}
 
     @property
@@ -166,13 +188,18 @@ class CloudFunctions(Construct):
                 service_account_email=self.identity.email,
                 available_memory=f"{settings.memory_mb}M",
                 timeout_seconds=settings.timeout_seconds,
-                max_instance_count=settings.reserved_concurrency if settings.reserved_concurrency > 0 else 100,
+                max_instance_count=settings.reserved_concurrency
+                if settings.reserved_concurrency > 0
+                else 100,
                 ingress_settings=spec.ingress,
                 all_traffic_on_latest_revision=True,
                 environment_variables=dict(environment),
                 secret_environment_variables=[
                     Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables(
-                        key=secret.name, project_id=ctx.project, secret=secret.secret_id, version="latest"
+                        key=secret.name,
+                        project_id=ctx.project,
+                        secret=secret.secret_id,
+                        version="latest",
                     )
                     for secret in secrets
                 ]
@@ -193,7 +220,9 @@ class CloudFunctions(Construct):
         self.functions[spec.component] = function
         return function
 
-    def allow_invoke(self, component: str, construct_id: str, member: str) -> CloudRunV2ServiceIamMember:
+    def allow_invoke(
+        self, component: str, construct_id: str, member: str
+    ) -> CloudRunV2ServiceIamMember:
         """``member`` may call one function (its Cloud Run service), and nothing else."""
         function = self.functions[component]
         return CloudRunV2ServiceIamMember(

@@ -38,7 +38,9 @@ class PrivateNetwork(Construct):
             ip_cidr_range="10.50.0.0/24",
             private_ip_google_access=True,
             log_config=ComputeSubnetworkLogConfig(
-                aggregation_interval="INTERVAL_5_MIN", flow_sampling=0.5, metadata="INCLUDE_ALL_METADATA"
+                aggregation_interval="INTERVAL_5_MIN",
+                flow_sampling=0.5,
+                metadata="INCLUDE_ALL_METADATA",
             ),
         )
         # Nothing listens in this VPC but Memorystore (reached over peering): deny every

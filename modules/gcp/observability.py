@@ -82,7 +82,9 @@ class Observability(Construct):
             combiner="OR",
             severity="ERROR",
             notification_channels=self.channels or None,
-            documentation=MonitoringAlertPolicyDocumentation(content=documentation, mime_type="text/markdown"),
+            documentation=MonitoringAlertPolicyDocumentation(
+                content=documentation, mime_type="text/markdown"
+            ),
             alert_strategy=MonitoringAlertPolicyAlertStrategy(auto_close="86400s"),
             conditions=[
                 MonitoringAlertPolicyConditions(
@@ -96,7 +98,9 @@ class Observability(Construct):
                         aggregations=[
                             MonitoringAlertPolicyConditionsConditionThresholdAggregations(
                                 alignment_period=ALIGNMENT,
-                                per_series_aligner="ALIGN_MAX" if "num_undelivered" in metric_filter else "ALIGN_SUM",
+                                per_series_aligner="ALIGN_MAX"
+                                if "num_undelivered" in metric_filter
+                                else "ALIGN_SUM",
                                 cross_series_reducer="REDUCE_SUM",
                             )
                         ],
@@ -160,7 +164,8 @@ class Observability(Construct):
             ),
             threshold_rules=[
                 BillingBudgetThresholdRules(
-                    threshold_percent=budget.alert_threshold_percent / 100, spend_basis="CURRENT_SPEND"
+                    threshold_percent=budget.alert_threshold_percent / 100,
+                    spend_basis="CURRENT_SPEND",
                 ),
                 BillingBudgetThresholdRules(threshold_percent=1.0, spend_basis="FORECASTED_SPEND"),
             ],

@@ -49,7 +49,9 @@ def workflow_source(activity_url: str) -> str:
 
 
 class CloudWorkflow(Construct):
-    def __init__(self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
         self.key = key
@@ -82,7 +84,9 @@ class CloudWorkflow(Construct):
     def deploy(self, activity_url: str) -> WorkflowsWorkflow:
         ctx = self.ctx
         settings = ctx.settings
-        grants = [self.key.allow("workflows", ctx.service_agent(WORKFLOWS_AGENT))] if self.key else []
+        grants = (
+            [self.key.allow("workflows", ctx.service_agent(WORKFLOWS_AGENT))] if self.key else []
+        )
         self.workflow = WorkflowsWorkflow(
             self,
             "workflow",

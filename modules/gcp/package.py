@@ -36,7 +36,10 @@ REQUIREMENTS = [
 
 
 def main_py() -> str:
-    lines = ['"""Cloud Functions entry: the functions are defined in handlers/ (see modules/gcp)."""', ""]
+    lines = [
+        '"""Cloud Functions entry: the functions are defined in handlers/ (see modules/gcp)."""',
+        "",
+    ]
     modules: dict[str, list[str]] = {}
     for entry, module in ENTRY_POINTS.items():
         modules.setdefault(module, []).append(entry)

@@ -13,7 +13,9 @@ def register() -> None:
     register_rules(
         "google_firestore_database",
         [
-            PolicyRule("encryption", "cmek_config.kms_key_name is set", is_set("cmek_config.kms_key_name")),
+            PolicyRule(
+                "encryption", "cmek_config.kms_key_name is set", is_set("cmek_config.kms_key_name")
+            ),
             PolicyRule(
                 "backup",
                 "point_in_time_recovery_enablement is POINT_IN_TIME_RECOVERY_ENABLED",
@@ -36,7 +38,9 @@ def register() -> None:
             ),
             PolicyRule("encryption", "auth_enabled is true", is_true("auth_enabled")),
             PolicyRule("encryption", "customer_managed_key is set", is_set("customer_managed_key")),
-            PolicyRule("deletion_protection", "deletion_protection is true", is_true("deletion_protection")),
+            PolicyRule(
+                "deletion_protection", "deletion_protection is true", is_true("deletion_protection")
+            ),
             PolicyRule(
                 "backup",
                 "persistence_config.persistence_mode is RDB",
@@ -51,9 +55,17 @@ def register() -> None:
     register_rules(
         "google_storage_bucket",
         [
-            PolicyRule("encryption", "encryption.default_kms_key_name is set", is_set("encryption.default_kms_key_name")),
+            PolicyRule(
+                "encryption",
+                "encryption.default_kms_key_name is set",
+                is_set("encryption.default_kms_key_name"),
+            ),
             PolicyRule("backup", "versioning.enabled is true", is_true("versioning.enabled")),
-            PolicyRule("encryption", "public_access_prevention is enforced", equals("public_access_prevention", "enforced")),
+            PolicyRule(
+                "encryption",
+                "public_access_prevention is enforced",
+                equals("public_access_prevention", "enforced"),
+            ),
         ],
     )
     register_rules(
@@ -62,7 +74,9 @@ def register() -> None:
             PolicyRule(
                 "encryption",
                 "replication.user_managed.replicas.customer_managed_encryption.kms_key_name is set",
-                is_set("replication.user_managed.replicas.customer_managed_encryption.kms_key_name"),
+                is_set(
+                    "replication.user_managed.replicas.customer_managed_encryption.kms_key_name"
+                ),
             )
         ],
     )
@@ -70,14 +84,18 @@ def register() -> None:
         "google_workflows_workflow",
         [
             PolicyRule("encryption", "crypto_key_name is set", is_set("crypto_key_name")),
-            PolicyRule("deletion_protection", "deletion_protection is true", is_true("deletion_protection")),
+            PolicyRule(
+                "deletion_protection", "deletion_protection is true", is_true("deletion_protection")
+            ),
         ],
     )
     register_rules(
         "google_kms_crypto_key",
         [
             PolicyRule(
-                "deletion_protection", "lifecycle.prevent_destroy is true", is_true("lifecycle.prevent_destroy")
+                "deletion_protection",
+                "lifecycle.prevent_destroy is true",
+                is_true("lifecycle.prevent_destroy"),
             )
         ],
     )

@@ -51,7 +51,9 @@ def seconds(value: int) -> str:
 
 
 class PubsubQueue(Construct):
-    def __init__(self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
         settings = ctx.settings.queue
@@ -75,7 +77,9 @@ class PubsubQueue(Construct):
             project=ctx.project,
             kms_key_name=key.id if key else None,
             message_storage_policy=storage,
-            message_retention_duration=seconds(min(settings.dead_letter_retention_seconds, MAX_TOPIC_RETENTION)),
+            message_retention_duration=seconds(
+                min(settings.dead_letter_retention_seconds, MAX_TOPIC_RETENTION)
+            ),
             depends_on=[*ctx.apis, *grants],
         )
         self.dead_letter_subscription = PubsubSubscription(
@@ -86,7 +90,10 @@ class PubsubQueue(Construct):
             topic=self.dead_letter_topic.id,
             ack_deadline_seconds=60,
             message_retention_duration=seconds(
-                min(max(settings.dead_letter_retention_seconds, MIN_SUBSCRIPTION_RETENTION), MAX_SUBSCRIPTION_RETENTION)
+                min(
+                    max(settings.dead_letter_retention_seconds, MIN_SUBSCRIPTION_RETENTION),
+                    MAX_SUBSCRIPTION_RETENTION,
+                )
             ),
             expiration_policy=PubsubSubscriptionExpirationPolicy(ttl=""),  # never expires
         )
@@ -123,14 +130,19 @@ class PubsubQueue(Construct):
             topic=self.topic.id,
             ack_deadline_seconds=ack_deadline(settings.visibility_timeout_seconds),
             message_retention_duration=seconds(
-                min(max(settings.message_retention_seconds, MIN_SUBSCRIPTION_RETENTION), MAX_SUBSCRIPTION_RETENTION)
+                min(
+                    max(settings.message_retention_seconds, MIN_SUBSCRIPTION_RETENTION),
+                    MAX_SUBSCRIPTION_RETENTION,
+                )
             ),
             expiration_policy=PubsubSubscriptionExpirationPolicy(ttl=""),
             dead_letter_policy=PubsubSubscriptionDeadLetterPolicy(
                 dead_letter_topic=self.dead_letter_topic.id,
                 max_delivery_attempts=delivery_attempts(settings.max_receive_count),
             ),
-            retry_policy=PubsubSubscriptionRetryPolicy(minimum_backoff="10s", maximum_backoff="600s"),
+            retry_policy=PubsubSubscriptionRetryPolicy(
+                minimum_backoff="10s", maximum_backoff="600s"
+            ),
             push_config=PubsubSubscriptionPushConfig(
                 push_endpoint=push_endpoint,
                 oidc_token=PubsubSubscriptionPushConfigOidcToken(

@@ -23,7 +23,14 @@ SECRET_MANAGER_AGENT = "gcp-sa-secretmanager.iam.gserviceaccount.com"
 
 class StoredSecret(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, ctx: GcpContext, *, name: str, value: str, key: DataKey | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        ctx: GcpContext,
+        *,
+        name: str,
+        value: str,
+        key: DataKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx

@@ -55,7 +55,9 @@ class GcpStateStack(StateStack):
             else None
         )
         self.queue = PubsubQueue(self, "queue", ctx, self.key) if components.queue else None
-        self.workflow = CloudWorkflow(self, "orchestrator", ctx, self.key) if components.orchestrator else None
+        self.workflow = (
+            CloudWorkflow(self, "orchestrator", ctx, self.key) if components.orchestrator else None
+        )
         self.functions = CloudFunctions(self, "functions", ctx, self.key)
 
         self.urls = StateUrls(
@@ -84,12 +86,16 @@ class GcpStateStack(StateStack):
             self.cache.grant_access(member)
         if self.queue:
             self.queue.subscribe(self.functions.uri(EVENTS.component))
-            self.functions.allow_invoke(EVENTS.component, "push-invokes-events", self.queue.push_member)
+            self.functions.allow_invoke(
+                EVENTS.component, "push-invokes-events", self.queue.push_member
+            )
             self.queue.grant_access(member)
             self.observability.dead_letter_alert(self.queue.dead_letter_name)
         if self.workflow:
             self.workflow.deploy(self.functions.uri(ACTIVITY.component))
-            self.functions.allow_invoke(ACTIVITY.component, "workflow-invokes-activity", self.workflow.member)
+            self.functions.allow_invoke(
+                ACTIVITY.component, "workflow-invokes-activity", self.workflow.member
+            )
             self.workflow.grant_start(member)
         self.observability.function_error_alert([ctx.naming.name(spec.component) for spec in specs])
         if components.budget:

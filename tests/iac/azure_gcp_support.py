@@ -58,7 +58,9 @@ class StackView:
     def has(self, resource_type: str, properties: dict[str, Any]) -> bool:
         from cdktn import Testing
 
-        return bool(Testing.to_have_resource_with_properties(self.json_text, resource_type, properties))
+        return bool(
+            Testing.to_have_resource_with_properties(self.json_text, resource_type, properties)
+        )
 
 
 def checkov_binary() -> Path | None:
@@ -86,14 +88,24 @@ def run_checkov(stack: StackView, workdir: Path) -> dict[str, Any]:
     config.get("terraform", {}).pop("required_version", None)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(config))
     command = [
-        str(binary), "-d", str(stack_dir), "--framework", "terraform_json",
-        "--output", "json", "--compact", "--quiet", "--skip-download",
+        str(binary),
+        "-d",
+        str(stack_dir),
+        "--framework",
+        "terraform_json",
+        "--output",
+        "json",
+        "--compact",
+        "--quiet",
+        "--skip-download",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError as exc:
-        raise AssertionError(f"checkov gave no JSON report: {result.stdout[-2000:]}{result.stderr[-2000:]}") from exc
+        raise AssertionError(
+            f"checkov gave no JSON report: {result.stdout[-2000:]}{result.stderr[-2000:]}"
+        ) from exc
     if isinstance(report, list):  # one entry per framework
         report = next(entry for entry in report if entry.get("check_type") == "terraform_json")
     summary = report.get("summary", {})
@@ -112,7 +124,9 @@ class CheckovVerdict:
 def judge_checkov(report: dict[str, Any], skips: dict[str, str]) -> CheckovVerdict:
     results = report.get("results", {})
     failures = results.get("failed_checks", [])
-    describe = [(c["check_id"], f"{c['check_id']} {c['resource']}: {c['check_name']}") for c in failures]
+    describe = [
+        (c["check_id"], f"{c['check_id']} {c['resource']}: {c['check_name']}") for c in failures
+    ]
     return CheckovVerdict(
         failed=[text for check_id, text in describe if check_id not in skips],
         skipped=[text for check_id, text in describe if check_id in skips],

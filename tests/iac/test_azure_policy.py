@@ -24,7 +24,9 @@ def test_checkov_passes_azure_stack(env: str, synthesized: Synthesized, tmp_path
     stack = StackView(synthesized, "azure", env)
     skips = skips_for(stack.settings)
     verdict = judge_checkov(run_checkov(stack, tmp_path), skips)
-    print(f"{stack.name}: checkov passed {verdict.passed}, skipped {len(verdict.skipped)}, failed {len(verdict.failed)}")
+    print(
+        f"{stack.name}: checkov passed {verdict.passed}, skipped {len(verdict.skipped)}, failed {len(verdict.failed)}"
+    )
     assert verdict.failed == []
     assert verdict.stale_skips == [], "skip-list entries that no longer match any failing resource"
     assert verdict.passed > 0

@@ -42,7 +42,12 @@ def test_cosmos_container_partition_key_and_ttl(stack: StackView) -> None:
     assert has(
         stack,
         "azurerm_cosmosdb_sql_container",
-        {"name": "items", "partition_key_paths": ["/pk"], "default_ttl": -1, "partition_key_version": 2},
+        {
+            "name": "items",
+            "partition_key_paths": ["/pk"],
+            "default_ttl": -1,
+            "partition_key_version": 2,
+        },
     )
 
 
@@ -55,11 +60,17 @@ def test_cosmos_account_is_keyless_tls12_with_continuous_backup(stack: StackView
 
 
 def test_cosmos_consistency_and_capacity_follow_settings(dev: StackView, prod: StackView) -> None:
-    assert has(dev, "azurerm_cosmosdb_account", {"consistency_policy": {"consistency_level": "Session"}})
-    assert has(prod, "azurerm_cosmosdb_account", {"consistency_policy": {"consistency_level": "Strong"}})
+    assert has(
+        dev, "azurerm_cosmosdb_account", {"consistency_policy": {"consistency_level": "Session"}}
+    )
+    assert has(
+        prod, "azurerm_cosmosdb_account", {"consistency_policy": {"consistency_level": "Strong"}}
+    )
     assert has(dev, "azurerm_cosmosdb_account", {"capabilities": [{"name": "EnableServerless"}]})
     assert "capabilities" not in prod.one("azurerm_cosmosdb_account")
-    assert prod.one("azurerm_cosmosdb_sql_container")["autoscale_settings"]["max_throughput"] >= 1000
+    assert (
+        prod.one("azurerm_cosmosdb_sql_container")["autoscale_settings"]["max_throughput"] >= 1000
+    )
     assert prod.one("azurerm_cosmosdb_account")["backup"]["tier"] == "Continuous30Days"
 
 
@@ -88,9 +99,13 @@ def test_dev_keeps_public_access_and_no_network(dev: StackView) -> None:
     assert not dev.resources("azurerm_private_endpoint")
 
 
-def test_cosmos_data_role_is_scoped_to_the_container_for_the_function_identity(stack: StackView) -> None:
+def test_cosmos_data_role_is_scoped_to_the_container_for_the_function_identity(
+    stack: StackView,
+) -> None:
     assignment = stack.one("azurerm_cosmosdb_sql_role_assignment")
-    assert assignment["role_definition_id"].endswith("/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002")
+    assert assignment["role_definition_id"].endswith(
+        "/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002"
+    )
     # account id / dbs / <the database> / colls / <the container>: one container, not the account.
     assert re.fullmatch(
         r"\$\{azurerm_cosmosdb_account\.\w+\.id\}/dbs/\$\{azurerm_cosmosdb_sql_database\.\w+\.name\}"
@@ -109,17 +124,26 @@ def test_redis_tls_only_and_key_only_through_key_vault(stack: StackView) -> None
         assert "STATEKIT_CACHE_URL" not in app_settings(stack)
         assert "statekit_cache_url" not in stack.config["output"]
         return
-    assert has(stack, "azurerm_redis_cache", {"minimum_tls_version": "1.2", "non_ssl_port_enabled": False})
+    assert has(
+        stack, "azurerm_redis_cache", {"minimum_tls_version": "1.2", "non_ssl_port_enabled": False}
+    )
     settings = app_settings(stack)
     assert settings["STATEKIT_CACHE_URL"].startswith("rediss://")
     assert settings["STATEKIT_CACHE_URL"].endswith(":6380/0?password_env=STATEKIT_CACHE_PASSWORD")
-    assert settings["STATEKIT_CACHE_PASSWORD"].startswith("@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.")
-    secret = next(
-        s for s in stack.resources("azurerm_key_vault_secret").values() if s["name"] == "cache-access-key"
+    assert settings["STATEKIT_CACHE_PASSWORD"].startswith(
+        "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault."
     )
-    assert secret["value"].startswith("${azurerm_redis_cache.") and secret["value"].endswith(".primary_access_key}")
+    secret = next(
+        s
+        for s in stack.resources("azurerm_key_vault_secret").values()
+        if s["name"] == "cache-access-key"
+    )
+    assert secret["value"].startswith("${azurerm_redis_cache.") and secret["value"].endswith(
+        ".primary_access_key}"
+    )
     readers = [
-        r for r in stack.resources("azurerm_role_assignment").values()
+        r
+        for r in stack.resources("azurerm_role_assignment").values()
         if r["role_definition_name"] == "Key Vault Secrets User"
     ]
     assert readers and all("/secrets/" in r["scope"] for r in readers)
@@ -134,11 +158,15 @@ def test_queue_storage_keyless_with_poison_queue_and_scoped_roles(stack: StackVi
     names = sorted(q["name"] for q in stack.resources("azurerm_storage_queue").values())
     assert names == ["statekit-work", "statekit-work-poison"]
     queue_roles = [
-        r for r in stack.resources("azurerm_role_assignment").values()
+        r
+        for r in stack.resources("azurerm_role_assignment").values()
         if r["role_definition_name"] == "Storage Queue Data Contributor"
         and "functions_app" in r["principal_id"]
     ]
-    assert sorted(r["scope"].split(".")[0] for r in queue_roles) == ["${azurerm_storage_queue", "${azurerm_storage_queue"]
+    assert sorted(r["scope"].split(".")[0] for r in queue_roles) == [
+        "${azurerm_storage_queue",
+        "${azurerm_storage_queue",
+    ]
     settings = app_settings(stack)
     assert settings["STATEKIT_QUEUE_URL"].endswith(".queue.core.windows.net/statekit-work")
     assert settings["STATEKIT_QUEUE_NAME"] == "statekit-work"
@@ -162,7 +190,9 @@ def test_function_app_flex_python_identity_and_urls(stack: StackView) -> None:
     assert settings["STATEKIT_WORKFLOW_URL"].startswith("durable://")
     assert settings["STATEKIT_WORKFLOW_URL"].endswith("/order_saga?key_env=STATEKIT_DURABLE_KEY")
     assert settings["STATEKIT_DURABLE_KEY"].startswith("@Microsoft.KeyVault(SecretUri=")
-    assert settings["AzureFunctionsJobHost__extensions__durableTask__hubName"].startswith("Statekit")
+    assert settings["AzureFunctionsJobHost__extensions__durableTask__hubName"].startswith(
+        "Statekit"
+    )
     assert "AzureWebJobsStorage" not in settings  # identity-based: __accountName only
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
 
@@ -192,7 +222,9 @@ def test_observability_alerts_and_budget(stack: StackView) -> None:
     insights = stack.one("azurerm_application_insights")
     assert insights["local_authentication_enabled"] is False
     assert insights["workspace_id"]
-    assert has(stack, "azurerm_monitor_metric_alert", {"criteria": [{"metric_name": "requests/failed"}]})
+    assert has(
+        stack, "azurerm_monitor_metric_alert", {"criteria": [{"metric_name": "requests/failed"}]}
+    )
     poison = stack.one("azurerm_monitor_scheduled_query_rules_alert_v2")
     assert "statekit-work-poison" in poison["criteria"][0]["query"]
     budget = stack.one("azurerm_consumption_budget_resource_group")
@@ -207,7 +239,11 @@ def test_key_vault_rbac_and_purge_protection_in_prod(stack: StackView) -> None:
 
 
 def test_required_tags_on_taggable_resources(stack: StackView) -> None:
-    for resource_type in ("azurerm_cosmosdb_account", "azurerm_storage_account", "azurerm_key_vault"):
+    for resource_type in (
+        "azurerm_cosmosdb_account",
+        "azurerm_storage_account",
+        "azurerm_key_vault",
+    ):
         for resource in stack.resources(resource_type).values():
             assert resource["tags"]["environment"] == stack.env
             assert resource["tags"]["stack"] == f"state-azure-{stack.env}"
@@ -217,7 +253,11 @@ def test_required_tags_on_taggable_resources(stack: StackView) -> None:
 def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
     prod: StackView, synth_one: Callable[[StackSettings], str]
 ) -> None:
-    weaker = replace(prod.settings, database=replace(prod.settings.database, customer_managed_key=False))
+    weaker = replace(
+        prod.settings, database=replace(prod.settings.database, customer_managed_key=False)
+    )
     # The PolicyViolation raised inside the aspect reaches Python through jsii as a RuntimeError.
-    with pytest.raises(RuntimeError, match=r"(?s)policy check failed.*azurerm_cosmosdb_account.*key_vault_key_id"):
+    with pytest.raises(
+        RuntimeError, match=r"(?s)policy check failed.*azurerm_cosmosdb_account.*key_vault_key_id"
+    ):
         synth_one(weaker)

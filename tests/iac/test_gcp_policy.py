@@ -24,7 +24,9 @@ def test_checkov_passes_gcp_stack(env: str, synthesized: Synthesized, tmp_path: 
         pytest.skip("checkov is not installed in .tools/checkov-venv (make tools installs it)")
     stack = StackView(synthesized, "gcp", env)
     verdict = judge_checkov(run_checkov(stack, tmp_path), skips_for(stack.settings))
-    print(f"{stack.name}: checkov passed {verdict.passed}, skipped {len(verdict.skipped)}, failed {len(verdict.failed)}")
+    print(
+        f"{stack.name}: checkov passed {verdict.passed}, skipped {len(verdict.skipped)}, failed {len(verdict.failed)}"
+    )
     assert verdict.failed == []
     assert verdict.stale_skips == [], "skip-list entries that no longer match any failing resource"
     assert verdict.passed > 0

@@ -34,7 +34,10 @@ def prod(synthesized: Synthesized) -> StackView:
 
 def functions(stack: StackView) -> dict[str, dict[str, Any]]:
     """The Cloud Functions by entry point."""
-    return {f["build_config"]["entry_point"]: f for f in stack.resources("google_cloudfunctions2_function").values()}
+    return {
+        f["build_config"]["entry_point"]: f
+        for f in stack.resources("google_cloudfunctions2_function").values()
+    }
 
 
 def iam(stack: StackView, resource_type: str, role: str) -> list[dict[str, Any]]:
@@ -42,9 +45,12 @@ def iam(stack: StackView, resource_type: str, role: str) -> list[dict[str, Any]]
 
 
 def test_firestore_native_with_ttl_on_expires_at_epoch(stack: StackView) -> None:
-    assert stack.has("google_firestore_database", {"type": "FIRESTORE_NATIVE", "location_id": "europe-west1"})
     assert stack.has(
-        "google_firestore_field", {"collection": "statekit", "field": "expires_at_epoch", "ttl_config": {}}
+        "google_firestore_database", {"type": "FIRESTORE_NATIVE", "location_id": "europe-west1"}
+    )
+    assert stack.has(
+        "google_firestore_field",
+        {"collection": "statekit", "field": "expires_at_epoch", "ttl_config": {}},
     )
 
 
@@ -72,7 +78,8 @@ def test_datastore_user_is_conditioned_to_the_one_database(stack: StackView) -> 
     (grant,) = iam(stack, "google_project_iam_member", "roles/datastore.user")
     assert grant["member"].startswith("serviceAccount:${google_service_account.functions_identity")
     assert re.fullmatch(
-        rf'resource.name == "projects/statekit-{stack.env}/databases/{REFERENCE}"', grant["condition"]["expression"]
+        rf'resource.name == "projects/statekit-{stack.env}/databases/{REFERENCE}"',
+        grant["condition"]["expression"],
     )
 
 
@@ -83,11 +90,14 @@ def test_memorystore_auth_and_transit_encryption(stack: StackView) -> None:
         assert "statekit_cache_url" not in stack.config["output"]
         return
     assert stack.has(
-        "google_redis_instance", {"auth_enabled": True, "transit_encryption_mode": "SERVER_AUTHENTICATION"}
+        "google_redis_instance",
+        {"auth_enabled": True, "transit_encryption_mode": "SERVER_AUTHENTICATION"},
     )
     version = stack.one("google_secret_manager_secret_version")
     assert re.fullmatch(r"\$\{google_redis_instance\.\w+\.auth_string\}", version["secret_data"])
-    (reader,) = iam(stack, "google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")
+    (reader,) = iam(
+        stack, "google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor"
+    )
     assert "functions_identity" in reader["member"]
     for function in functions(stack).values():
         service = function["service_config"]
@@ -108,21 +118,29 @@ def test_pubsub_dead_letter_wiring(stack: StackView) -> None:
     dead_letters = subscriptions[f"statekit-{stack.env}-work-dlq"]
     # Pub/Sub accepts 5..100 attempts: dev's 3 is raised to 5, prod's 5 kept.
     assert work["dead_letter_policy"]["max_delivery_attempts"] == 5
-    assert work["dead_letter_policy"]["dead_letter_topic"].startswith("${google_pubsub_topic.queue_dead-letter-topic")
+    assert work["dead_letter_policy"]["dead_letter_topic"].startswith(
+        "${google_pubsub_topic.queue_dead-letter-topic"
+    )
     assert dead_letters["topic"] == work["dead_letter_policy"]["dead_letter_topic"]
     push = work["push_config"]
     assert "functions_events" in push["push_endpoint"]
-    assert push["oidc_token"]["service_account_email"].startswith("${google_service_account.queue_push-identity")
+    assert push["oidc_token"]["service_account_email"].startswith(
+        "${google_service_account.queue_push-identity"
+    )
 
 
 def test_pubsub_service_agent_can_dead_letter(stack: StackView) -> None:
     agent = "serviceAccount:service-${data.google_project.project.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
     (publisher,) = [
-        r for r in iam(stack, "google_pubsub_topic_iam_member", "roles/pubsub.publisher") if r["member"] == agent
+        r
+        for r in iam(stack, "google_pubsub_topic_iam_member", "roles/pubsub.publisher")
+        if r["member"] == agent
     ]
     assert "dead-letter-topic" in publisher["topic"]
     (subscriber,) = [
-        r for r in iam(stack, "google_pubsub_subscription_iam_member", "roles/pubsub.subscriber") if r["member"] == agent
+        r
+        for r in iam(stack, "google_pubsub_subscription_iam_member", "roles/pubsub.subscriber")
+        if r["member"] == agent
     ]
     assert "queue_subscription_" in subscriber["subscription"]
 
@@ -144,7 +162,9 @@ def test_function_identity_has_exactly_its_grants(stack: StackView) -> None:
         ("google_project_iam_member", "roles/workflows.invoker"),
     }
     if stack.env != "dev":
-        expected.add(("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor"))
+        expected.add(
+            ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")
+        )
     assert sorted(granted) == sorted(expected)
     # Nobody gets to call a function except the named identities: no allUsers / allAuthenticatedUsers.
     for resource in stack.resources("google_cloud_run_v2_service_iam_member").values():
@@ -160,7 +180,9 @@ def test_functions_source_bucket_and_entry_points(stack: StackView) -> None:
     assert set(by_entry) == {"http_handler", "pubsub_handler", "statekit_activity"}
     assert by_entry["http_handler"]["service_config"]["ingress_settings"] == "ALLOW_ALL"
     assert by_entry["pubsub_handler"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
-    assert by_entry["statekit_activity"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    assert (
+        by_entry["statekit_activity"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    )
     for function in by_entry.values():
         assert function["build_config"]["runtime"] == "python312"
         source = function["build_config"]["source"]["storage_source"]
@@ -199,11 +221,14 @@ def test_workflow_is_the_rendered_saga_calling_the_activity_function(stack: Stac
     assert source.startswith("# statekit workflow place_order")
     # Workflows' own expressions are escaped for Terraform; only the URL is a reference.
     unescaped = re.findall(r"(?<!\$)\$\{[^}]*\}", source)
-    assert unescaped and all(r.startswith("${google_cloudfunctions2_function.functions_activity") for r in unescaped)
+    assert unescaped and all(
+        r.startswith("${google_cloudfunctions2_function.functions_activity") for r in unescaped
+    )
     assert "auth:\n            type: OIDC" in source
     assert workflow["service_account"].startswith("${google_service_account.orchestrator_identity")
     (invoker,) = [
-        r for r in stack.resources("google_cloud_run_v2_service_iam_member").values()
+        r
+        for r in stack.resources("google_cloud_run_v2_service_iam_member").values()
         if "orchestrator_identity" in r["member"]
     ]
     assert "functions_activity" in invoker["name"]
@@ -211,21 +236,34 @@ def test_workflow_is_the_rendered_saga_calling_the_activity_function(stack: Stac
 
 def test_observability_retention_alerts_and_budget(stack: StackView) -> None:
     retention = {"dev": 7, "staging": 30, "prod": 365}[stack.env]
-    assert stack.has("google_logging_project_bucket_config", {"bucket_id": "_Default", "retention_days": retention})
+    assert stack.has(
+        "google_logging_project_bucket_config",
+        {"bucket_id": "_Default", "retention_days": retention},
+    )
     assert stack.has("google_project_service", {"service": "cloudtrace.googleapis.com"})
     filters = [
         p["conditions"][0]["condition_threshold"]["filter"]
         for p in stack.resources("google_monitoring_alert_policy").values()
     ]
-    assert any(f'subscription_id = "statekit-{stack.env}-work-dlq"' in f and "num_undelivered_messages" in f for f in filters)
+    assert any(
+        f'subscription_id = "statekit-{stack.env}-work-dlq"' in f
+        and "num_undelivered_messages" in f
+        for f in filters
+    )
     assert any('response_code_class = "5xx"' in f for f in filters)
     budget = stack.one("google_billing_budget")
-    assert budget["amount"]["specified_amount"]["units"] == str({"dev": 20, "staging": 100, "prod": 500}[stack.env])
+    assert budget["amount"]["specified_amount"]["units"] == str(
+        {"dev": 20, "staging": 100, "prod": 500}[stack.env]
+    )
     assert budget["billing_account"].startswith("${var.")
 
 
 def test_labels_on_labelled_resources(stack: StackView) -> None:
-    for resource_type in ("google_pubsub_topic", "google_storage_bucket", "google_cloudfunctions2_function"):
+    for resource_type in (
+        "google_pubsub_topic",
+        "google_storage_bucket",
+        "google_cloudfunctions2_function",
+    ):
         for resource in stack.resources(resource_type).values():
             assert resource["labels"]["environment"] == stack.env
             assert resource["labels"]["stack"] == f"state-gcp-{stack.env}"
@@ -235,6 +273,10 @@ def test_labels_on_labelled_resources(stack: StackView) -> None:
 def test_policy_rejects_a_prod_firestore_without_delete_protection(
     prod: StackView, synth_one: Callable[[StackSettings], str]
 ) -> None:
-    weaker = replace(prod.settings, database=replace(prod.settings.database, deletion_protection=False))
-    with pytest.raises(RuntimeError, match=r"(?s)policy check failed.*google_firestore_database.*delete_protection"):
+    weaker = replace(
+        prod.settings, database=replace(prod.settings.database, deletion_protection=False)
+    )
+    with pytest.raises(
+        RuntimeError, match=r"(?s)policy check failed.*google_firestore_database.*delete_protection"
+    ):
         synth_one(weaker)
