@@ -9,6 +9,7 @@ A skip whose reason says the backend does not declare the capability is shown as
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,7 @@ class SuiteMatrix:
         return totals
 
 
-def classify(entry: dict[str, object]) -> Cell:
+def classify(entry: Mapping[str, object]) -> Cell:
     outcome = str(entry.get("outcome", "unknown"))
     reason = str(entry.get("reason", "") or "")
     if outcome == "skipped":
