@@ -46,7 +46,13 @@ def compare(
     if html is not None:
         from statekit.compare.html_report import write_html
 
-        write_html(report, html)
+        try:
+            write_html(report, html)
+        except OSError as exc:
+            console.print(
+                f"[red]error:[/] --html {html}: cannot write ({exc.strerror})", highlight=False
+            )
+            return 2
         console.print(f"HTML report written to {html}", highlight=False)
     return 0
 

@@ -140,7 +140,12 @@ def _cost(need: str, costs: dict[str, CloudCost]) -> tuple[Advice, str | None]:
             f"{share:.0f}% of it fixed floors{largest}{unpriced}"
         )
     if need == "high":
-        advice.recommendation = f"{CLOUD_NAMES[cheapest.cloud]}: lowest estimate; fixed floors matter most at low volume."
+        dominant = (
+            "fixed floors decide at this volume"
+            if cheapest.floor_usd > cheapest.usage_usd
+            else "usage decides at this volume, so the per-request prices matter most"
+        )
+        advice.recommendation = f"{CLOUD_NAMES[cheapest.cloud]}: lowest estimate; {dominant}."
     elif need == "medium":
         advice.recommendation = (
             f"{CLOUD_NAMES[cheapest.cloud]} is cheapest; weigh it against the capability matrix."
@@ -168,21 +173,40 @@ def advise(
     for item, need in zip(items, ASSUMED, strict=True):
         if need not in needs:
             item.factor += f" (assumed: the workload has no [needs].{need})"
+    approach = approach_for(needs)
     if not stacks:
-        return items, "No verdict: synthesize the stacks first (`make synth`)."
+        return items, f"{approach} No cloud verdict: synthesize the stacks first (`make synth`)."
     if pick is None:
         return (
             items,
-            "Any of the clouds fits on cost; decide on the capability matrix and the settings above.",
+            f"{approach} Any of the clouds fits on cost; decide on the capability matrix and the settings above.",
         )
     failing = failed_tests(matrices)
-    verdict = f"{CLOUD_NAMES[pick]} fits this workload best on cost"
+    verdict = f"{approach} {CLOUD_NAMES[pick]} fits this workload best on cost"
     if failing.get(pick):
         verdict += (
             f", but its backends fail {failing[pick]} conformance test(s) on the stand-ins: "
             "see the capability matrix before choosing it"
         )
     return items, verdict + "; check the consistency and longevity notes."
+
+
+def approach_for(needs: dict[str, str]) -> str:
+    """The approach in one sentence, from the four needs (defaults as in ``advise``)."""
+    keep = {
+        "ephemeral": "the cache (or store items with a TTL)",
+        "days": "the store with TTL on expiring items",
+        "years": "the store with point-in-time recovery and deletion protection",
+    }[needs.get("data_longevity", "years")]
+    reads = {"strong": "strongly consistent reads", "eventual": "eventually consistent reads"}[
+        needs.get("consistency", "strong")
+    ]
+    flow = {
+        "none": "a queue and functions without an orchestrator",
+        "simple": "a queue chain or the orchestrator",
+        "complex": "the managed orchestrator with retries and compensations",
+    }[needs.get("workflow_complexity", "simple")]
+    return f"Approach: {keep}, {reads}, {flow}."
 
 
 def failed_tests(matrices: list[SuiteMatrix]) -> dict[str, int]:
