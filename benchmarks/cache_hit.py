@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import redis
 
 import statekit
-from statekit.backends.cache_redis import client_options
+from statekit.backends.cache_redis import cache_client_options
 from statekit.urls import parse_url
 from tests.standins.redis import create
 
@@ -58,7 +58,7 @@ def main() -> int:
             cache = statekit.open_cache(server.url)
             raw = redis.Redis(host="127.0.0.1", port=server.port, db=0)
             # The same timeouts and retry statekit uses: isolates statekit's own cost.
-            options = client_options(parse_url(server.url, allowed_schemes=["redis"]))
+            options = cache_client_options(parse_url(server.url, allowed_schemes=["redis"]))
             raw_same = redis.Redis(**options)
             # redis-py's leanest use: one connection held by the client, no pool checkout.
             raw_single = redis.Redis(**options, single_connection_client=True)

@@ -212,6 +212,17 @@ def _pool_options(options: dict[str, Any]) -> dict[str, Any]:
     return pool_options
 
 
+def cache_client_options(url: ConnectionURL) -> dict[str, Any]:
+    """``client_options`` with the cache's tighter timeouts and no redis-py retry."""
+    options = client_options(url)
+    options.update(
+        socket_timeout=CACHE_SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=CACHE_CONNECT_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),  # ``RedisCache._run`` retries: one level, bounded
+    )
+    return options
+
+
 T = TypeVar("T")
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError)  # AuthenticationError is one too
 
@@ -228,14 +239,8 @@ class RedisCache(CacheBackend):
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisCache:
         url.require_known_params(("password_env", "password_secret", "prefix"))
-        options = client_options(url)
-        options.update(
-            socket_timeout=CACHE_SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=CACHE_CONNECT_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),  # ``_run`` retries: one level, bounded
-        )
         label = f"{url.scheme}://{url.host}:{url.port or 6379}"
-        return cls(options, url.param("prefix", "") or "", label)
+        return cls(cache_client_options(url), url.param("prefix", "") or "", label)
 
     def _run(self, operation: str, command: Callable[[redis.Redis], T], tried: int = 0) -> T:
         """``command`` on a borrowed lane, retried on connection errors, then
