@@ -170,7 +170,9 @@ def _cost_chart(report: Report) -> str:
             floor, usage = report.costs[cloud].by_component().get(component, (0.0, 0.0))
             bars.append(
                 Bar(
-                    COMPONENT_LABELS.get(component, component),
+                    COMPONENT_LABELS.get(component, component).split(" (")[
+                        0
+                    ],  # short: an axis label
                     CLOUD_NAMES[cloud],
                     CLOUD_COLOURS[cloud],
                     (("fixed floor", floor), ("usage", usage)),
