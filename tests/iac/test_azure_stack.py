@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -261,3 +262,29 @@ def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
         RuntimeError, match=r"(?s)policy check failed.*azurerm_cosmosdb_account.*key_vault_key_id"
     ):
         synth_one(weaker)
+
+
+def test_switched_off_components_leave_resources_and_urls_out(
+    dev: StackView, synth_one: Callable[[StackSettings], str]
+) -> None:
+    off = replace(
+        dev.settings,
+        components=replace(
+            dev.settings.components, cache=False, queue=False, orchestrator=False, budget=False
+        ),
+    )
+    config = json.loads(synth_one(off))
+    resources = config["resource"]
+    for resource_type in (
+        "azurerm_redis_cache",
+        "azurerm_storage_queue",
+        "azurerm_consumption_budget_resource_group",
+        "azurerm_monitor_scheduled_query_rules_alert_v2",
+        "azurerm_key_vault_secret",
+    ):
+        assert resource_type not in resources
+    (app,) = resources["azurerm_function_app_flex_consumption"].values()
+    assert sorted(k for k in app["app_settings"] if k.startswith("STATEKIT_")) == [
+        "STATEKIT_STORE_URL"
+    ]
+    assert set(config["output"]) == {"statekit_store_url"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -280,3 +281,30 @@ def test_policy_rejects_a_prod_firestore_without_delete_protection(
         RuntimeError, match=r"(?s)policy check failed.*google_firestore_database.*delete_protection"
     ):
         synth_one(weaker)
+
+
+def test_switched_off_components_leave_resources_and_urls_out(
+    prod: StackView, synth_one: Callable[[StackSettings], str]
+) -> None:
+    off = replace(
+        prod.settings,
+        components=replace(
+            prod.settings.components, cache=False, queue=False, orchestrator=False, budget=False
+        ),
+    )
+    config = json.loads(synth_one(off))
+    resources = config["resource"]
+    for resource_type in (
+        "google_redis_instance",
+        "google_compute_network",
+        "google_pubsub_topic",
+        "google_workflows_workflow",
+        "google_billing_budget",
+        "google_secret_manager_secret",
+    ):
+        assert resource_type not in resources
+    (api,) = resources["google_cloudfunctions2_function"].values()
+    assert api["build_config"]["entry_point"] == "http_handler"
+    assert sorted(api["service_config"]["environment_variables"]) == ["STATEKIT_STORE_URL"]
+    assert set(config["output"]) == {"statekit_store_url"}
+    assert "variable" not in config  # no budget, no billing account to ask for
