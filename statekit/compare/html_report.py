@@ -168,11 +168,10 @@ def _cost_chart(report: Report) -> str:
     for component in components:
         for cloud in report.clouds:
             floor, usage = report.costs[cloud].by_component().get(component, (0.0, 0.0))
+            axis_label = COMPONENT_LABELS.get(component, component).split(" (")[0]  # "Network"
             bars.append(
                 Bar(
-                    COMPONENT_LABELS.get(component, component).split(" (")[
-                        0
-                    ],  # short: an axis label
+                    axis_label,
                     CLOUD_NAMES[cloud],
                     CLOUD_COLOURS[cloud],
                     (("fixed floor", floor), ("usage", usage)),
