@@ -17,6 +17,7 @@ the round trips each mode saves, not what AWS, Azure or Google would do.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -25,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the repo's packages importable
@@ -74,6 +76,41 @@ TARGETS: dict[str, Callable[[StandInPool, Path], str]] = {
 }
 
 
+class RequestCounter:
+    """Requests a queue sends to its service, counted at the SDK's transport edge."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.count = 0
+        backend: Any = queue.backend
+        if queue.name == "sqs":
+            backend._client.meta.events.register("before-send.sqs.*", self._hit)
+        elif queue.name == "azurequeue":
+            for client in (backend._main, backend._poison):
+                transport = client._pipeline._transport
+                transport.send = self._wrap(transport.send)
+        elif queue.name == "pubsub":
+            subscriber = backend._subscriber
+            for method in ("pull", "acknowledge", "modify_ack_deadline"):
+                setattr(subscriber, method, self._wrap(getattr(subscriber, method)))
+            backend._gapic_publish = self._wrap(backend._gapic_publish)
+        else:
+            self.count = -1  # embedded: statements, not requests
+
+    def _hit(self, **_: Any) -> None:
+        self.count += 1
+
+    def _wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return call(*args, **kwargs)
+
+        return counted
+
+    def take(self) -> int:
+        taken, self.count = self.count, (0 if self.count >= 0 else -1)
+        return taken
+
+
 def fresh(template: str) -> Queue:
     return open_queue(template.format(queue=f"b{uuid.uuid4().hex[:12]}")).provision()
 
@@ -101,9 +138,19 @@ def consume(queue: Queue, count: int, batch: int) -> int:
     return got
 
 
-def measure(template: str, count: int) -> dict[str, float]:
+def measure(template: str, count: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Messages per second and requests per message, per mode."""
     single, batched = fresh(template), fresh(template)
+    counters = [RequestCounter(single), RequestCounter(batched)]
     rates: dict[str, float] = {}
+    requests: dict[str, float] = {}
+
+    def run(mode: str, fn: Callable[[], int]) -> None:
+        for counter in counters:
+            counter.take()
+        rates[mode] = timed(fn)
+        taken = sum(counter.take() for counter in counters)
+        requests[mode] = taken / count if taken >= 0 else float("nan")
 
     def send_each() -> int:
         for _ in range(count):
@@ -115,13 +162,17 @@ def measure(template: str, count: int) -> dict[str, float]:
         result.raise_for_failures()
         return count
 
-    rates["send"] = timed(send_each)
-    rates["send_many"] = timed(send_all)
-    rates["receive+ack"] = timed(lambda: consume(single, count, 1))
-    rates["receive(10)+ack_many"] = timed(lambda: consume(batched, count, 10))
+    run("send", send_each)
+    run("send_many", send_all)
+    run("receive+ack", lambda: consume(single, count, 1))
+    run("receive(10)+ack_many", lambda: consume(batched, count, 10))
     single.close()
     batched.close()
-    return rates
+    return rates, requests
+
+
+def _cell(rate: float, requests: float) -> str:
+    return f"{rate:,.0f}" if math.isnan(requests) else f"{rate:,.0f} ({requests:.2f})"
 
 
 def main() -> None:
@@ -133,8 +184,10 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown target {unknown[0]!r}; known: {', '.join(TARGETS)}")
     args.targets = args.targets or list(TARGETS)
-    print(f"# queue throughput, {args.messages} messages per mode, messages/s")
+    print(f"# queue throughput, {args.messages} messages per mode")
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores")
+    print()
+    print("messages/s (requests per message)")
     print()
     print("| backend | " + " | ".join(MODES) + " |")
     print("|---|" + "---:|" * len(MODES))
@@ -143,11 +196,11 @@ def main() -> None:
         try:
             for name in args.targets:
                 try:
-                    rates = measure(TARGETS[name](pool, Path(tmp)), args.messages)
+                    rates, requests = measure(TARGETS[name](pool, Path(tmp)), args.messages)
                 except Exception as exc:
                     print(f"| {name} | failed: {type(exc).__name__}: {exc} |")
                     continue
-                cells = " | ".join(f"{rates[mode]:,.0f}" for mode in MODES)
+                cells = " | ".join(_cell(rates[mode], requests[mode]) for mode in MODES)
                 print(f"| {name} | {cells} |", flush=True)
         finally:
             pool.stop_all()
