@@ -20,10 +20,12 @@ Guarantees, per process:
   the first caller reads and fills, the others wait for its result. A write
   detaches the flight, so a reader arriving after the write starts a new read.
 
-Across processes, writers invalidate the shared cache too (their own listener
-deletes the key), but the generation check is per process: a fill racing a
-write made by another process can leave an old value until the TTL. Keep the
-TTL as short as that staleness may be.
+Across processes: a process that writes through its own ``CacheAside`` over the
+same Redis cache deletes the shared key too, but the generation check is per
+process, so a fill racing another process's write can leave the old value until
+the TTL; with the in-process ``memory://`` cache, other processes' writes are not
+seen before the TTL at all. Writes that bypass statekit are only bounded by the
+TTL. Keep the TTL as short as that staleness may be.
 """
 
 from __future__ import annotations
