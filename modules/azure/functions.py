@@ -99,8 +99,8 @@ class FunctionApp(Construct):
             resource_group_name=ctx.resource_group_name,
             os_type="Linux",
             sku_name="FC1",
-            # Instances spread over availability zones in production.
-            zone_balancing_enabled=ctx.settings.production,
+            # No zone_balancing_enabled: azurerm accepts it only on Premium tiers, and FC1's
+            # zone redundancy (the plan's zoneRedundant) is not exposed for Flex here.
         )
 
     @property

@@ -25,6 +25,7 @@ ALWAYS: dict[str, dict[str, str]] = {
     "azure": {
         "CKV_AZURE_140": "checkov reads the old attribute local_authentication_disabled; this provider's local_authentication_enabled is false (asserted in test_azure_stack)",
         "CKV_AZURE_41": "the secrets mirror non-expiring values (cache access key, Durable system key) that Terraform rewrites; an expiry would break the app-setting reference",
+        "CKV_AZURE_225": "azurerm accepts zone_balancing_enabled only on Premium plan tiers; the Flex Consumption (FC1) plan's zone redundancy is not exposed by this provider",
         "CKV_AZURE_212": "worker_count is for dedicated plans; Flex Consumption (FC1) scales instances from zero per demand",
         "CKV_AZURE_33": "this provider version has no queue_properties.logging; queue read/write/delete logs go to Log Analytics through a diagnostic setting",
         "CKV2_AZURE_21": "storage insights needs the account key, which is disabled; blob read logs go to Log Analytics through a diagnostic setting",
@@ -57,7 +58,6 @@ NON_PROD: dict[str, dict[str, str]] = {
         "CKV_AZURE_110": "purge protection only in prod, so dev and staging vaults can be deleted and recreated",
         "CKV_AZURE_42": "purge protection (recoverability) only in prod, so non-prod vaults can be deleted and recreated",
         "CKV_AZURE_206": "locally redundant storage outside prod; prod uses GZRS",
-        "CKV_AZURE_225": "zone-balanced function plan only in prod",
     },
     "gcp": {},
 }
