@@ -214,8 +214,14 @@ def _selector(name: str, spec: KeySpec) -> Callable[[tuple[Any, ...], dict[str, 
             f"@idempotent {name} must be a callable over the arguments or a JMESPath "
             f"expression string, got {spec!r}"
         )
-    import jmespath
-    from jmespath.exceptions import JMESPathError
+    try:
+        import jmespath
+        from jmespath.exceptions import JMESPathError
+    except ModuleNotFoundError:
+        raise InvalidOption(
+            f"@idempotent {name} {spec!r} is a JMESPath expression, which needs the "
+            "'jmespath' package (a statekit dependency): pip install jmespath; or pass a callable"
+        ) from None
 
     try:
         compiled = jmespath.compile(spec)
