@@ -1,0 +1,62 @@
+"""The cloud-neutral helpers: naming rules and the data-driven policy rules."""
+
+from __future__ import annotations
+
+import re
+
+from modules.common.aspects import (
+    PolicyRule,
+    at_least,
+    equals,
+    get_path,
+    is_set,
+    is_true,
+    rules_for,
+)
+from modules.common.naming import Naming
+from modules.common.settings import StackSettings
+
+SETTINGS = StackSettings(env="staging", cloud="azure", region="westeurope", owner="team")
+
+
+def test_names_fit_each_clouds_rules_and_are_stable() -> None:
+    naming = Naming(SETTINGS)
+    assert naming.name("queue") == "statekit-staging-queue"
+    assert naming.name("a very_long component " * 5, max_length=24) == "statekit-staging-a-very"
+    compact = naming.compact("queue")
+    assert re.fullmatch(r"[a-z0-9]{3,24}", compact)
+    assert compact == Naming(SETTINGS).compact("queue")  # deterministic across synths
+    other = StackSettings(env="staging", cloud="azure", region="northeurope", owner="team")
+    assert Naming(other).compact("queue") != compact  # differs per region: global names
+    unique = naming.unique("bucket", max_length=30)
+    assert len(unique) <= 30 and unique.endswith(naming.suffix())
+    assert naming.pascal("place_order") == "StatekitStagingPlaceOrder"
+
+
+def test_policy_rule_helpers_read_blocks_as_dicts_or_one_item_lists() -> None:
+    config = {
+        "point_in_time_recovery": [{"enabled": True}],
+        "server_side_encryption": {"enabled": True, "kms_key_arn": "${aws_kms_key.k.arn}"},
+        "snapshot_retention_limit": 7,
+        "transit_encryption_mode": "required",
+    }
+    assert get_path(config, "point_in_time_recovery.enabled") is True
+    assert is_true("point_in_time_recovery.enabled")(config)
+    assert is_set("server_side_encryption.kms_key_arn")(config)
+    assert not is_set("server_side_encryption.missing")(config)
+    assert at_least("snapshot_retention_limit", 1)(config)
+    assert not at_least("snapshot_retention_limit", 8)(config)
+    assert equals("transit_encryption_mode", "required")(config)
+
+
+def test_each_cloud_registers_rules_for_its_data_services() -> None:
+    import modules.aws.policy  # noqa: F401  (registration happens at import)
+
+    table_rules = rules_for("aws_dynamodb_table")
+    assert {rule.requirement for rule in table_rules} == {
+        "encryption",
+        "backup",
+        "deletion_protection",
+    }
+    assert all(isinstance(rule, PolicyRule) and rule.description for rule in table_rules)
+    assert rules_for("no_such_resource_type") == []
