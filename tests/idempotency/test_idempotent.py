@@ -257,3 +257,19 @@ def test_function_deadline_sets_the_expiry(store: CountingStore) -> None:
     handler({"order_id": "o-2", "amount": 1})
     assert 11.0 < seen[0] <= 12.0
     assert seen[1] > 250  # the documented default when nothing tells the remaining time
+
+
+def test_a_waiting_duplicate_runs_the_body_when_the_first_call_fails(
+    store: CountingStore,
+) -> None:
+    body = Body(hold=0.3)
+    body.fail_next = True
+    charge = idempotent(store=store, key="order_id", on_duplicate="wait", wait_timeout=10)(body)
+    event = {"order_id": "o-1", "amount": 30}
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(charge, event)
+        time.sleep(0.1)
+        assert charge(dict(event)) == {"charged": 30, "order": "o-1"}  # ran it itself
+        with pytest.raises(RuntimeError, match="payment service down"):
+            first.result()
+    assert body.runs == 2
