@@ -111,17 +111,17 @@ _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 def decode(data: Data, key: str = "<cache>") -> Any:
     """The value of cached JSON text (str, or UTF-8 bytes as Redis returns it)."""
-    text = data if type(data) is str else data.decode()  # type: ignore[union-attr]
     try:
-        value, end = _scan_once(text, 0)
-        if end == len(text):
-            return value
-    except StopIteration:
-        pass
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidValue(key, f"the cached text is not JSON statekit wrote: {exc}") from None
+        text = data if type(data) is str else data.decode()  # type: ignore[union-attr]
+        try:
+            value, end = _scan_once(text, 0)
+            if end == len(text):
+                return value
+        except (StopIteration, ValueError):
+            pass
+        return json.loads(text)  # JSON another writer spaced differently, or an error
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise InvalidValue(key, f"the cached text is not JSON: {exc}") from None
 
 
 class Cache:
@@ -142,14 +142,14 @@ class Cache:
         if data is None:
             return default
         # ``decode`` inlined: this is the benchmarked hit path.
-        text = data if type(data) is str else data.decode()  # type: ignore[union-attr]
         try:
+            text = data if type(data) is str else data.decode()  # type: ignore[union-attr]
             value, end = _scan_once(text, 0)
             if end == len(text):
                 return value
-        except StopIteration:
+        except (StopIteration, ValueError):
             pass
-        return decode(text, key)
+        return decode(data, key)  # raises InvalidValue naming the key
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The hits among ``keys``, by key (misses are left out); one round trip on Redis."""

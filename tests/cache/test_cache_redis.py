@@ -103,9 +103,15 @@ def test_prefix_puts_keys_in_their_own_space(server_url: str, raw: redis.Redis) 
 
 
 def test_text_not_written_by_statekit_is_a_clear_error(server_url: str, raw: redis.Redis) -> None:
-    raw.set("foreign/k", b"not json")
-    with pytest.raises(statekit.InvalidValue, match="foreign/k"):
-        open_cache(server_url).get("foreign/k")
+    cache = open_cache(server_url)
+    for text in (b"not json", b"\xff\xfe", b'{"a": }', b"1 2"):
+        raw.set("foreign/k", text)
+        with pytest.raises(statekit.InvalidValue, match=r"foreign/k.*not JSON"):
+            cache.get("foreign/k")
+        with pytest.raises(statekit.InvalidValue, match=r"foreign/k.*not JSON"):
+            cache.get_many(["foreign/k"])
+    raw.set("foreign/k", b' { "spaced" : [1, 2] } ')  # valid JSON from another writer
+    assert cache.get("foreign/k") == {"spaced": [1, 2]}
 
 
 def test_one_cache_and_pool_per_url_per_process(server_url: str) -> None:
