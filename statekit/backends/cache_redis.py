@@ -98,10 +98,14 @@ def _secret_password(url: ConnectionURL, arn: str) -> str:
             import boto3
         except ModuleNotFoundError:
             raise url.error("password_secret needs boto3: pip install 'statekit[aws]'") from None
+        from botocore.exceptions import ClientError
+
         client = boto3.client("secretsmanager", region_name=match.group(1))
         try:
             secret = client.get_secret_value(SecretId=arn)
-        except Exception as exc:  # botocore's errors are many; the message says which
+        except ClientError as exc:  # the service answered: no such secret, no permission
+            raise url.error(f"password_secret {arn!r} could not be read: {exc}") from None
+        except Exception as exc:  # botocore's connection errors are many; the message says which
             raise BackendUnavailable("secretsmanager", f"reading {arn}", exc) from None
         text = secret.get("SecretString")
         if not isinstance(text, str):

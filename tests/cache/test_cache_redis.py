@@ -189,6 +189,9 @@ def test_password_from_secrets_manager_read_once(
     again = open_cache(f"{password_server.url}?password_secret={arn}&prefix=x:")
     assert again.get("secret/k") is None
     again.close()
+    missing = arn.replace("cache-password", "no-such-secret")
+    with pytest.raises(InvalidURL, match="could not be read"):
+        open_cache(f"{password_server.url}?password_secret={missing}")
 
 
 def test_rediss_verifies_the_server_certificate(
