@@ -64,6 +64,9 @@ def main() -> int:
     for settings in plan:
         build_stack(app, settings)
     app.synth()
+    stacks = Path(app.outdir) / "stacks"
+    noun = "stack" if len(plan) == 1 else "stacks"
+    print(f"synthesized {len(plan)} {noun} into {stacks}/: {', '.join(s.stack_name for s in plan)}")
     return 0
 
 
