@@ -32,6 +32,7 @@ class StorageQueueComponent(Construct):
         network: PrivateNetwork | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.max_attempts = ctx.settings.queue.max_receive_count
         self.account: StorageAccount = secure_storage_account(
             self, "account", ctx, "queue", encryption_of(vault)
         )
@@ -54,8 +55,12 @@ class StorageQueueComponent(Construct):
 
     @property
     def url(self) -> str:
-        """``azurequeue://ACCOUNT.queue.core.windows.net/QUEUE`` (dead letters in QUEUE-poison)."""
-        return f"azurequeue://{self.account.name}.queue.core.windows.net/{QUEUE_NAME}"
+        """``azurequeue://ACCOUNT.queue.core.windows.net/QUEUE?max_attempts=N`` (dead letters in
+        QUEUE-poison); N is host.json's ``maxDequeueCount`` too, so statekit and the host agree."""
+        return (
+            f"azurequeue://{self.account.name}.queue.core.windows.net/{QUEUE_NAME}"
+            f"?max_attempts={self.max_attempts}"
+        )
 
     def app_settings(self) -> dict[str, str]:
         """The identity-based connection the queue trigger binding uses (no key)."""

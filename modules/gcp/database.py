@@ -1,5 +1,8 @@
 """Firestore (native mode): one named database, and the TTL policy on ``expires_at_epoch``.
 
+- The composite index ``(pk ASC, key ASC)`` that statekit's listing query needs
+  (equality on the partition, range and order on the key), so a prefix listing is
+  an indexed query, never a scan.
 - TTL: a ``google_firestore_field`` with ``ttl_config`` on the collection statekit
   uses; Firestore deletes a document some time after the Timestamp in that field
   (statekit filters expired items on read either way). The field is exempt from
@@ -21,6 +24,7 @@ from cdktn_provider_google.firestore_field import (
     FirestoreFieldIndexConfig,
     FirestoreFieldTtlConfig,
 )
+from cdktn_provider_google.firestore_index import FirestoreIndex, FirestoreIndexFields
 from cdktn_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
 from constructs import Construct
 
@@ -70,6 +74,19 @@ class FirestoreDatabaseComponent(Construct):
             field=settings.ttl_attribute,
             ttl_config=FirestoreFieldTtlConfig(),
             index_config=FirestoreFieldIndexConfig(),
+        )
+
+        self.listing_index = FirestoreIndex(
+            self,
+            "listing-index",
+            project=ctx.project,
+            database=self.database.name,
+            collection=COLLECTION,
+            query_scope="COLLECTION",
+            fields=[
+                FirestoreIndexFields(field_path=settings.partition_key, order="ASCENDING"),
+                FirestoreIndexFields(field_path="key", order="ASCENDING"),
+            ],
         )
 
     @property

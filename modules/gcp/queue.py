@@ -162,10 +162,13 @@ class PubsubQueue(Construct):
 
     @property
     def url(self) -> str:
-        """``pubsub://PROJECT/TOPIC?subscription=SUB&dead_letter_subscription=SUB``."""
+        """``pubsub://PROJECT/TOPIC?subscription=SUB&dead_letter_topic=T&dead_letter_subscription=S
+        &max_attempts=N`` (docs/queue.md): ``max_attempts`` is what the subscription enforces."""
+        attempts = delivery_attempts(self.ctx.settings.queue.max_receive_count)
         return (
             f"pubsub://{self.ctx.project}/{self.name}"
-            f"?subscription={self.name}&dead_letter_subscription={self.dead_letter_name}"
+            f"?subscription={self.name}&dead_letter_topic={self.dead_letter_name}"
+            f"&dead_letter_subscription={self.dead_letter_name}&max_attempts={attempts}"
         )
 
     def grant_access(self, member: str) -> None:

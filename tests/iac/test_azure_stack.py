@@ -169,7 +169,10 @@ def test_queue_storage_keyless_with_poison_queue_and_scoped_roles(stack: StackVi
         "${azurerm_storage_queue",
     ]
     settings = app_settings(stack)
-    assert settings["STATEKIT_QUEUE_URL"].endswith(".queue.core.windows.net/statekit-work")
+    attempts = {"dev": 3, "staging": 5, "prod": 5}[stack.env]
+    assert settings["STATEKIT_QUEUE_URL"].endswith(
+        f".queue.core.windows.net/statekit-work?max_attempts={attempts}"
+    )
     assert settings["STATEKIT_QUEUE_NAME"] == "statekit-work"
     assert "STATEKIT_QUEUE_CONNECTION__queueServiceUri" in settings
 

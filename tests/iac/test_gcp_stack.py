@@ -55,6 +55,16 @@ def test_firestore_native_with_ttl_on_expires_at_epoch(stack: StackView) -> None
     )
 
 
+def test_firestore_listing_index_on_partition_then_key(stack: StackView) -> None:
+    index = stack.one("google_firestore_index")
+    assert index["collection"] == "statekit"
+    assert index["query_scope"] == "COLLECTION"
+    assert [(f["field_path"], f["order"]) for f in index["fields"]] == [
+        ("pk", "ASCENDING"),
+        ("key", "ASCENDING"),
+    ]
+
+
 def test_firestore_protection_and_recovery_follow_settings(dev: StackView, prod: StackView) -> None:
     assert prod.has(
         "google_firestore_database",
@@ -198,7 +208,8 @@ def test_function_urls_match_outputs(stack: StackView) -> None:
     assert outputs["STATEKIT_STORE_URL"].startswith(f"firestore://statekit-{stack.env}/")
     assert outputs["STATEKIT_QUEUE_URL"] == (
         f"pubsub://statekit-{stack.env}/statekit-{stack.env}-work"
-        f"?subscription=statekit-{stack.env}-work&dead_letter_subscription=statekit-{stack.env}-work-dlq"
+        f"?subscription=statekit-{stack.env}-work&dead_letter_topic=statekit-{stack.env}-work-dlq"
+        f"&dead_letter_subscription=statekit-{stack.env}-work-dlq&max_attempts=5"
     )
     assert outputs["STATEKIT_WORKFLOW_URL"] == (
         f"workflows://statekit-{stack.env}/europe-west1/statekit-{stack.env}-place-order"
