@@ -2,17 +2,64 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from statekit.compare.settings_readers import (
     Reader,
     attr,
-    dynamodb_capacity,
     first,
     flag,
     function_urls,
-    lambda_network,
-    sqs_redrive,
-    sqs_tls,
 )
+from statekit.compare.tfjson import Resource, Stack
+
+
+def sqs_redrive(resource: Resource, stack: Stack) -> Any:
+    """SQS's redrive policy is a JSON string (or a separate aws_sqs_queue_redrive_policy)."""
+    raw = resource.get("redrive_policy")
+    if raw is None:
+        for other in stack.resources:
+            if other.type == "aws_sqs_queue_redrive_policy" and resource.logical_id in str(
+                other.config.get("queue_url", "")
+            ):
+                raw = other.config.get("redrive_policy")
+    if raw is None:
+        return None
+    try:
+        policy = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else raw
+    except ValueError:
+        return stack.describe(raw)
+    if isinstance(policy, dict):
+        target = stack.describe(policy.get("deadLetterTargetArn", "?"))
+        return f"to {target} after {policy.get('maxReceiveCount', '?')} receives"
+    return stack.describe(raw)
+
+
+def sqs_tls(resource: Resource, stack: Stack) -> Any:
+    """TLS-only on SQS is a queue policy denying aws:SecureTransport=false."""
+    for other in stack.resources:
+        if (
+            other.type == "aws_sqs_queue_policy"
+            and resource.logical_id in str(other.config.get("queue_url", ""))
+            and "aws:SecureTransport" in str(other.config.get("policy", ""))
+        ):
+            return "HTTPS only (queue policy denies aws:SecureTransport=false)"
+    return None
+
+
+def lambda_network(resource: Resource, stack: Stack) -> Any:
+    if resource.get("vpc_config.subnet_ids"):
+        return "in VPC subnets"
+    return "AWS-managed network (no VPC)"
+
+
+def dynamodb_capacity(resource: Resource, stack: Stack) -> Any:
+    mode = resource.get("billing_mode") or "PROVISIONED"
+    if mode == "PAY_PER_REQUEST":
+        return "on demand"
+    return f"provisioned {resource.get('read_capacity')} RCU / {resource.get('write_capacity')} WCU"
+
 
 AWS_RULES: dict[str, list[tuple[str, str, Reader]]] = {
     "aws_dynamodb_table": [

@@ -2,17 +2,64 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from statekit.compare.settings_readers import (
     Reader,
     attr,
-    cosmos_backup,
-    cosmos_network,
-    cosmos_serverless,
     first,
     flag,
     function_urls,
-    poison_queue,
 )
+from statekit.compare.tfjson import Resource, Stack, get_path
+
+
+def poison_queue(resource: Resource, stack: Stack) -> Any:
+    """Azure Queue Storage has no redrive: statekit moves dead letters to ``<queue>-poison``."""
+    name = str(resource.config.get("name", ""))
+    if name.endswith("-poison"):
+        return "this is the poison (dead-letter) queue"
+    names = {
+        str(r.config.get("name", "")) for r in stack.resources if r.type == "azurerm_storage_queue"
+    }
+    return (
+        f"to {name}-poison (statekit convention)"
+        if f"{name}-poison" in names
+        else "no poison queue in stack"
+    )
+
+
+def cosmos_backup(resource: Resource, stack: Stack) -> Any:
+    kind = resource.get("backup.type")
+    if kind is None:
+        return "provider default: periodic, 2 copies"
+    tier = resource.get("backup.tier")
+    if kind == "Continuous":
+        return f"continuous point-in-time restore ({tier or 'Continuous30Days'})"
+    hours = resource.get("backup.interval_in_minutes")
+    return f"periodic{f' every {hours} min' if hours else ''}, no point-in-time restore"
+
+
+def cosmos_serverless(resource: Resource, stack: Stack) -> Any:
+    capabilities = resource.config.get("capabilities") or []
+    names = [get_path(item, "name") for item in capabilities if isinstance(item, dict)]
+    return "serverless" if "EnableServerless" in names else "provisioned throughput"
+
+
+def cosmos_network(resource: Resource, stack: Stack) -> Any:
+    public = resource.get("public_network_access_enabled")
+    local_auth = (
+        resource.get("local_authentication_disabled")
+        or resource.get("local_authentication_enabled") is False
+    )
+    parts = [
+        "public endpoint"
+        if public in (None, True)
+        else "no public endpoint (private endpoint only)"
+    ]
+    parts.append("keys disabled, Entra ID only" if local_auth else "account keys enabled")
+    return "; ".join(parts)
+
 
 AZURE_RULES: dict[str, list[tuple[str, str, Reader]]] = {
     "azurerm_cosmosdb_account": [

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from statekit.compare.settings_readers import (
     Reader,
     attr,
     first,
     function_urls,
-    pubsub_dead_letter,
-    ttl_field,
 )
+from statekit.compare.tfjson import Resource, Stack
+
+
+def pubsub_dead_letter(resource: Resource, stack: Stack) -> Any:
+    topic = resource.get("dead_letter_policy.dead_letter_topic")
+    if topic is None:
+        return None
+    attempts = resource.get("dead_letter_policy.max_delivery_attempts") or 5
+    return f"to {stack.describe(topic)} after {attempts} deliveries"
+
+
+def ttl_field(resource: Resource, stack: Stack) -> Any:
+    if resource.get("ttl_config") is not None or resource.config.get("ttl_config") == {}:
+        return f"TTL on field {resource.config.get('field', '?')}"
+    return None
+
 
 GCP_RULES: dict[str, list[tuple[str, str, Reader]]] = {
     "google_firestore_database": [
