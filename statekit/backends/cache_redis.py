@@ -30,11 +30,12 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -133,6 +134,11 @@ def client_options(url: ConnectionURL) -> dict[str, Any]:
         raise url.error("the path is the database number, like '/0'")
     if not url.host:
         raise url.error("a redis URL needs a host, like 'redis://cache.example.com:6379/0'")
+    if urlsplit(url.raw).password is not None:
+        raise url.error(
+            "a password never goes in the URL (it ends up in Terraform and logs): "
+            "use ?password_env=VAR or ?password_secret=ARN"
+        )
     options: dict[str, Any] = {
         "host": url.host,
         "port": url.port or 6379,
@@ -216,14 +222,47 @@ def _pool_options(options: dict[str, Any]) -> dict[str, Any]:
     return pool_options
 
 
+class RotatingPassword(redis.CredentialProvider):
+    """The password, looked up at each (re)connect, so a rotated one is picked up.
+
+    ``password_env`` is read again each time; a ``password_secret`` comes from the
+    per-process copy, which ``forget`` drops after an authentication failure (at
+    most once per ``SECRET_REFRESH_SECONDS``), so the next connection reads the
+    rotated secret from Secrets Manager.
+    """
+
+    def __init__(self, url: ConnectionURL) -> None:
+        self.url = url
+        self._forgotten_at = 0.0
+
+    def get_credentials(self) -> tuple[str] | tuple[str, str]:
+        password = resolve_password(self.url) or ""
+        return (self.url.username, password) if self.url.username else (password,)
+
+    def forget(self) -> None:
+        arn = self.url.param("password_secret")
+        now = time.monotonic()
+        if arn is not None and now - self._forgotten_at >= SECRET_REFRESH_SECONDS:
+            self._forgotten_at = now
+            with _secrets_lock:
+                _secrets.pop(arn, None)
+
+
+SECRET_REFRESH_SECONDS = 30.0
+
+
 def cache_client_options(url: ConnectionURL) -> dict[str, Any]:
-    """``client_options`` with the cache's tighter timeouts and no redis-py retry."""
+    """``client_options`` with the cache's tighter timeouts, no redis-py retry, and
+    credentials looked up at each connect (``RotatingPassword``)."""
     options = client_options(url)
     options.update(
         socket_timeout=CACHE_SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=CACHE_CONNECT_TIMEOUT_SECONDS,
         retry=Retry(NoBackoff(), 0),  # ``RedisCache._run`` retries: one level, bounded
     )
+    if options["password"] is not None:
+        del options["password"], options["username"]
+        options["credential_provider"] = RotatingPassword(url)
     return options
 
 
@@ -235,6 +274,7 @@ class RedisCache(CacheBackend):
     name = "redis"
 
     def __init__(self, options: dict[str, Any], prefix: str = "", label: str = "redis") -> None:
+        self._credentials = options.get("credential_provider")
         self._lanes = _Lanes(options)
         self._idle = self._lanes.idle  # the hit path's only shared state
         self._prefix = prefix
@@ -260,6 +300,8 @@ class RedisCache(CacheBackend):
                     lane = self._lanes.new_lane()  # connects now
                 except _RETRYABLE as exc:
                     last = exc
+                    if isinstance(exc, AuthenticationError) and self._credentials is not None:
+                        self._credentials.forget()
                     continue
                 except RedisError as exc:
                     self._refused(operation, exc)
@@ -267,6 +309,8 @@ class RedisCache(CacheBackend):
                 return command(lane)
             except _RETRYABLE as exc:
                 last = exc  # redis-py has dropped the connection; the lane reconnects
+                if isinstance(exc, AuthenticationError) and self._credentials is not None:
+                    self._credentials.forget()  # the secret may have been rotated
             except RedisError as exc:
                 self._refused(operation, exc)
             finally:

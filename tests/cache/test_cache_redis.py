@@ -133,6 +133,7 @@ def test_one_cache_and_pool_per_url_per_process(server_url: str) -> None:
         ("redis://h:1/0?password_env=A&password_secret=B", "not both"),
         ("redis://h:1/0?password_env=STATEKIT_TEST_UNSET_VARIABLE", "not set"),
         ("redis://h:1/0?password_secret=not-an-arn", "Secrets Manager ARN"),
+        ("redis://:hunter2@h:1/0", "never goes in the URL"),
     ],
 )
 def test_bad_urls_are_refused_with_the_reason(url: str, rule: str) -> None:
@@ -308,3 +309,23 @@ def test_a_forked_child_uses_its_own_connections(server_url: str) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert cache.get("f/child") == 49
+
+
+def test_a_rotated_secret_is_read_again_after_an_auth_failure(
+    password_server: PasswordRedis, standins: StandInPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3 = pytest.importorskip("boto3")
+    for name, value in standins.get("moto").client_env().items():
+        monkeypatch.setenv(name, value)
+    secrets = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = secrets.create_secret(Name=f"rotating-{time.time_ns()}", SecretString=PASSWORD)["ARN"]
+    cache = open_cache(f"{password_server.url}?password_secret={arn}&prefix=rot:")
+    cache.set("r/k", "before")
+    # Rotation: the secret and the server change; existing connections are closed.
+    secrets.put_secret_value(SecretId=arn, SecretString="rotated-password")
+    admin = redis.Redis(host="127.0.0.1", port=password_server.port, password=PASSWORD)
+    admin.config_set("requirepass", "rotated-password")
+    admin.client_kill_filter(_type="normal", skipme=True)
+    assert cache.get("r/k") == "before"  # reconnects, fails auth, re-reads the secret
+    cache.close()
+    admin.close()
