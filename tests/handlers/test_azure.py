@@ -55,12 +55,15 @@ BASE_URL = "http://localhost:7071/api"  # the host's default route prefix
 def functions() -> dict[str, Any]:
     """The app's functions by name, indexed once as the Python worker indexes them.
 
-    ``get_functions()`` refuses a second call in one process (its unique-name check
-    remembers the first); another test in this pytest process (tests/iac) may have
-    indexed the app already, so start from a fresh index, as a new worker does.
+    ``get_functions()`` refuses a second call on one app (its unique-name check
+    remembers the first), and other tests in this pytest process (tests/iac) index
+    the app too: start from a fresh index, as a new worker does, and leave none behind.
     """
     azure.app.functions_bindings = None
-    return {function.get_function_name(): function for function in azure.app.get_functions()}
+    try:
+        return {function.get_function_name(): function for function in azure.app.get_functions()}
+    finally:
+        azure.app.functions_bindings = None
 
 
 def user_function(name: str) -> Any:
@@ -74,6 +77,7 @@ class AzureFunctionsPlatform:
         self.queue = queue  # the host's own client of the trigger's queue
         self.http_api = user_function("http_api")
         self.order_events = user_function("order_events")
+        self.failures: list[tuple[str, int]] = []  # (body, dequeue count) of each failed run
 
     def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -104,6 +108,7 @@ class AzureFunctionsPlatform:
             try:
                 self.order_events(message)
             except Exception:  # the function failed: visible again for the next try
+                self.failures.append((raw.data, raw.attempts))
                 backend.change_visibility(raw, 0)
             else:
                 backend.ack(raw)
@@ -144,7 +149,13 @@ def azure_env(standins: StandInPool, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def test_the_scenario_through_the_azure_functions(azure_env: dict[str, str]) -> None:
     with open_queue(azure_env["STATEKIT_QUEUE_URL"]) as queue:
-        run_scenario(AzureFunctionsPlatform(queue))
+        platform = AzureFunctionsPlatform(queue)
+        run_scenario(platform)
+    # Only the poison event failed, once per dequeue up to maxDequeueCount, as on the host.
+    assert [json.loads(body)["type"] for body, _ in platform.failures] == [
+        "bogus"
+    ] * MAX_DEQUEUE_COUNT
+    assert [count for _, count in platform.failures] == list(range(1, MAX_DEQUEUE_COUNT + 1))
 
 
 def test_the_queue_trigger_listens_on_the_queue_the_app_sends_to(
