@@ -61,7 +61,7 @@ def test_missing_region_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def table(standins: StandInPool) -> Iterator[tuple[statekit.Store, object, RoundTrips]]:
-    moto = standins.get("moto")
+    moto = standins.get("dynamodb")  # moto, DynamoDB requests atomic (see the stand-in)
     os.environ.update(moto.client_env())
     name = f"unit-{uuid.uuid4().hex[:8]}"
     create_store_table(moto.endpoint, name)
