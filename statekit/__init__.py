@@ -44,6 +44,8 @@ _LAZY = {
     "open_workflows": "statekit.workflows",
     "idempotent": "statekit.idempotency",
     "AlreadyInProgress": "statekit.idempotency",
+    "IdempotencyKeyMismatch": "statekit.idempotency",
+    "function_deadline": "statekit.idempotency",
 }
 
 
@@ -64,6 +66,7 @@ __all__ = [
     "Conflict",
     "CrossPartitionTransaction",
     "Delete",
+    "IdempotencyKeyMismatch",
     "InvalidKey",
     "InvalidOption",
     "InvalidTransaction",
@@ -77,6 +80,7 @@ __all__ = [
     "Store",
     "Unsupported",
     "ValueTooLarge",
+    "function_deadline",
     "idempotent",
     "open_cache",
     "open_queue",
