@@ -106,6 +106,7 @@ class CosmosDatabase(Construct):
                 f"UserAssignedIdentity={identity.id}" if identity is not None else None
             ),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=settings.deletion_protection),
+            depends_on=vault.encryption_dependencies() if cmk is not None else None,
         )
         if settings.deletion_protection:
             ManagementLock(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformResourceLifecycle
+from dataclasses import dataclass
+
+from cdktn import ITerraformDependable, TerraformResourceLifecycle
 from cdktn_provider_azurerm.storage_account import (
     StorageAccount,
     StorageAccountBlobProperties,
@@ -19,11 +21,22 @@ from modules.azure.context import AzureContext
 from modules.azure.vault import Vault
 
 
-def encryption_of(vault: Vault) -> tuple[str, str] | None:
-    """The (key, identity) pair for ``secure_storage_account`` when the stack uses a CMK."""
+@dataclass(frozen=True)
+class CustomerKey:
+    key_id: str  # the key's versionless (data-plane) id
+    identity_id: str  # the user-assigned identity that may use it
+    after: list[ITerraformDependable]  # the grant that lets the identity use the key
+
+
+def encryption_of(vault: Vault) -> CustomerKey | None:
+    """The customer-managed key for ``secure_storage_account``, when the stack uses one."""
     if vault.encryption_key is None or vault.encryption_identity is None:
         return None
-    return (vault.encryption_key.versionless_id, vault.encryption_identity.id)
+    return CustomerKey(
+        vault.encryption_key.versionless_id,
+        vault.encryption_identity.id,
+        vault.encryption_dependencies(),
+    )
 
 
 def secure_storage_account(
@@ -31,17 +44,17 @@ def secure_storage_account(
     construct_id: str,
     ctx: AzureContext,
     component: str,
-    encryption: tuple[str, str] | None = None,
+    encryption: CustomerKey | None = None,
 ) -> StorageAccount:
     """StorageV2, TLS 1.2, HTTPS only, no shared key, no public blobs, soft delete on.
 
-    ``encryption``: (key vault key versionless id, user-assigned identity id) for a
-    customer-managed key. Geo- and zone-redundant (GZRS) in production, locally
+    ``encryption``: the customer-managed key, when the stack uses one. Geo- and zone-redundant (GZRS) in production, locally
     redundant elsewhere.
     """
     production = ctx.settings.production
     retention_days = 30 if production else 7
-    key_id, identity_id = encryption if encryption else (None, None)
+    key_id = encryption.key_id if encryption else None
+    identity_id = encryption.identity_id if encryption else None
     return StorageAccount(
         scope,
         construct_id,
@@ -90,4 +103,5 @@ def secure_storage_account(
         lifecycle=TerraformResourceLifecycle(
             prevent_destroy=ctx.settings.database.deletion_protection
         ),
+        depends_on=encryption.after if encryption else None,
     )

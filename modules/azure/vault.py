@@ -18,6 +18,7 @@ from cdktn_provider_azurerm.key_vault_key import (
     KeyVaultKeyRotationPolicyAutomatic,
 )
 from cdktn_provider_azurerm.key_vault_secret import KeyVaultSecret
+from cdktn_provider_azurerm.role_assignment import RoleAssignment
 from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
@@ -66,6 +67,7 @@ class Vault(Construct):
         ]
         self.encryption_key: KeyVaultKey | None = None
         self.encryption_identity: UserAssignedIdentity | None = None
+        self.encryption_grant: RoleAssignment | None = None
         if ctx.settings.database.customer_managed_key:
             self._customer_managed_key()
 
@@ -104,13 +106,19 @@ class Vault(Construct):
             ),
             depends_on=self._deployer_grants,
         )
-        roles.grant(
+        # Scoped to the key (its ARM id, so this waits for the key); whatever encrypts with
+        # the key depends on this grant, or its creation fails on a key it cannot read.
+        self.encryption_grant = roles.grant(
             self,
             "encryption-identity-key",
             role=roles.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-            on=f"{self.vault.id}/keys/statekit-data",
+            on=self.encryption_key.resource_versionless_id,
             principal_id=self.encryption_identity.principal_id,
         )
+
+    def encryption_dependencies(self) -> list[ITerraformDependable]:
+        """What a resource encrypted with the customer-managed key must be created after."""
+        return [self.encryption_grant] if self.encryption_grant is not None else []
 
     def secret(self, construct_id: str, name: str, value: str, content_type: str) -> KeyVaultSecret:
         """Store ``value`` (a Terraform reference to another resource's attribute) as ``name``."""

@@ -92,6 +92,18 @@ def test_prod_is_private_and_encrypted_with_a_customer_key(prod: StackView) -> N
     assert endpoints == {"Sql", "redisCache", "vault", "queue", "blob", "table"}
     assert prod.one("azurerm_function_app_flex_consumption")["virtual_network_subnet_id"]
     assert prod.one("azurerm_management_lock")["lock_level"] == "CanNotDelete"
+    # Whatever encrypts with the key waits for the grant that lets its identity use the key.
+    (grant_id,) = [
+        name
+        for name, r in prod.resources("azurerm_role_assignment").items()
+        if r["role_definition_name"] == "Key Vault Crypto Service Encryption User"
+    ]
+    assert prod.resources("azurerm_role_assignment")[grant_id]["scope"].endswith(
+        ".resource_versionless_id}"
+    )
+    for resource_type in ("azurerm_cosmosdb_account", "azurerm_storage_account"):
+        for resource in prod.resources(resource_type).values():
+            assert f"azurerm_role_assignment.{grant_id}" in resource["depends_on"]
 
 
 def test_dev_keeps_public_access_and_no_network(dev: StackView) -> None:
