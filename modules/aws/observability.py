@@ -129,6 +129,20 @@ def function_error_alarm(alerts: Alerts, ctx: AwsContext, role: str, function_na
     )
 
 
+def workflow_failure_alarm(alerts: Alerts, ctx: AwsContext, state_machine_arn: str) -> None:
+    alerts.alarm(
+        "workflow-failures",
+        ctx,
+        name=ctx.naming.name("workflow-failures"),
+        description="failed, timed-out or aborted runs of the statekit workflow",
+        namespace="AWS/States",
+        metric="ExecutionsFailed",
+        dimensions={"StateMachineArn": state_machine_arn},
+        threshold=ctx.settings.observability.function_error_alarm_threshold,
+        statistic="Sum",
+    )
+
+
 def monthly_budget(scope: Construct, ctx: AwsContext, alerts: Alerts) -> BudgetsBudget:
     """A cost budget over this stack's resources (cost allocation tag ``stack`` must be activated)."""
     budget = ctx.settings.budget

@@ -130,3 +130,13 @@ register_rules(
         ),
     ],
 )
+register_rules(
+    "aws_sqs_queue_policy",
+    [
+        PolicyRule(
+            "tls",
+            "denies requests without aws:SecureTransport",
+            lambda c: '"aws:SecureTransport": "false"' in str(c.get("policy", "")),
+        ),
+    ],
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from cdktn_provider_aws.sqs_queue import SqsQueue
+from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktn_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
 
@@ -15,6 +16,25 @@ def _encryption(ctx: AwsContext) -> dict[str, object]:
     if ctx.key_arn:
         return {"kms_master_key_id": ctx.key_arn, "kms_data_key_reuse_period_seconds": 300}
     return {"sqs_managed_sse_enabled": True}
+
+
+def tls_only_policy(queue_arn: str) -> str:
+    """Deny every request that does not use TLS (SQS otherwise also accepts plain HTTP)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
 
 
 class Queue(Construct):
@@ -57,6 +77,10 @@ class Queue(Construct):
                 {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}
             ),
         )
+        for name, queue in (("queue", self.queue), ("dlq", self.dlq)):
+            SqsQueuePolicy(
+                self, f"{name}-tls-only", queue_url=queue.url, policy=tls_only_policy(queue.arn)
+            )
         self.arn = self.queue.arn
         self.dlq_arn = self.dlq.arn
 

@@ -20,6 +20,7 @@ from modules.aws.observability import (
     dead_letter_alarm,
     function_error_alarm,
     monthly_budget,
+    workflow_failure_alarm,
 )
 from modules.aws.orchestrator import Orchestrator, state_machine_name
 from modules.aws.queue import Queue
@@ -119,6 +120,8 @@ class AwsStateStack(StateStack):
             dead_letter_alarm(alerts, ctx, self.queue.dlq_name)
         for role, name in self.functions.names.items():
             function_error_alarm(alerts, ctx, role, name)
+        if self.orchestrator:
+            workflow_failure_alarm(alerts, ctx, self.orchestrator.arn)
         if on.budget:
             monthly_budget(self, ctx, alerts)
         self.publish_urls(self.urls)

@@ -90,6 +90,12 @@ def test_queue_has_an_encrypted_dead_letter_queue_and_redrive(synthesized: Synth
         "maxReceiveCount": 5,
     }
     assert all(q["kms_master_key_id"].startswith("${aws_kms_key.") for q in queues.values())
+    policies = synthesized.resources(PROD, "aws_sqs_queue_policy").values()
+    assert len(policies) == 2
+    for policy in policies:
+        (statement,) = json.loads(policy["policy"])["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     # Visibility timeout covers six times the function timeout (SQS + Lambda guidance).
     assert main["visibility_timeout_seconds"] >= 6 * 30
     dev_queues = synthesized.resources("state-aws-dev", "aws_sqs_queue").values()
@@ -198,8 +204,12 @@ def test_state_machine_logs_traces_and_runs_the_saga(synthesized: Synthesized) -
 def test_observability_alarms_logs_and_budget(synthesized: Synthesized) -> None:
     alarms = synthesized.resources(PROD, "aws_cloudwatch_metric_alarm").values()
     metrics = sorted((a["namespace"], a["metric_name"]) for a in alarms)
-    assert metrics == [("AWS/Lambda", "Errors")] * 3 + [
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert metrics == [
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/States", "ExecutionsFailed"),
     ]
     assert all(a["alarm_actions"] == ["${aws_sns_topic.alerts_topic_3313844B.arn}"] for a in alarms)
     groups = synthesized.resources(PROD, "aws_cloudwatch_log_group").values()
