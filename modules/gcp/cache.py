@@ -18,6 +18,7 @@ from cdktn_provider_google.redis_instance import (
     RedisInstanceMaintenancePolicyWeeklyMaintenanceWindowStartTime,
     RedisInstancePersistenceConfig,
 )
+from cdktn_provider_google.secret_manager_secret_iam_member import SecretManagerSecretIamMember
 from constructs import Construct
 
 from modules.gcp.context import GcpContext
@@ -97,5 +98,5 @@ class MemorystoreCache(Construct):
     def environment(self) -> dict[str, str]:
         return {CA_CERT_VARIABLE: self.redis.server_ca_certs.get(0).cert}
 
-    def grant_access(self, member: str) -> None:
-        self.password.allow_read(member)
+    def grant_access(self, member: str) -> SecretManagerSecretIamMember:
+        return self.password.allow_read(member)

@@ -73,6 +73,9 @@ ACTIVITY = FunctionSpec(
 class SecretVariable:
     name: str  # the environment variable
     secret_id: str
+    # The secret's version and the runtime account's read grant: a revision deploys only
+    # once the secret has a value and the account can read it.
+    readable_after: tuple[ITerraformDependable, ...]
 
 
 class CloudFunctions(Construct):
@@ -215,7 +218,10 @@ class CloudFunctions(Construct):
                 ),
                 direct_vpc_egress="VPC_EGRESS_PRIVATE_RANGES_ONLY" if network else None,
             ),
-            depends_on=self.build_grants,
+            depends_on=[
+                *self.build_grants,
+                *(after for secret in secrets for after in secret.readable_after),
+            ],
         )
         self.functions[spec.component] = function
         return function

@@ -66,11 +66,19 @@ class GcpStateStack(StateStack):
             queue=self.queue.url if self.queue else None,
             workflow=self.workflow.url if self.workflow else None,
         )
+        member = self.functions.member
         environment = dict(self.urls.environment())
         secrets: list[SecretVariable] = []
         if self.cache:
             environment.update(self.cache.environment())
-            secrets.append(SecretVariable(PASSWORD_VARIABLE, self.cache.password.secret_id))
+            reader = self.cache.grant_access(member)
+            secrets.append(
+                SecretVariable(
+                    PASSWORD_VARIABLE,
+                    self.cache.password.secret_id,
+                    (self.cache.password.version, reader),
+                )
+            )
 
         specs = [API]
         if self.queue:
@@ -80,10 +88,7 @@ class GcpStateStack(StateStack):
         for spec in specs:
             self.functions.create(spec, environment, secrets, self.network)
 
-        member = self.functions.member
         self.database.grant_data_access(member)
-        if self.cache:
-            self.cache.grant_access(member)
         if self.queue:
             self.queue.subscribe(self.functions.uri(EVENTS.component))
             self.functions.allow_invoke(

@@ -121,6 +121,13 @@ def test_memorystore_auth_and_transit_encryption(stack: StackView) -> None:
         assert secret["secret"].startswith("${google_secret_manager_secret.")
         assert "STATEKIT_CACHE_PASSWORD" not in service["environment_variables"]
         assert service["direct_vpc_egress"] == "VPC_EGRESS_PRIVATE_RANGES_ONLY"
+        # Deployed only once the secret has a value and the runtime account may read it.
+        assert any(
+            d.startswith("google_secret_manager_secret_version.") for d in function["depends_on"]
+        )
+        assert any(
+            d.startswith("google_secret_manager_secret_iam_member.") for d in function["depends_on"]
+        )
 
 
 def test_pubsub_dead_letter_wiring(stack: StackView) -> None:
