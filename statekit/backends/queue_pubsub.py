@@ -15,6 +15,7 @@ The emulator endpoint comes from ``PUBSUB_EMULATOR_HOST``, the SDK's own variabl
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -221,7 +222,13 @@ class PubSubQueue(QueueBackend):
         ]
 
     def receive(self, max_messages: int, wait: float, visibility: int) -> list[ReceivedRaw]:
-        return self._pull(self.subscription, max_messages, wait, visibility)
+        # A pull may come back empty before its deadline; keep pulling until ``wait`` is over.
+        deadline = time.monotonic() + wait
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            found = self._pull(self.subscription, max_messages, remaining, visibility)
+            if found or deadline - time.monotonic() <= 0:
+                return found
 
     def dead_letters(self, max_messages: int, visibility: int) -> list[ReceivedRaw]:
         return self._pull(self.dead_letter_subscription, max_messages, 0, visibility)
