@@ -74,14 +74,15 @@ MAX_EXACT_INTEGER = 2**53  # JSON numbers are doubles: integers are exact below 
 RACE_ATTEMPTS = 8  # bounded loops where an item changes between two calls
 DELETE_MANY_CONCURRENCY = 8
 
-# Short timeouts and few connection retries, so a stopped server is reported in
-# seconds; throttling (429) keeps the SDK's own generous retry policy.
+# Short timeouts and few retries, so a stopped server is reported in seconds and a
+# hung one within ~10 s for a read (one retry) and ~5 s for a write (writes are not
+# retried after a lost response); throttling (429) keeps the SDK's own generous policy.
 CLIENT_OPTIONS: dict[str, Any] = {
     "connection_timeout": 3,
-    "read_timeout": 10,
+    "read_timeout": 5,
     "retry_total": 2,
     "retry_connect": 2,
-    "retry_read": 2,
+    "retry_read": 1,
     "retry_backoff_factor": 0.2,
     "retry_backoff_max": 2,
     "retry_throttle_total": 9,
