@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 from cdktn import AssetType, TerraformAsset
@@ -23,14 +24,15 @@ FUNCTION_APP_PY = '''"""Azure Functions entry (Python v2 model): every function 
 
 from handlers.azure import app  # noqa: F401  (the host discovers functions on `app`)
 '''
-REQUIREMENTS = [
-    "azure-functions==1.26.0",
-    "azure-functions-durable==1.7.0",
-    "azure-cosmos==4.17.1",
-    "azure-identity==1.27.0",
-    "azure-storage-queue==12.18.1",
-    "redis==8.1.0",
-]
+# The runtime dependencies are the extras pyproject.toml pins (the set tested together).
+REQUIREMENT_EXTRAS = ("azure", "redis")
+
+
+def requirements() -> list[str]:
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    return sorted({pin for extra in REQUIREMENT_EXTRAS for pin in extras[extra]})
 
 
 def _hms(seconds: int) -> str:
@@ -71,7 +73,7 @@ def stage(settings: StackSettings, target: Path) -> Path:
     (target / "host.json").write_text(
         json.dumps(host_json(settings), indent=2, sort_keys=True) + "\n"
     )
-    (target / "requirements.txt").write_text("\n".join(REQUIREMENTS) + "\n")
+    (target / "requirements.txt").write_text("\n".join(requirements()) + "\n")
     return target
 
 

@@ -10,6 +10,7 @@ the asset's hash (a new object, so a new build, whenever the code changes).
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 from cdktn import AssetType, TerraformAsset
@@ -25,14 +26,15 @@ ENTRY_POINTS = {
     "pubsub_handler": "handlers.gcp",
     "statekit_activity": "handlers.gcp_activity",
 }
-REQUIREMENTS = [
-    "functions-framework==3.10.2",
-    "google-cloud-firestore==2.34.1",
-    "google-cloud-pubsub==2.44.0",
-    "google-cloud-workflows==1.24.0",
-    "redis==8.1.0",
-    "PyYAML>=6",
-]
+# The runtime dependencies are the extras pyproject.toml pins (the set tested together).
+REQUIREMENT_EXTRAS = ("gcp", "redis")
+
+
+def requirements() -> list[str]:
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    return sorted({pin for extra in REQUIREMENT_EXTRAS for pin in extras[extra]})
 
 
 def main_py() -> str:
@@ -57,7 +59,7 @@ def stage(target: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(REPO_ROOT / package, target / package, ignore=ignore)
     (target / "main.py").write_text(main_py())
-    (target / "requirements.txt").write_text("\n".join(REQUIREMENTS) + "\n")
+    (target / "requirements.txt").write_text("\n".join(requirements()) + "\n")
     return target
 
 

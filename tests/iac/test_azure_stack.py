@@ -303,3 +303,16 @@ def test_switched_off_components_leave_resources_and_urls_out(
         "STATEKIT_STORE_URL"
     ]
     assert set(config["output"]) == {"statekit_store_url"}
+
+
+def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
+    """The function app installs exactly the versions pyproject.toml pins for Azure and Redis."""
+    import tomllib
+
+    from modules.azure.package import REPO_ROOT
+
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev" / "requirements.txt"
+    assert set(staged.read_text().split()) == set(extras["azure"]) | set(extras["redis"])

@@ -326,3 +326,16 @@ def test_switched_off_components_leave_resources_and_urls_out(
     assert sorted(api["service_config"]["environment_variables"]) == ["STATEKIT_STORE_URL"]
     assert set(config["output"]) == {"statekit_store_url"}
     assert "variable" not in config  # no budget, no billing account to ask for
+
+
+def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
+    """The functions install exactly the versions pyproject.toml pins for GCP and Redis."""
+    import tomllib
+
+    from modules.gcp.package import REPO_ROOT
+
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev" / "requirements.txt"
+    assert set(staged.read_text().split()) == set(extras["gcp"]) | set(extras["redis"])
