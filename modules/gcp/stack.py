@@ -33,7 +33,16 @@ policy.register()
 class GcpStateStack(StateStack):
     def __init__(self, scope: Construct, settings: StackSettings) -> None:
         super().__init__(scope, settings)
-        GoogleProvider(self, "google", project=settings.project, region=settings.region)
+        GoogleProvider(
+            self,
+            "google",
+            project=settings.project,
+            region=settings.region,
+            # Billing Budgets (and other client-quota APIs) bill their calls to this project,
+            # so applying with user credentials works without a separate quota project.
+            user_project_override=True,
+            billing_project=settings.project,
+        )
         project = DataGoogleProject(self, "project", project_id=settings.project)
         ctx = GcpContext(
             scope=self,
