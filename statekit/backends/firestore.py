@@ -122,9 +122,10 @@ class QuickReconnectClient(firestore.Client):
 
     @property
     def _firestore_api(self) -> Any:
-        return self._firestore_api_helper(
-            _QuickReconnectTransport, gapic_module.FirestoreClient, gapic_module
-        )
+        helper = getattr(self, "_firestore_api_helper", None)
+        if helper is None:  # a later SDK: its own channel, gRPC's default backoff
+            return super()._firestore_api
+        return helper(_QuickReconnectTransport, gapic_module.FirestoreClient, gapic_module)
 
     def _emulator_channel(self, transport: Any) -> Any:
         import grpc
