@@ -18,7 +18,9 @@ import redis
 import statekit
 from benchmarks.store_targets import RoundTrips, count_redis_round_trips
 from statekit.backends import redis_scripts
+from statekit.backends.cache_redis import client_options
 from statekit.rules import new_etag
+from statekit.urls import parse_url
 from tests.standins import redis as redis_module
 
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
@@ -34,9 +36,9 @@ class RedisTarget:
         self.where = f"redis-server 7 (Debian), redis-py {redis.__version__}"
         self.store = statekit.open_store(f"{self._server.url}?prefix=bench:")
         count_redis_round_trips(self.store.backend._client, self.round_trips)  # type: ignore[attr-defined]
-        self.client = redis.Redis(
-            host="127.0.0.1", port=self._server.port, db=0, decode_responses=True
-        )
+        # The raw side: the same redis-py options (timeouts, retry, protocol), no statekit.
+        options = client_options(parse_url(self._server.url, allowed_schemes=["redis"]))
+        self.client = redis.Redis(**options, decode_responses=True)
         count_redis_round_trips(self.client, self.round_trips)
         self._put = self.client.register_script(redis_scripts.PUT)
         self._increment = self.client.register_script(redis_scripts.INCREMENT)
