@@ -299,8 +299,23 @@ class Store:
                 if op.item.key in seen:
                     raise InvalidKey(op.item.key, "appears more than once in one put_many")
                 seen.add(op.item.key)
-        failed = self.backend.put_many(ops, time.time()) if ops else {}
-        items = {op.item.key: op.item for op in ops if op.item.key not in failed}
+        outcome = self.backend.put_many(ops, time.time()) if ops else {}
+        failed: dict[str, StatekitError] = {}
+        stored: dict[str, str] = {}
+        for key, what in outcome.items():
+            if isinstance(what, str):
+                stored[key] = what
+            else:
+                failed[key] = what
+        items: dict[str, Item] = {}
+        for op in ops:
+            item = op.item
+            if item.key in failed:
+                continue
+            etag = stored.get(item.key, item.etag)  # the service's own etag, where it makes one
+            items[item.key] = (
+                item if etag == item.etag else Item(item.key, item.value, etag, item.expires_at)
+            )
         result = BatchResult(succeeded=list(items), failed=failed, items=items)
         if self._listeners:
             self._written(result.succeeded)

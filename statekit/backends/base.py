@@ -20,7 +20,7 @@ Meaning every hook must keep:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -100,8 +100,12 @@ class StoreBackend(ABC):
         """
 
     @abstractmethod
-    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
-        """Unconditional writes in native batches; return the keys that failed, with why."""
+    def put_many(self, ops: Sequence[PreparedPut], now: float) -> Mapping[str, StatekitError | str]:
+        """Unconditional writes in native batches.
+
+        Return the keys that failed, with why; a backend whose service makes its
+        own etags also returns, for keys that succeeded, the etag stored.
+        """
 
     @abstractmethod
     def delete_many(self, keys: Sequence[str], now: float) -> dict[str, StatekitError]:

@@ -424,19 +424,23 @@ class CosmosStore(StoreBackend):
                         raise
         raise Conflict(key, f"increment: the item kept changing over {RACE_ATTEMPTS} attempts")
 
-    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
-        failed: dict[str, StatekitError] = {}
+    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError | str]:
+        outcome: dict[str, StatekitError | str] = {}
         for chunk in self._chunks([self._doc(op, now) for op in ops]):
             try:
                 with self._errors("put_many"):
                     if len(chunk) == 1:
-                        self._container.upsert_item(chunk[0])
+                        etags = [str(self._container.upsert_item(chunk[0])["_etag"])]
                     else:
-                        self._batch([("upsert", (doc,)) for doc in chunk], chunk[0]["pk"])
+                        results = self._batch([("upsert", (doc,)) for doc in chunk], chunk[0]["pk"])
+                        etags = [_result_etag(result) for result in results]
             except StatekitError as error:
                 for doc in chunk:
-                    failed[doc["key"]] = error
-        return failed
+                    outcome[doc["key"]] = error
+                continue
+            for doc, etag in zip(chunk, etags, strict=True):  # the service's own _etag
+                outcome[doc["key"]] = etag
+        return outcome
 
     @staticmethod
     def _chunks(docs: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -458,16 +458,28 @@ class FirestoreStore(StoreBackend):
                     time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
         raise Conflict(key, f"increment: the item kept changing over {INCREMENT_ATTEMPTS} attempts")
 
-    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
-        failed: dict[str, StatekitError] = {}
+    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError | str]:
+        outcome: dict[str, StatekitError | str] = {}
         for chunk in _chunks(list(ops)):
             try:
                 with self._errors("put_many"):
-                    self._commit([self._set_write(op.item.key, _data(op)) for op in chunk])
+                    datas = [_data(op) for op in chunk]
+                    results = self._commit(
+                        [
+                            self._set_write(op.item.key, data)
+                            for op, data in zip(chunk, datas, strict=True)
+                        ]
+                    )
             except StatekitError as error:
                 for op in chunk:
-                    failed[op.item.key] = error
-        return failed
+                    outcome[op.item.key] = error
+                continue
+            # The etag is the service's update_time of each write (as put returns it).
+            for op, data, result in zip(chunk, datas, results, strict=True):
+                outcome[op.item.key] = _Etag.of(
+                    result.update_time, data["etag"], op.item.expires_at
+                ).text()
+        return outcome
 
     def delete_many(self, keys: Sequence[str], now: float) -> dict[str, StatekitError]:
         failed: dict[str, StatekitError] = {}

@@ -25,20 +25,10 @@ INT64_BEYOND_2_53 = (
     "values beyond 2**53 (error 'value must be integer'); Firestore stores int64 exactly"
 )
 
-# Not a stand-in deviation: Store.put_many reports the etag it proposed, while this backend's
-# etags come from the service (update_time). The hook cannot return stored etags yet; the
-# store.py change is proposed in docs/backends-cosmos-firestore.md. Strict: it flips to a
-# failure the day that lands, so this line is removed then.
-PUT_MANY_ETAGS = (
-    "statekit (not the stand-in): Store.put_many reports the proposed etag, not the "
-    "service-assigned one; needs the put_many hook to return stored etags"
-)
-
 CASE = Case(
     name="firestore",
     url=_url,
     xfail={
-        "test_put_many_and_delete_many_report_every_key": PUT_MANY_ETAGS,
         "test_put_then_get_returns_the_same_value[firestore-int16]": INT64_BEYOND_2_53,
         "test_put_with_a_stale_etag_conflicts_and_changes_nothing": PRECONDITIONS_IGNORED,
         "test_delete_with_a_stale_etag_conflicts_and_changes_nothing": PRECONDITIONS_IGNORED,
