@@ -8,8 +8,8 @@ the peak of the summed RSS of the whole process tree, sampled every 20 ms from
 /proc (what the machine must have free), and the largest single process's
 maxrss from ``wait4`` (the kernel's exact figure for the biggest process, which
 includes waited-for descendants' maxima but not their sum). One warm-up run
-fills the project-local jsii cache first, so the figures are for a warm cache;
-the warm-up's own time is printed as the cold figure.
+fills the project-local jsii cache (``.jsii-cache/``) if it is empty, so the table
+is for a warm cache; the warm-up's own time is printed above the table.
 """
 
 from __future__ import annotations
@@ -119,9 +119,10 @@ def main() -> None:
         for name, env in SCENARIOS.items()
         if not env.get("STATEKIT_CLOUDS") or set(env["STATEKIT_CLOUDS"].split(",")) <= set(present)
     ]
+    cache_state = "warm" if (ROOT / ".jsii-cache").is_dir() else "cold"
     cold = run_once(SCENARIOS[names[0]])
     print(
-        f"cold jsii cache / first run ({names[0]}): {cold.seconds:.1f} s, "
+        f"warm-up run ({names[0]}, jsii cache {cache_state}): {cold.seconds:.1f} s, "
         f"tree peak {cold.tree_peak_mb:.0f} MB"
     )
     load = os.getloadavg()[0]
