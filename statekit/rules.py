@@ -106,17 +106,20 @@ def is_expired(expiry: float | None, now: float) -> bool:
     return expiry is not None and expiry <= now
 
 
-def _etag_seed() -> None:
-    global _etag_prefix, _etag_counter
-    _etag_prefix = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
-    _etag_counter = itertools.count()
+class _EtagSource:
+    """72 random bits per process and a counter: no two writes share an etag."""
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
+        self.counter = itertools.count()
 
 
-_etag_prefix = ""
-_etag_counter = itertools.count()
-_etag_seed()
+_etags = _EtagSource()
 # A forked child must not replay its parent's etags.
-os.register_at_fork(after_in_child=_etag_seed)
+os.register_at_fork(after_in_child=_etags.reseed)
 
 
 def new_etag() -> str:
@@ -124,7 +127,7 @@ def new_etag() -> str:
 
     Cheaper than fresh randomness per write (no system call) and just as unique.
     """
-    return f"{_etag_prefix}{next(_etag_counter):x}"
+    return f"{_etags.prefix}{next(_etags.counter):x}"
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
