@@ -43,6 +43,20 @@ from constructs import Construct
 from modules.azure import roles
 from modules.azure.context import AzureContext
 
+# Application Insights accepts only these retention periods (days).
+INSIGHTS_RETENTION_DAYS = (30, 60, 90, 120, 180, 270, 365, 550, 730)
+
+
+def workspace_retention(days: int) -> int:
+    """Log Analytics keeps 30 to 730 days: shorter settings get the minimum."""
+    return min(max(days, 30), 730)
+
+
+def insights_retention(days: int) -> int:
+    """The shortest Application Insights period that keeps ``days`` (730 at most)."""
+    return next((d for d in INSIGHTS_RETENTION_DAYS if d >= days), INSIGHTS_RETENTION_DAYS[-1])
+
+
 # Budgets need a first-of-month start; a fixed one keeps synthesis deterministic.
 BUDGET_START = "2026-01-01T00:00:00Z"
 
@@ -59,8 +73,7 @@ class Observability(Construct):
             location=ctx.location,
             resource_group_name=ctx.resource_group_name,
             sku="PerGB2018",
-            # Log Analytics accepts 30..730 days; shorter settings get the minimum.
-            retention_in_days=min(max(retention, 30), 730),
+            retention_in_days=workspace_retention(retention),
         )
         self.insights = ApplicationInsights(
             self,
@@ -70,7 +83,7 @@ class Observability(Construct):
             resource_group_name=ctx.resource_group_name,
             application_type="other",
             workspace_id=self.workspace.id,
-            retention_in_days=min(max(retention, 30), 730),
+            retention_in_days=insights_retention(retention),
             local_authentication_enabled=False,
         )
         email = ctx.settings.observability.alarm_email

@@ -316,3 +316,17 @@ def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
     ]
     staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev" / "requirements.txt"
     assert set(staged.read_text().split()) == set(extras["azure"]) | set(extras["redis"])
+
+
+def test_retention_maps_onto_what_azure_accepts() -> None:
+    from modules.azure.observability import insights_retention, workspace_retention
+
+    assert [workspace_retention(d) for d in (1, 30, 400, 731)] == [30, 30, 400, 730]
+    assert [insights_retention(d) for d in (7, 30, 365, 400, 545, 731)] == [
+        30,
+        30,
+        365,
+        550,
+        550,
+        730,
+    ]
