@@ -52,6 +52,15 @@ STORAGE_AGENT = "gs-project-accounts.iam.gserviceaccount.com"
 RUN_INVOKER = "roles/run.invoker"
 
 
+def cpu_for(memory_mb: int) -> str | None:
+    """Cloud Run's CPU minimums for large memory (over 4 GiB needs 2 CPUs, over 8 GiB 4)."""
+    if memory_mb > 8192:
+        return "4"
+    if memory_mb > 4096:
+        return "2"
+    return None  # the platform's default for the memory size
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     component: str
@@ -190,6 +199,7 @@ class CloudFunctions(Construct):
             service_config=Cloudfunctions2FunctionServiceConfig(
                 service_account_email=self.identity.email,
                 available_memory=f"{settings.memory_mb}M",
+                available_cpu=cpu_for(settings.memory_mb),
                 timeout_seconds=settings.timeout_seconds,
                 max_instance_count=settings.reserved_concurrency
                 if settings.reserved_concurrency > 0

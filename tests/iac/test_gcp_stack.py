@@ -339,3 +339,9 @@ def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
     ]
     staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev" / "requirements.txt"
     assert set(staged.read_text().split()) == set(extras["gcp"]) | set(extras["redis"])
+
+
+def test_large_memory_gets_the_cpu_cloud_run_requires() -> None:
+    from modules.gcp.functions import cpu_for
+
+    assert [cpu_for(m) for m in (128, 4096, 6144, 10240)] == [None, None, "2", "4"]
