@@ -307,16 +307,16 @@ class Store:
                 stored[key] = what
             else:
                 failed[key] = what
-        items: dict[str, Item] = {}
+        written: dict[str, Item] = {}
         for op in ops:
             item = op.item
             if item.key in failed:
                 continue
             etag = stored.get(item.key, item.etag)  # the service's own etag, where it makes one
-            items[item.key] = (
+            written[item.key] = (
                 item if etag == item.etag else Item(item.key, item.value, etag, item.expires_at)
             )
-        result = BatchResult(succeeded=list(items), failed=failed, items=items)
+        result = BatchResult(succeeded=list(written), failed=failed, items=written)
         if self._listeners:
             self._written(result.succeeded)
         return result
