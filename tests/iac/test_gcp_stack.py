@@ -345,3 +345,17 @@ def test_large_memory_gets_the_cpu_cloud_run_requires() -> None:
     from modules.gcp.functions import cpu_for
 
     assert [cpu_for(m) for m in (128, 4096, 6144, 10240)] == [None, None, "2", "4"]
+
+
+def test_deployed_workflow_source_is_the_renderer_output(prod: StackView) -> None:
+    """Undoing Terraform's escaping gives back exactly what the renderer produced."""
+    from modules.common.workflow import cloud_workflows_yaml
+
+    source = prod.one("google_workflows_workflow")["source_contents"]
+    url = re.search(r"url: (\$\{google_cloudfunctions2_function\.[^}]+\})", source)
+    assert url is not None
+    rendered = cloud_workflows_yaml("https://activity.example/")
+    assert rendered is not None
+    assert (
+        source.replace(url.group(1), "https://activity.example/").replace("$${", "${") == rendered
+    )
