@@ -83,8 +83,9 @@ def run_checkov(stack: StackView, workdir: Path) -> dict[str, Any]:
         shutil.rmtree(stack_dir)
     stack_dir.mkdir(parents=True)
     config = stack.config
-    # checkov 3.3's terraform_json parser crashes on the scalar terraform.required_version
-    # ("this method receives only dicts"); it checks nothing in that block, so drop it.
+    # checkov 3.3's terraform_json parser crashes on a scalar terraform.required_version
+    # ("this method receives only dicts"). The stacks no longer set one (docs/iac.md);
+    # dropping it here keeps this check working if one comes back. checkov reads nothing there.
     config.get("terraform", {}).pop("required_version", None)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(config))
     command = [
