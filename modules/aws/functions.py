@@ -25,6 +25,7 @@ from cdktn_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktn_provider_aws.lambda_function_url import LambdaFunctionUrl
 from constructs import Construct
 
 from modules.aws.context import AwsContext, allow, policy_document
@@ -151,6 +152,16 @@ class Functions(Construct):
                 else None,
                 depends_on=[self.log_groups[role]],
             )
+
+        # The HTTP entry point: a function URL (API Gateway v2 payload, which the handler
+        # reads), callable only with IAM-signed requests; put a CDN or API in front for
+        # public traffic.
+        self.http_url = LambdaFunctionUrl(
+            self,
+            "http-url",
+            function_name=self.functions["http"].function_name,
+            authorization_type="AWS_IAM",
+        )
 
     def grant(self, ctx: AwsContext, access: FunctionAccess, *, queue_arn: str | None) -> None:
         """The role's policy naming exact ARNs, then the queue trigger (which needs that policy).

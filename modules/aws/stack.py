@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformStack
+from cdktn import TerraformOutput, TerraformStack
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider
@@ -125,6 +125,12 @@ class AwsStateStack(StateStack):
         if on.budget:
             monthly_budget(self, ctx, alerts)
         self.publish_urls(self.urls)
+        TerraformOutput(
+            self,
+            "http_endpoint",
+            value=self.functions.http_url.function_url,
+            description="the http function's URL (IAM-signed requests only)",
+        )
 
 
 def build(scope: Construct, settings: StackSettings) -> TerraformStack:

@@ -150,7 +150,11 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
         "handlers.aws.http_handler",
         "handlers.aws.queue_handler",
     ]
-    outputs = {name.upper(): out["value"] for name, out in config["output"].items()}
+    outputs = {
+        name.upper(): out["value"]
+        for name, out in config["output"].items()
+        if name.startswith("statekit_")
+    }
     for function in functions.values():
         variables = function["environment"]["variables"]
         assert variables == outputs
@@ -163,6 +167,8 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
     assert "?dlq=${aws_sqs_queue." in outputs["STATEKIT_QUEUE_URL"]
     assert outputs["STATEKIT_WORKFLOW_URL"].startswith("stepfunctions://eu-west-1/")
     assert outputs["STATEKIT_WORKFLOW_URL"].endswith("/statekit-prod-place-order")
+    assert has(synthesized, PROD, "aws_lambda_function_url", {"authorization_type": "AWS_IAM"})
+    assert config["output"]["http_endpoint"]["value"].startswith("${aws_lambda_function_url.")
 
 
 def test_function_role_names_exact_arns(synthesized: Synthesized) -> None:
@@ -266,7 +272,7 @@ def test_queue_and_orchestrator_can_be_switched_off(synth_one) -> None:
         "aws_budgets_budget",
         "aws_lambda_event_source_mapping",
     }
-    assert sorted(config["output"]) == ["statekit_store_url"]
+    assert sorted(config["output"]) == ["http_endpoint", "statekit_store_url"]
     for function in config["resource"]["aws_lambda_function"].values():
         assert list(function["environment"]["variables"]) == ["STATEKIT_STORE_URL"]
 
