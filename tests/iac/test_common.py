@@ -14,7 +14,7 @@ from modules.common.aspects import (
     rules_for,
 )
 from modules.common.naming import Naming
-from modules.common.settings import StackSettings
+from modules.common.settings import TTL_ATTRIBUTE, StackSettings
 
 SETTINGS = StackSettings(env="staging", cloud="azure", region="westeurope", owner="team")
 
@@ -60,3 +60,10 @@ def test_each_cloud_registers_rules_for_its_data_services() -> None:
     }
     assert all(isinstance(rule, PolicyRule) and rule.description for rule in table_rules)
     assert rules_for("no_such_resource_type") == []
+
+
+def test_the_ttl_attribute_is_the_one_the_store_backends_write() -> None:
+    from statekit.backends import dynamodb, firestore
+
+    assert dynamodb.TTL_ATTRIBUTE == TTL_ATTRIBUTE
+    assert firestore.TTL_FIELD == TTL_ATTRIBUTE
