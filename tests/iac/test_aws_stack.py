@@ -318,5 +318,6 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
     archive = synthesized.stack_dir(PROD) / function["filename"]
     with zipfile.ZipFile(archive) as package:
         names = set(package.namelist())
-    assert {"handlers/aws.py", "handlers/saga.py", "statekit/store.py", "statekit/urls.py"} <= names
+    expected = {"handlers/aws.py", "handlers/saga.py", "statekit/store.py", "redis/__init__.py"}
+    assert expected <= names
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
