@@ -92,8 +92,11 @@ class MemorystoreCache(Construct):
 
     @property
     def url(self) -> str:
-        """``rediss://HOST:6378/0?password_env=STATEKIT_CACHE_PASSWORD``: no secret in the URL."""
-        return f"rediss://{self.redis.host}:{TLS_PORT}/0?password_env={PASSWORD_VARIABLE}"
+        """``rediss://HOST:6378/0?password_env=...&ca_env=...``: no secret in the URL."""
+        return (
+            f"rediss://{self.redis.host}:{TLS_PORT}/0"
+            f"?password_env={PASSWORD_VARIABLE}&ca_env={CA_CERT_VARIABLE}"
+        )
 
     def environment(self) -> dict[str, str]:
         return {CA_CERT_VARIABLE: self.redis.server_ca_certs.get(0).cert}

@@ -156,6 +156,16 @@ def client_options(url: ConnectionURL) -> dict[str, Any]:
     }
     if url.scheme == "rediss":
         options.update(ssl=True, ssl_cert_reqs="required", ssl_check_hostname=True)
+        ca_variable = url.param("ca_env")
+        if ca_variable:
+            # Memorystore signs with the instance's own CA: the platform hands its (public)
+            # PEM to the function in this variable, and only that CA is trusted.
+            ca_pem = os.environ.get(ca_variable)
+            if not ca_pem:
+                raise url.error(f"ca_env names {ca_variable!r}, which is not set")
+            options["ssl_ca_data"] = ca_pem
+    elif url.param("ca_env"):
+        raise url.error("ca_env needs TLS: use rediss://")
     return options
 
 
@@ -282,7 +292,7 @@ class RedisCache(CacheBackend):
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisCache:
-        url.require_known_params(("password_env", "password_secret", "prefix"))
+        url.require_known_params(("password_env", "password_secret", "prefix", "ca_env"))
         label = f"{url.scheme}://{url.host}:{url.port or 6379}"
         return cls(cache_client_options(url), url.param("prefix", "") or "", label)
 

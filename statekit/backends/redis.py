@@ -98,7 +98,7 @@ class RedisStore(StoreBackend):
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisStore:
-        url.require_known_params(("password_env", "password_secret", "prefix"))
+        url.require_known_params(("password_env", "password_secret", "prefix", "ca_env"))
         if urlsplit(url.raw).password is not None:
             raise url.error(
                 "a password never goes in the URL (it ends up in Terraform and logs): "

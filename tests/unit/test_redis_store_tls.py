@@ -97,3 +97,28 @@ def test_rediss_refuses_a_server_it_cannot_verify(
         store.get("tls/a")
     assert not isinstance(raised.value, statekit.BackendUnavailable)  # a setting to fix
     store.close()
+
+
+def test_rediss_trusts_the_ca_named_by_ca_env(
+    tls_server: TLSRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memorystore's way: the instance's own CA, handed over in an environment variable."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("CACHE_CA", tls_server.certificates["ca.crt"].read_text())
+    url = f"rediss://127.0.0.1:{tls_server.port}/0?prefix=ca-env:&ca_env=CACHE_CA"
+    store = statekit.open_store(url)
+    store.put("tls/b", 1)
+    assert store.get("tls/b").value == 1  # type: ignore[union-attr]
+    store.close()
+    cache = statekit.open_cache(url.replace("prefix=ca-env:&", ""))
+    cache.set("tls/c", "cached")
+    assert cache.get("tls/c") == "cached"
+    cache.close()
+
+
+def test_ca_env_must_name_a_set_variable_and_needs_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_CA", raising=False)
+    with pytest.raises(statekit.InvalidURL, match="NO_SUCH_CA"):
+        statekit.open_store("rediss://127.0.0.1:6380/0?ca_env=NO_SUCH_CA")
+    with pytest.raises(statekit.InvalidURL, match="needs TLS"):
+        statekit.open_store("redis://127.0.0.1:6380/0?ca_env=NO_SUCH_CA")
