@@ -113,7 +113,7 @@ def test_memorystore_auth_and_transit_encryption(stack: StackView) -> None:
     for function in functions(stack).values():
         service = function["service_config"]
         assert service["environment_variables"]["STATEKIT_CACHE_URL"].endswith(
-            ":6378/0?password_env=STATEKIT_CACHE_PASSWORD"
+            ":6378/0?password_env=STATEKIT_CACHE_PASSWORD&ca_env=STATEKIT_CACHE_CA_CERT"
         )
         (secret,) = service["secret_environment_variables"]
         assert secret["key"] == "STATEKIT_CACHE_PASSWORD"
