@@ -7,7 +7,8 @@ writes ``cdktf.out/stacks/<stack>/cdk.tf.json`` for every environment in
 Overrides: ``STATEKIT_ENVS=prod`` (comma-separated environment names),
 ``STATEKIT_CLOUDS=aws,gcp`` (only these clouds, where the environment enables them),
 ``STATEKIT_ENV_DIR`` (another folder of environment files) and ``CDKTF_OUTDIR``.
-Every environment file is validated before any construct is made.
+Every environment file is validated before any construct is made (exit status 2 on a
+bad file); a production stack that fails the policy aspect stops synthesis (status 3).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+POLICY_FAILURE = "policy check failed for production stack"  # modules/common/aspects.py
 
 
 def _prepare_jsii_environment() -> None:
@@ -63,7 +65,15 @@ def main() -> int:
     app = App(context={"targetVersions": _target_versions()})
     for settings in plan:
         build_stack(app, settings)
-    app.synth()
+    try:
+        app.synth()
+    except RuntimeError as error:
+        # The policy aspect's PolicyViolation reaches here wrapped by jsii, message intact.
+        if POLICY_FAILURE not in str(error):
+            raise
+        message = str(error)[str(error).index(POLICY_FAILURE) :]
+        print(f"error: {message}", file=sys.stderr)
+        return 3
     stacks = Path(app.outdir) / "stacks"
     noun = "stack" if len(plan) == 1 else "stacks"
     print(f"synthesized {len(plan)} {noun} into {stacks}/: {', '.join(s.stack_name for s in plan)}")

@@ -41,3 +41,30 @@ def test_one_cloud_one_env_synthesizes_one_stack_with_only_its_provider(tmp_path
     manifest = json.loads((outdir / "manifest.json").read_text())
     assert list(manifest["stacks"]) == ["state-aws-dev"]
     assert (ROOT / ".jsii-cache").is_dir()
+
+
+def test_a_weakened_production_stack_stops_synthesis_with_status_3(tmp_path: Path) -> None:
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    prod = (ROOT / "environments" / "prod.toml").read_text()
+    (envs / "prod.toml").write_text(
+        prod.replace("deletion_protection = true", "deletion_protection = false")
+    )
+    env = {
+        **os.environ,
+        "STATEKIT_CLOUDS": "aws",
+        "STATEKIT_ENV_DIR": str(envs),
+        "CDKTF_OUTDIR": str(tmp_path / "out"),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "error: policy check failed for production stack state-aws-prod:" in result.stderr
+    assert "deletion_protection: deletion_protection_enabled is true" in result.stderr
+    assert not (tmp_path / "out" / "stacks" / "state-aws-prod" / "cdk.tf.json").exists()
