@@ -1,6 +1,7 @@
 """Redis cache: ElastiCache, Azure Cache for Redis, Memorystore and redis-server.
 
-URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]``.
+URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]
+[&ca_env=VAR][&cluster=true]``.
 
 * ``rediss://`` is TLS with certificate and host name verification against the
   system's trust store (the managed services use public CAs; ``SSL_CERT_FILE``
@@ -18,6 +19,8 @@ URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&
   cache that does not answer fast is worse than a miss. A retry also reconnects a
   connection the platform froze and the server closed.
 * Values are the JSON text; ``SET .. PX`` for TTL, ``MGET`` for ``get_many``.
+* ``cluster=true``: a Redis Cluster (cluster mode enabled: ElastiCache Serverless),
+  through redis-py's ``RedisCluster``; see ``redis_cluster.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.exceptions import AuthenticationError, RedisError
+from redis.cluster import RedisCluster  # already imported by ``import redis``
+from redis.exceptions import AuthenticationError, MovedError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -42,6 +46,13 @@ from redis.retry import Retry
 from statekit.cache import CacheBackend, Data
 from statekit.errors import BackendUnavailable, StatekitError
 from statekit.urls import ConnectionURL
+
+# Query parameters of a redis URL, for the store and the cache alike.
+URL_PARAMS = ("password_env", "password_secret", "prefix", "ca_env", "cluster")
+IS_A_CLUSTER = (
+    "the server is a Redis Cluster (cluster mode enabled, as ElastiCache Serverless is): "
+    "add cluster=true to the URL"
+)
 
 # Defaults of ``client_options`` (the Redis store uses them as they are): redis-py
 # retries connection errors 3 times, waiting 50, 100, 200 ms.
@@ -127,11 +138,36 @@ def _password_in(text: str) -> str:
     return text
 
 
+def explain(exc: BaseException) -> str:
+    """A refusal's text, with the fix when a plain client reached a cluster."""
+    text = str(exc)
+    if isinstance(exc, MovedError) or "not allowed in cluster mode" in text:
+        return f"{text} ({IS_A_CLUSTER})"
+    return text
+
+
+def wants_cluster(url: ConnectionURL) -> bool:
+    """``cluster=true``: the server is a Redis Cluster (cluster mode enabled)."""
+    value = url.param("cluster", "false")
+    if value not in ("true", "false"):
+        raise url.error(f"cluster must be 'true' or 'false', got {value!r}")
+    return value == "true"
+
+
 def client_options(url: ConnectionURL) -> dict[str, Any]:
-    """Keyword arguments for ``redis.Redis`` from a statekit redis URL (shared with the store)."""
+    """Keyword arguments for ``redis.Redis`` from a statekit redis URL (shared with the store).
+
+    With ``cluster=true`` they are for ``redis_cluster.LazyCluster`` instead (``db`` is
+    then always 0: a cluster has no other database).
+    """
     parts = url.path_parts()
     if len(parts) > 1 or (parts and not parts[0].isdigit()):
         raise url.error("the path is the database number, like '/0'")
+    if wants_cluster(url) and parts and int(parts[0]) != 0:
+        raise url.error(
+            f"cluster=true needs database 0 (a Redis Cluster, like ElastiCache Serverless, "
+            f"has no other and refuses SELECT), got /{parts[0]}"
+        )
     if not url.host:
         raise url.error("a redis URL needs a host, like 'redis://cache.example.com:6379/0'")
     if urlsplit(url.raw).password is not None:
@@ -182,7 +218,7 @@ class _Lanes:
 
     def __init__(self, options: dict[str, Any]) -> None:
         self._options = _pool_options(options)
-        self.idle: list[redis.Redis] = []
+        self.idle: list[Lane] = []
         self._start()
         _all_lanes.add(self)
 
@@ -197,7 +233,7 @@ class _Lanes:
         self.idle.clear()  # in place: the hit path holds this list
         self._start()
 
-    def new_lane(self) -> redis.Redis:
+    def new_lane(self) -> Lane:
         # Connects now (with the connection's bounded retry); the caller maps failures.
         lane = redis.Redis(connection_pool=self.pool, single_connection_client=True)
         with self._lock:
@@ -212,6 +248,9 @@ class _Lanes:
             lane.close()
         self.pool.disconnect()
 
+
+# A lane: a single-connection client, or (cluster=true) the one shared RedisCluster.
+Lane = redis.Redis | RedisCluster
 
 _all_lanes: weakref.WeakSet[_Lanes] = weakref.WeakSet()
 
@@ -285,18 +324,28 @@ class RedisCache(CacheBackend):
 
     def __init__(self, options: dict[str, Any], prefix: str = "", label: str = "redis") -> None:
         self._credentials = options.get("credential_provider")
-        self._lanes = _Lanes(options)
+        self._lanes = self._open_lanes(options)
         self._idle = self._lanes.idle  # the hit path's only shared state
         self._prefix = prefix
         self._label = label
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisCache:
-        url.require_known_params(("password_env", "password_secret", "prefix", "ca_env"))
+        url.require_known_params(URL_PARAMS)
         label = f"{url.scheme}://{url.host}:{url.port or 6379}"
-        return cls(cache_client_options(url), url.param("prefix", "") or "", label)
+        options = cache_client_options(url)
+        prefix = url.param("prefix", "") or ""
+        if wants_cluster(url):
+            from statekit.backends.redis_cluster import RedisClusterCache
 
-    def _run(self, operation: str, command: Callable[[redis.Redis], T], tried: int = 0) -> T:
+            return RedisClusterCache(options, prefix, label)
+        return cls(options, prefix, label)
+
+    @staticmethod
+    def _open_lanes(options: dict[str, Any]) -> _Lanes:
+        return _Lanes(options)
+
+    def _run(self, operation: str, command: Callable[[Lane], T], tried: int = 0) -> T:
         """``command`` on a borrowed lane, retried on connection errors, then
         ``BackendUnavailable``; any other Redis error is refused at once."""
         last: RedisError | None = None
@@ -328,7 +377,7 @@ class RedisCache(CacheBackend):
         raise BackendUnavailable(self._label, operation, last) from None
 
     def _refused(self, operation: str, exc: RedisError) -> NoReturn:
-        raise StatekitError(f"redis {self._label} refused {operation}: {exc}") from None
+        raise StatekitError(f"redis {self._label} refused {operation}: {explain(exc)}") from None
 
     def get(self, key: str) -> Data | None:
         # The hit path: the first attempt inline (no closure, no loop); failures and
@@ -356,7 +405,7 @@ class RedisCache(CacheBackend):
         self._run(f"set {key!r}", lambda lane: lane.set(name, data, px=ttl_ms))
 
     def set_many(self, items: Sequence[tuple[str, str]], ttl_ms: int | None) -> None:
-        def pipelined(lane: redis.Redis) -> Any:
+        def pipelined(lane: Lane) -> Any:
             # MSET has no TTL; a non-transactional pipeline of SET PX is one round trip
             # (on a connection of the shared pool: a lane's client cannot pipeline).
             pipe = self._lanes.pooled.pipeline(transaction=False)
@@ -374,5 +423,5 @@ class RedisCache(CacheBackend):
         self._lanes.close()
 
 
-def _get(lane: redis.Redis, name: str) -> Data | None:
+def _get(lane: Lane, name: str) -> Data | None:
     return lane.execute_command("GET", name)  # type: ignore[no-untyped-call, no-any-return]

@@ -1,8 +1,9 @@
 """Redis store (redis-py): ElastiCache, Azure Cache for Redis, Memorystore, redis-server.
 
-URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]``
-(parsed with the cache's ``client_options``: TLS, password from the environment or
-Secrets Manager, short timeouts, bounded backed-off retries).
+URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]
+[&ca_env=VAR][&cluster=true]`` (parsed with the cache's ``client_options``: TLS, password
+from the environment or Secrets Manager, short timeouts, bounded backed-off retries).
+``cluster=true`` is a Redis Cluster, as ElastiCache Serverless is (``redis_cluster.py``).
 
 Key layout, for key ``K`` in partition ``P`` (the text before K's first ``/``):
 
@@ -12,7 +13,9 @@ Key layout, for key ``K`` in partition ``P`` (the text before K's first ``/``):
   prefix listing is ``ZRANGEBYLEX`` within one partition, never ``KEYS`` or ``SCAN``.
 
 ``{P}`` is a hash tag: a partition's items and index share a cluster slot, so the
-scripts that touch several of them stay valid. Every script declares every key it
+scripts that touch several of them stay valid on a cluster, and the pipelines that
+span partitions (``get_many``, ``put_many``, ``delete_many``) are split per node by
+redis-py's ``ClusterPipeline``. Every script declares every key it
 touches (ElastiCache refuses scripts that do not). Every write is one Lua script
 (``EVALSHA``, cached by its SHA), so conditions, the index and TTL change together
 in one round trip; reads filter on ``x`` so an expired item is never returned even
@@ -27,7 +30,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import redis
-from redis.exceptions import AuthenticationError, NoScriptError, RedisError
+from redis.exceptions import AuthenticationError, NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -40,7 +43,8 @@ from statekit.backends.base import (
     StoreBackend,
     WriteCondition,
 )
-from statekit.backends.cache_redis import client_options
+from statekit.backends.cache_redis import URL_PARAMS, client_options, explain, wants_cluster
+from statekit.backends.redis_cluster import LazyCluster, as_redis_error
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
@@ -55,6 +59,9 @@ MAX_VALUE_BYTES = 512 * 1024 * 1024  # Redis's limit for one string (a hash fiel
 _PAST_PREFIX = b"\xff"
 
 Raw = list[Any]  # a script's reply
+# redis-py's cluster client raises RedisClusterException, not a RedisError, when no node
+# answers; ``_error`` maps it (``as_redis_error``).
+_ERRORS = (RedisError, RedisClusterException)
 
 
 def _mode(condition: WriteCondition) -> str:
@@ -86,7 +93,12 @@ class RedisStore(StoreBackend):
         ),
     )
 
-    def __init__(self, client: redis.Redis, prefix: str = DEFAULT_PREFIX, label: str = "redis"):
+    def __init__(
+        self,
+        client: redis.Redis | LazyCluster,
+        prefix: str = DEFAULT_PREFIX,
+        label: str = "redis",
+    ):
         self._client = client
         self._prefix = prefix
         self._label = label
@@ -98,7 +110,7 @@ class RedisStore(StoreBackend):
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> RedisStore:
-        url.require_known_params(("password_env", "password_secret", "prefix", "ca_env"))
+        url.require_known_params(URL_PARAMS)
         if urlsplit(url.raw).password is not None:
             raise url.error(
                 "a password never goes in the URL (it ends up in Terraform and logs): "
@@ -108,8 +120,10 @@ class RedisStore(StoreBackend):
         if "{" in prefix or "}" in prefix:
             raise url.error(f"prefix must not contain '{{' or '}}' (hash tags), got {prefix!r}")
         options = client_options(url)
-        client = redis.Redis(**options, decode_responses=True)
-        return cls(client, prefix, f"{url.scheme}://{options['host']}:{options['port']}")
+        label = f"{url.scheme}://{options['host']}:{options['port']}"
+        if wants_cluster(url):
+            return cls(LazyCluster({**options, "decode_responses": True}), prefix, label)
+        return cls(redis.Redis(**options, decode_responses=True), prefix, label)
 
     # -- layout ----------------------------------------------------------------------------
     def _slot(self, key: str) -> str:
@@ -120,7 +134,8 @@ class RedisStore(StoreBackend):
         return [f"{slot}i:{key}", f"{slot}idx"]
 
     # -- errors ----------------------------------------------------------------------------
-    def _error(self, operation: str, exc: RedisError) -> StatekitError:
+    def _error(self, operation: str, exc: Exception) -> StatekitError:
+        exc = as_redis_error(exc)
         if isinstance(exc, AuthenticationError):  # a ConnectionError, but retrying won't help
             return StatekitError(
                 f"redis {self._label} refused the credentials during {operation}: {exc}"
@@ -132,9 +147,9 @@ class RedisStore(StoreBackend):
             )
         if isinstance(exc, RedisConnectionError | RedisTimeoutError):
             return BackendUnavailable(self._label, operation, exc)
-        return StatekitError(f"redis {self._label} refused {operation}: {exc}")
+        return StatekitError(f"redis {self._label} refused {operation}: {explain(exc)}")
 
-    def _fail(self, operation: str, exc: RedisError) -> NoReturn:
+    def _fail(self, operation: str, exc: Exception) -> NoReturn:
         raise self._error(operation, exc) from None
 
     @staticmethod
@@ -173,7 +188,7 @@ class RedisStore(StoreBackend):
     def get(self, key: str, now: float) -> Item | None:
         try:
             fields = self._client.hmget(self._keys(key)[0], ("v", "e", "x"))
-        except RedisError as exc:
+        except _ERRORS as exc:
             self._fail(f"get {key!r}", exc)
         return _live_item(key, fields, now)
 
@@ -186,7 +201,7 @@ class RedisStore(StoreBackend):
                 pipe.hmget(self._keys(key)[0], ("v", "e", "x"))
             try:
                 replies = pipe.execute()
-            except RedisError as exc:
+            except _ERRORS as exc:
                 self._fail(f"get_many of {len(keys)} keys", exc)
             for key, fields in zip(chunk, replies, strict=True):
                 item = _live_item(key, fields, now)
@@ -198,7 +213,7 @@ class RedisStore(StoreBackend):
         key = op.item.key
         try:
             reply = self._put(keys=self._keys(key), args=self._put_args(op, now))
-        except RedisError as exc:
+        except _ERRORS as exc:
             self._fail(f"put {key!r}", exc)
         if reply[0] != 1:
             raise self._conflict(key, op.condition, self._current(key, reply))
@@ -208,7 +223,7 @@ class RedisStore(StoreBackend):
         args = [key, _mode(condition), condition.if_match or "", repr(now)]
         try:
             reply = self._delete(keys=self._keys(key), args=args)
-        except RedisError as exc:
+        except _ERRORS as exc:
             self._fail(f"delete {key!r}", exc)
         if reply[0] != 1:
             raise self._conflict(key, condition, self._current(key, reply))
@@ -217,7 +232,7 @@ class RedisStore(StoreBackend):
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
         try:
             reply = self._increment(keys=self._keys(key), args=[key, by, etag, repr(now)])
-        except RedisError as exc:
+        except _ERRORS as exc:
             self._fail(f"increment {key!r}", exc)
         if reply[0] != 1:
             raise InvalidValue(
@@ -243,10 +258,12 @@ class RedisStore(StoreBackend):
             for _ in range(2):
                 pipe = self._client.pipeline(transaction=False)
                 for _key, keys, args in pending:
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
+                    # ``execute_command``: a cluster pipeline blocks ``evalsha`` (a script
+                    # may span slots); each of these is routed to its keys' one slot.
+                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
                 try:
                     results = pipe.execute(raise_on_error=False)
-                except RedisError as exc:
+                except _ERRORS as exc:
                     error = self._error(operation, exc)
                     for key, _, _ in calls[start:]:
                         failed[key] = error
@@ -265,7 +282,7 @@ class RedisStore(StoreBackend):
                     break
                 try:
                     self._client.script_load(script.script)
-                except RedisError as exc:
+                except _ERRORS as exc:
                     self._fail(operation, exc)
                 pending = missing
         return replies, failed
@@ -300,7 +317,7 @@ class RedisStore(StoreBackend):
             args += body
         try:
             reply = self._transact(keys=keys, args=args)
-        except RedisError as exc:
+        except _ERRORS as exc:
             self._fail(f"transact of {len(ops)} ops", exc)
         if reply[0] != 1:
             op = ops[int(reply[1]) - 1]
@@ -343,7 +360,7 @@ class RedisStore(StoreBackend):
                 if len(members) < wanted:
                     break
                 low = b"(" + members[-1].encode("utf-8")
-        except RedisError as exc:
+        except _ERRORS as exc:
             self._fail(f"list {prefix!r}", exc)
         return items
 
