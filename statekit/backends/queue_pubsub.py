@@ -23,7 +23,10 @@ from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry, if_exception_type
-from google.cloud import pubsub_v1
+
+# mypy resolves the google.cloud namespace package differently when it checks this
+# file alone and with the whole tree: the ignore is needed in one case only.
+from google.cloud import pubsub_v1  # type: ignore[attr-defined, unused-ignore]
 from google.pubsub_v1 import PubsubMessage
 from google.pubsub_v1.services.publisher import PublisherClient as GapicPublisher
 
