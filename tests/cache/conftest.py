@@ -1,4 +1,5 @@
-"""Fixtures of the cache suites: one Cache per backend (memory, redis-server)."""
+"""Fixtures of the cache suites: one Cache per backend (memory, redis-server, and a
+3-node Redis Cluster through ``cluster=true``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from statekit.cache import Cache, open_cache
 from tests.standins.base import StandInPool
 from tests.standins.redis import RedisServer
+from tests.standins.redis_cluster import RedisClusterServers
 
-CACHE_BACKENDS = ["memory", "redis"]
+CACHE_BACKENDS = ["memory", "redis", "redis_cluster"]
 
 
 def redis_url(standins: StandInPool) -> str:
@@ -19,10 +21,18 @@ def redis_url(standins: StandInPool) -> str:
     return server.url
 
 
+def redis_cluster_url(standins: StandInPool) -> str:
+    cluster = standins.get("redis_cluster")
+    assert isinstance(cluster, RedisClusterServers)
+    return cluster.url
+
+
 def cache_url(backend: str, standins: StandInPool) -> str:
     if backend == "memory":
         return "memory://"
     pytest.importorskip("redis")
+    if backend == "redis_cluster":
+        return redis_cluster_url(standins)
     return redis_url(standins)
 
 
