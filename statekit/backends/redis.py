@@ -100,6 +100,7 @@ class RedisStore(StoreBackend):
         label: str = "redis",
     ):
         self._client = client
+        self._cluster = client if isinstance(client, LazyCluster) else None
         self._prefix = prefix
         self._label = label
         self._put = client.register_script(redis_scripts.PUT)
@@ -196,10 +197,10 @@ class RedisStore(StoreBackend):
         found: dict[str, Item] = {}
         for start in range(0, len(keys), BATCH_CHUNK):
             chunk = keys[start : start + BATCH_CHUNK]
-            pipe = self._client.pipeline(transaction=False)
-            for key in chunk:
-                pipe.hmget(self._keys(key)[0], ("v", "e", "x"))
             try:
+                pipe = self._client.pipeline(transaction=False)
+                for key in chunk:
+                    pipe.hmget(self._keys(key)[0], ("v", "e", "x"))
                 replies = pipe.execute()
             except _ERRORS as exc:
                 self._fail(f"get_many of {len(keys)} keys", exc)
@@ -256,12 +257,15 @@ class RedisStore(StoreBackend):
         for start in range(0, len(calls), BATCH_CHUNK):
             pending = list(calls[start : start + BATCH_CHUNK])
             for _ in range(2):
-                pipe = self._client.pipeline(transaction=False)
-                for _key, keys, args in pending:
-                    # ``execute_command``: a cluster pipeline blocks ``evalsha`` (a script
-                    # may span slots); each of these is routed to its keys' one slot.
-                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
                 try:
+                    pipe = self._client.pipeline(transaction=False)
+                    for _key, keys, args in pending:
+                        # ``execute_command``: a cluster pipeline blocks ``evalsha`` (a
+                        # script may span slots); each of these goes to its keys' one slot.
+                        route = self._cluster.route(keys[0]) if self._cluster else {}
+                        pipe.execute_command(
+                            "EVALSHA", script.sha, len(keys), *keys, *args, **route
+                        )
                     results = pipe.execute(raise_on_error=False)
                 except _ERRORS as exc:
                     error = self._error(operation, exc)

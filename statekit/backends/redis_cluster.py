@@ -99,6 +99,18 @@ class LazyCluster:
         # it hashes them without asking the (not yet made) client for its encoder.
         return Script(self, script.encode("utf-8"))  # type: ignore[arg-type]
 
+    def route(self, key: str) -> dict[str, Any]:
+        """``execute_command`` options that send a pipelined command on ``key`` to its node.
+
+        A cluster pipeline asks a server (``COMMAND GETKEYS``, one round trip per
+        command) for the keys of a command it cannot parse, as EVALSHA; naming the node
+        skips that. A stale slot map still works: the node answers MOVED and redis-py
+        sends that command again, alone, where the slot now is.
+        """
+        client = self.client()
+        slot = client.keyslot(key)  # type: ignore[no-untyped-call]
+        return {"target_nodes": client.nodes_manager.get_node_from_slot(slot)}
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client(), name)
 
