@@ -4,19 +4,10 @@ URL: ``firestore://PROJECT/DATABASE/COLLECTION`` (DATABASE may be ``(default)``)
 Credentials come from Application Default Credentials; an emulator is reached
 through the SDK's own ``FIRESTORE_EMULATOR_HOST``.
 
-One document per key in the collection, its id the key with '/' escaped
-(``_doc_id``), and these fields::
-
-    pk    the key's partition          key   the key itself
-    v     the value as JSON text,  or  n     the value as a native integer (int64)
-    etag  a fresh random token per write (so every write changes the document)
-    exp   exact expiry, epoch seconds (float), null without a TTL
-    expires_at_epoch   the expiry as a Timestamp, for the native TTL policy (or null)
-
-Every field is always written (null where unused), so each write replaces all.
+The document layout and the etag are in firestore_documents.py.
 
 Optimistic concurrency in one round trip: an item's etag is its ``update_time``
-(plus the token and the expiry the item had, see ``_Etag``), and a conditional
+(plus the token and the expiry the item had, see ``Etag``), and a conditional
 write is a single Commit whose write carries the precondition
 ``update_time == <etag's>``: the service checks it atomically with the write.
 Because the etag also carries the item's expiry, ``if_match`` on an item that
@@ -34,14 +25,10 @@ into a counter.
 
 from __future__ import annotations
 
-import math
 import random
-import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -49,8 +36,6 @@ from google.api_core.retry import Retry, if_exception_type
 from google.cloud import firestore
 from google.cloud.firestore_v1 import _helpers
 from google.cloud.firestore_v1.base_query import FieldFilter
-from google.cloud.firestore_v1.services.firestore import client as gapic_module
-from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from statekit import rules
@@ -61,15 +46,41 @@ from statekit.backends.base import (
     StoreBackend,
     WriteCondition,
 )
+from statekit.backends.firestore_client import (
+    RECONNECT_OPTIONS,
+    QuickReconnectClient,
+    QuickReconnectTransport,
+)
+from statekit.backends.firestore_documents import (
+    MAX_WRITES_PER_COMMIT,
+    Etag,
+    commit_chunks,
+    counter_fields,
+    doc_id,
+    document_fields,
+    is_expired,
+    key_of,
+    value_of,
+)
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
 
-TTL_FIELD = "expires_at_epoch"  # modules/common/settings.py TTL_ATTRIBUTE: the TTL policy's field
-MAX_WRITES_PER_COMMIT = 500
-MAX_COMMIT_BYTES = 9_000_000  # a Commit request is at most 10 MiB
+# What other modules import from here (tests/unit: the channel and the layout).
+__all__ = [
+    "RECONNECT_OPTIONS",
+    "FirestoreStore",
+    "QuickReconnectClient",
+    "_Etag",
+    "_QuickReconnectTransport",
+    "_doc_id",
+]
+# Their names before the split into firestore_client.py and firestore_documents.py.
+_QuickReconnectTransport = QuickReconnectTransport
+_doc_id = doc_id
+_Etag = Etag
+
 MAX_GET_ALL = 500
-INT64 = 2**63
 RACE_ATTEMPTS = 8  # a write that lost a race is retried on a fresh read this many times
 INCREMENT_ATTEMPTS = 64  # increments under contention retry more, with jittered backoff
 RPC_TIMEOUT = 5.0
@@ -91,149 +102,6 @@ _UNAVAILABLE = (
     gexc.Unknown,
 )
 _CONDITION_FAILED = (gexc.FailedPrecondition, gexc.NotFound, gexc.Aborted)
-_INTEGER = re.compile(r"-?[0-9]+")
-
-
-# gRPC backs a channel that failed to connect off for up to two minutes (and channels
-# to one address share that state), so after an outage a function would keep failing
-# long after the service is back. These bound the wait for a reconnect to ~2 s.
-RECONNECT_OPTIONS: list[tuple[str, int]] = [
-    ("grpc.initial_reconnect_backoff_ms", 250),
-    ("grpc.min_reconnect_backoff_ms", 250),
-    ("grpc.max_reconnect_backoff_ms", 2000),
-]
-
-
-class _QuickReconnectTransport(FirestoreGrpcTransport):
-    @classmethod
-    def create_channel(cls, *args: Any, **kwargs: Any) -> Any:
-        kwargs["options"] = [*kwargs.get("options", ()), *RECONNECT_OPTIONS]
-        return super().create_channel(*args, **kwargs)
-
-
-class QuickReconnectClient(firestore.Client):
-    """``firestore.Client`` whose gRPC channel reconnects within seconds of an outage.
-
-    The SDK takes no channel options, so this overrides the two hooks where
-    google-cloud-firestore (2.34) makes its channel: the transport for the service,
-    and ``_emulator_channel`` for ``FIRESTORE_EMULATOR_HOST``. Should a later SDK
-    rename them, the overrides go unused and only the reconnect time reverts.
-    """
-
-    @property
-    def _firestore_api(self) -> Any:
-        helper = getattr(self, "_firestore_api_helper", None)
-        if helper is None:  # a later SDK: its own channel, gRPC's default backoff
-            return super()._firestore_api
-        return helper(_QuickReconnectTransport, gapic_module.FirestoreClient, gapic_module)
-
-    def _emulator_channel(self, transport: Any) -> Any:
-        import grpc
-
-        # What the SDK's own _emulator_channel builds (sync transport), plus ours.
-        return grpc.insecure_channel(
-            self._emulator_host,
-            options=[
-                ("Authorization", "Bearer owner"),
-                ("grpc.max_send_message_length", -1),
-                ("grpc.max_receive_message_length", -1),
-                *RECONNECT_OPTIONS,
-            ],
-        )
-
-
-def _doc_id(key: str) -> str:
-    """A document id for ``key``: no '/', never '.', '..' or ``__x__`` (reserved).
-
-    '~' escapes: '~t' is '~', '~s' is '/'; a leading '~p' marks an id that would
-    otherwise be reserved. Reversible; the key is also stored in its own field.
-    """
-    escaped = key.replace("~", "~t").replace("/", "~s")
-    if escaped in (".", "..") or (escaped.startswith("__") and escaped.endswith("__")):
-        return "~p" + escaped
-    return escaped
-
-
-@dataclass(frozen=True, slots=True)
-class _Etag:
-    """An item's etag: its ``update_time``, its write token, and its expiry.
-
-    ``update_time`` is what the service checks. The token makes etags distinct
-    by construction, even where a clock ticks coarser than writes arrive
-    (stand-ins with millisecond clocks). The expiry lets ``if_match`` refuse an
-    expired item before any call.
-    """
-
-    seconds: int
-    nanos: int
-    token: str
-    expires_at: float | None
-
-    def text(self) -> str:
-        base = f"{self.seconds}.{self.nanos:09d}.{self.token}"
-        return base if self.expires_at is None else f"{base}~{self.expires_at!r}"
-
-    @classmethod
-    def parse(cls, etag: str) -> _Etag | None:
-        head, _, expiry = etag.partition("~")
-        parts = head.split(".", 2)
-        try:
-            seconds, nanos = int(parts[0]), int(parts[1])
-            token = parts[2]
-            expires_at = float(expiry) if expiry else None
-        except (ValueError, IndexError):
-            return None
-        return cls(seconds, nanos, token, expires_at)
-
-    @classmethod
-    def of(cls, update_time: Any, token: str, expires_at: float | None) -> _Etag:
-        stamp = update_time.timestamp_pb() if hasattr(update_time, "timestamp_pb") else update_time
-        return cls(int(stamp.seconds), int(stamp.nanos), token, expires_at)
-
-    def timestamp(self) -> Timestamp:
-        return Timestamp(seconds=self.seconds, nanos=self.nanos)
-
-
-def _data(op: PreparedPut) -> dict[str, Any]:
-    """Every document has every field (null where unused), so a write replaces all of
-    them and what a document holds never depends on its history."""
-    key = op.item.key
-    data: dict[str, Any] = {
-        "pk": rules.partition_of(key),
-        "key": key,
-        "etag": op.item.etag,
-        "v": op.data,
-        "n": None,
-        "exp": op.item.expires_at,
-        TTL_FIELD: None,
-    }
-    if _INTEGER.fullmatch(op.data) and -INT64 <= int(op.data) < INT64:
-        data["v"], data["n"] = None, int(op.data)
-    if op.item.expires_at is not None:
-        # The TTL policy deletes a document some time after this Timestamp; never before.
-        data[TTL_FIELD] = datetime.fromtimestamp(math.ceil(op.item.expires_at), UTC)
-    return data
-
-
-def _counter(key: str, value: int, token: str) -> dict[str, Any]:
-    return {
-        "pk": rules.partition_of(key),
-        "key": key,
-        "etag": token,
-        "v": None,
-        "n": value,
-        "exp": None,
-        TTL_FIELD: None,
-    }
-
-
-def _value(fields: dict[str, Any]) -> Any:
-    text = fields.get("v")
-    return fields.get("n") if text is None else rules.decode_value(text)
-
-
-def _expired(fields: dict[str, Any], now: float) -> bool:
-    return rules.is_expired(fields.get("exp"), now)
 
 
 class FirestoreStore(StoreBackend):
@@ -289,7 +157,7 @@ class FirestoreStore(StoreBackend):
             raise StatekitError(f"firestore refused {operation}: {exc}") from None
 
     def _ref(self, key: str) -> Any:
-        return self._collection.document(_doc_id(key))
+        return self._collection.document(doc_id(key))
 
     def _read(self, key: str) -> tuple[dict[str, Any], Any] | None:
         """The stored fields (expired or not) and the update_time; ``None`` if missing."""
@@ -301,8 +169,8 @@ class FirestoreStore(StoreBackend):
     @staticmethod
     def _item(fields: dict[str, Any], update_time: Any) -> Item:
         expiry = fields.get("exp")
-        etag = _Etag.of(update_time, str(fields.get("etag", "")), expiry).text()
-        return Item(fields["key"], _value(fields), etag, expiry)
+        etag = Etag.of(update_time, str(fields.get("etag", "")), expiry).text()
+        return Item(fields["key"], value_of(fields), etag, expiry)
 
     def _commit(self, writes: list[Any]) -> list[Any]:
         batch = self._client.batch()
@@ -339,9 +207,9 @@ class FirestoreStore(StoreBackend):
         return _helpers.pbs_for_update(self._ref(key)._document_path, fields, option)[0]
 
     @staticmethod
-    def _usable_etag(key: str, if_match: str, now: float) -> _Etag:
+    def _usable_etag(key: str, if_match: str, now: float) -> Etag:
         """The etag to check, or ``Conflict`` now if no live item can have it."""
-        etag = _Etag.parse(if_match)
+        etag = Etag.parse(if_match)
         if etag is None:
             raise Conflict(
                 key, "if_match: the etag no longer matches (it is not one of this store's)"
@@ -355,7 +223,7 @@ class FirestoreStore(StoreBackend):
     def get(self, key: str, now: float) -> Item | None:
         with self._errors("get"):
             found = self._read(key)
-        if found is None or _expired(found[0], now):
+        if found is None or is_expired(found[0], now):
             return None
         return self._item(*found)
 
@@ -366,14 +234,14 @@ class FirestoreStore(StoreBackend):
                 refs = [self._ref(key) for key in keys[start : start + MAX_GET_ALL]]
                 for snapshot in self._client.get_all(refs, retry=RETRY, timeout=RPC_TIMEOUT):
                     fields = snapshot.to_dict() if snapshot.exists else None
-                    if fields is not None and not _expired(fields, now):
+                    if fields is not None and not is_expired(fields, now):
                         item = self._item(fields, snapshot.update_time)
                         items[item.key] = item
         return items
 
     def put(self, op: PreparedPut, now: float) -> str:
         key, condition = op.item.key, op.condition
-        data = _data(op)
+        data = document_fields(op)
         with self._errors("put"):
             if condition.if_match is not None:
                 etag = self._usable_etag(key, condition.if_match, now)
@@ -385,7 +253,7 @@ class FirestoreStore(StoreBackend):
                 result = self._put_if_absent(key, data, now)
             else:
                 result = self._commit([self._set_write(key, data)])[0]
-        return _Etag.of(result.update_time, data["etag"], op.item.expires_at).text()
+        return Etag.of(result.update_time, data["etag"], op.item.expires_at).text()
 
     def _put_if_absent(self, key: str, data: dict[str, Any], now: float) -> Any:
         for _ in range(RACE_ATTEMPTS):
@@ -397,12 +265,12 @@ class FirestoreStore(StoreBackend):
             if found is None:
                 continue  # deleted since the create: try again
             fields, update_time = found
-            if not _expired(fields, now):
+            if not is_expired(fields, now):
                 raise Conflict(
                     key, "if_absent: the key already exists", self._item(fields, update_time)
                 )
             # Expired, not deleted yet: absent. Replace exactly that version.
-            stamp = _Etag.of(update_time, "", None).timestamp()
+            stamp = Etag.of(update_time, "", None).timestamp()
             try:
                 return self._commit([self._set_write(key, data, stamp)])[0]
             except _CONDITION_FAILED:
@@ -422,9 +290,9 @@ class FirestoreStore(StoreBackend):
             # exactly that version (a delete's result says nothing about what it removed).
             for _ in range(RACE_ATTEMPTS):
                 found = self._read(key)
-                if found is None or _expired(found[0], now):
+                if found is None or is_expired(found[0], now):
                     return False
-                stamp = _Etag.of(found[1], "", None).timestamp()
+                stamp = Etag.of(found[1], "", None).timestamp()
                 try:
                     self._commit([self._delete_write(key, update_time=stamp)])
                     return True
@@ -438,12 +306,12 @@ class FirestoreStore(StoreBackend):
                 found = self._read(key)
                 try:
                     if found is None:
-                        self._commit([self._create_write(key, _counter(key, by, etag))])
+                        self._commit([self._create_write(key, counter_fields(key, by, etag))])
                         return by
                     fields, update_time = found
-                    stamp = _Etag.of(update_time, "", None).timestamp()
-                    if _expired(fields, now):  # a counter restarts from 0, without a TTL
-                        self._commit([self._set_write(key, _counter(key, by, etag), stamp)])
+                    stamp = Etag.of(update_time, "", None).timestamp()
+                    if is_expired(fields, now):  # a counter restarts from 0, without a TTL
+                        self._commit([self._set_write(key, counter_fields(key, by, etag), stamp)])
                         return by
                     current = fields.get("n")
                     if fields.get("v") is not None or type(current) is not int:
@@ -460,10 +328,10 @@ class FirestoreStore(StoreBackend):
 
     def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError | str]:
         outcome: dict[str, StatekitError | str] = {}
-        for chunk in _chunks(list(ops)):
+        for chunk in commit_chunks(list(ops)):
             try:
                 with self._errors("put_many"):
-                    datas = [_data(op) for op in chunk]
+                    datas = [document_fields(op) for op in chunk]
                     results = self._commit(
                         [
                             self._set_write(op.item.key, data)
@@ -476,7 +344,7 @@ class FirestoreStore(StoreBackend):
                 continue
             # The etag is the service's update_time of each write (as put returns it).
             for op, data, result in zip(chunk, datas, results, strict=True):
-                outcome[op.item.key] = _Etag.of(
+                outcome[op.item.key] = Etag.of(
                     result.update_time, data["etag"], op.item.expires_at
                 ).text()
         return outcome
@@ -506,21 +374,21 @@ class FirestoreStore(StoreBackend):
                 for op, result in zip(ops, results, strict=True):
                     if isinstance(op, PreparedPut):
                         token = op.item.etag
-                        etags.append(_Etag.of(result.update_time, token, op.item.expires_at).text())
+                        etags.append(Etag.of(result.update_time, token, op.item.expires_at).text())
                     else:
                         etags.append(None)
                 return etags
         raise Conflict(
-            _key(ops[0]), f"transaction: items kept changing over {RACE_ATTEMPTS} attempts"
+            key_of(ops[0]), f"transaction: items kept changing over {RACE_ATTEMPTS} attempts"
         )
 
     def _transact_write(self, op: PreparedOp, now: float) -> Any:
-        key, condition = _key(op), op.condition
+        key, condition = key_of(op), op.condition
         etag = None
         if condition.if_match is not None:
             etag = self._usable_etag(key, condition.if_match, now)
         if isinstance(op, PreparedPut):
-            data = _data(op)
+            data = document_fields(op)
             if condition.if_absent:
                 return self._create_write(key, data)
             return self._set_write(key, data, etag.timestamp() if etag else None)
@@ -539,30 +407,30 @@ class FirestoreStore(StoreBackend):
         (A refused Commit does not say which write failed; one read of the
         conditional keys does.)"""
         conditional = [i for i, op in enumerate(ops) if op.condition.is_conditional]
-        refs = [self._ref(_key(ops[i])) for i in conditional]
+        refs = [self._ref(key_of(ops[i])) for i in conditional]
         snapshots = {s.id: s for s in self._client.get_all(refs, retry=RETRY, timeout=RPC_TIMEOUT)}
         for index in conditional:
             op = ops[index]
-            key = _key(op)
-            snapshot = snapshots.get(_doc_id(key))
+            key = key_of(op)
+            snapshot = snapshots.get(doc_id(key))
             fields = snapshot.to_dict() if snapshot is not None and snapshot.exists else None
             if op.condition.if_absent:
                 if fields is None:
                     continue
-                if not _expired(fields, now):
+                if not is_expired(fields, now):
                     current = self._item(fields, snapshot.update_time)  # type: ignore[union-attr]
                     raise Conflict(key, "if_absent: the key already exists", current)
-                stamp = _Etag.of(snapshot.update_time, "", None).timestamp()  # type: ignore[union-attr]
+                stamp = Etag.of(snapshot.update_time, "", None).timestamp()  # type: ignore[union-attr]
                 writes[index] = (
-                    self._set_write(key, _data(op), stamp)
+                    self._set_write(key, document_fields(op), stamp)
                     if isinstance(op, PreparedPut)
                     else self._delete_write(key, update_time=stamp)
                 )
                 continue
-            wanted = _Etag.parse(op.condition.if_match or "")
-            if fields is None or _expired(fields, now):
+            wanted = Etag.parse(op.condition.if_match or "")
+            if fields is None or is_expired(fields, now):
                 raise Conflict(key, "if_match: the key does not exist", None, current_reported=True)
-            have = _Etag.of(snapshot.update_time, "", None)  # type: ignore[union-attr]
+            have = Etag.of(snapshot.update_time, "", None)  # type: ignore[union-attr]
             if wanted is None or (have.seconds, have.nanos) != (wanted.seconds, wanted.nanos):
                 current = self._item(fields, snapshot.update_time)  # type: ignore[union-attr]
                 raise Conflict(
@@ -593,7 +461,7 @@ class FirestoreStore(StoreBackend):
                     fields = snapshot.to_dict() or {}
                     if not str(fields.get("key", "")).startswith(prefix):
                         return items
-                    if not _expired(fields, now):
+                    if not is_expired(fields, now):
                         items.append(self._item(fields, snapshot.update_time))
                 if len(snapshots) < want:
                     break
@@ -602,22 +470,3 @@ class FirestoreStore(StoreBackend):
 
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
-
-
-def _key(op: PreparedOp) -> str:
-    return op.item.key if isinstance(op, PreparedPut) else op.key
-
-
-def _chunks(ops: list[PreparedPut]) -> Iterator[list[PreparedPut]]:
-    """Commits of at most 500 writes and about 9 MB."""
-    chunk: list[PreparedPut] = []
-    size = 0
-    for op in ops:
-        op_size = len(op.data) * 4 + 1024  # UTF-8 upper bound, plus fields and name
-        if chunk and (len(chunk) == MAX_WRITES_PER_COMMIT or size + op_size > MAX_COMMIT_BYTES):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(op)
-        size += op_size
-    if chunk:
-        yield chunk
