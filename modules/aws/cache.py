@@ -32,7 +32,11 @@ CACHE_USER = "statekit"
 
 
 class Cache(Construct):
-    """``rediss://[USER@]HOST:6379/0?password_secret=ARN`` (docs/urls.md)."""
+    """``rediss://[USER@]HOST:6379/0?password_secret=ARN[&cluster=true]`` (docs/urls.md).
+
+    Serverless speaks only Redis Cluster, hence ``cluster=true``; the replication group
+    is cluster mode disabled (one shard), which a plain client reaches.
+    """
 
     def __init__(self, scope: Construct, id_: str, ctx: AwsContext, network: Network) -> None:
         super().__init__(scope, id_)
@@ -62,7 +66,8 @@ class Cache(Construct):
         )
         self.secret_arn = self.secret.arn
         self.resource: ElasticacheServerlessCache | ElasticacheReplicationGroup
-        if settings.mode == "serverless":
+        self.cluster = settings.mode == "serverless"
+        if self.cluster:
             self.user = CACHE_USER
             self.host = self._serverless(ctx, network, password.random_password)
         else:
@@ -166,4 +171,7 @@ class Cache(Construct):
 
     def url(self) -> str:
         user = f"{self.user}@" if self.user else ""
-        return f"rediss://{user}{self.host}:{REDIS_PORT}/0?password_secret={self.secret_arn}"
+        cluster = "&cluster=true" if self.cluster else ""
+        return (
+            f"rediss://{user}{self.host}:{REDIS_PORT}/0?password_secret={self.secret_arn}{cluster}"
+        )

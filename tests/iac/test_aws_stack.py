@@ -140,6 +140,9 @@ def test_cache_is_tls_with_auth_from_secrets_manager(synthesized: Synthesized) -
     )
     group = only(synthesized, "state-aws-staging", "aws_elasticache_replication_group")
     assert group["auth_token"].startswith("${data.aws_secretsmanager_random_password.")
+    # One shard, cluster mode disabled: a plain client, no cluster=true.
+    staging = synthesized.config("state-aws-staging")["output"]["statekit_cache_url"]["value"]
+    assert "cluster=" not in staging
 
 
 def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized) -> None:
@@ -163,6 +166,8 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
     assert outputs["STATEKIT_STORE_URL"].startswith("dynamodb://${aws_dynamodb_table.")
     assert outputs["STATEKIT_CACHE_URL"].startswith("rediss://statekit@")
     assert "password_secret=${aws_secretsmanager_secret." in outputs["STATEKIT_CACHE_URL"]
+    # Serverless (prod's cache) speaks only Redis Cluster: the URL says so.
+    assert outputs["STATEKIT_CACHE_URL"].endswith("&cluster=true")
     assert outputs["STATEKIT_QUEUE_URL"].startswith("sqs://sqs.eu-west-1.amazonaws.com/")
     assert "?dlq=${aws_sqs_queue." in outputs["STATEKIT_QUEUE_URL"]
     assert outputs["STATEKIT_WORKFLOW_URL"].startswith("stepfunctions://eu-west-1/")
