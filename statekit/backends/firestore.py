@@ -32,7 +32,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from google.api_core import exceptions as gexc
-from google.api_core.retry import Retry, if_exception_type
 from google.cloud import firestore
 from google.cloud.firestore_v1 import _helpers
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -40,14 +39,18 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from statekit import rules
 from statekit.backends.base import (
-    PreparedDelete,
     PreparedOp,
     PreparedPut,
     StoreBackend,
     WriteCondition,
 )
 from statekit.backends.firestore_client import (
+    CONDITION_FAILED,
+    RACE_ATTEMPTS,
     RECONNECT_OPTIONS,
+    RETRY,
+    RPC_TIMEOUT,
+    UNAVAILABLE,
     QuickReconnectClient,
     QuickReconnectTransport,
 )
@@ -59,9 +62,9 @@ from statekit.backends.firestore_documents import (
     doc_id,
     document_fields,
     is_expired,
-    key_of,
     value_of,
 )
+from statekit.backends.firestore_transaction import FirestoreTransaction
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
@@ -75,33 +78,13 @@ __all__ = [
     "_QuickReconnectTransport",
     "_doc_id",
 ]
-# Their names before the split into firestore_client.py and firestore_documents.py.
+# Their names before the split into firestore_client.py, _documents.py and _transaction.py.
 _QuickReconnectTransport = QuickReconnectTransport
 _doc_id = doc_id
 _Etag = Etag
 
 MAX_GET_ALL = 500
-RACE_ATTEMPTS = 8  # a write that lost a race is retried on a fresh read this many times
 INCREMENT_ATTEMPTS = 64  # increments under contention retry more, with jittered backoff
-RPC_TIMEOUT = 5.0
-# Bounded retries of what the service reports as transient, so a stopped server
-# is BackendUnavailable within seconds; a lost commit response is not retried.
-RETRY = Retry(
-    predicate=if_exception_type(gexc.ServiceUnavailable, gexc.ResourceExhausted),
-    initial=0.1,
-    maximum=1.0,
-    multiplier=2.0,
-    timeout=6.0,
-)
-_UNAVAILABLE = (
-    gexc.ServiceUnavailable,
-    gexc.DeadlineExceeded,
-    gexc.RetryError,
-    gexc.InternalServerError,
-    gexc.ResourceExhausted,
-    gexc.Unknown,
-)
-_CONDITION_FAILED = (gexc.FailedPrecondition, gexc.NotFound, gexc.Aborted)
 
 
 class FirestoreStore(StoreBackend):
@@ -151,7 +134,7 @@ class FirestoreStore(StoreBackend):
             yield
         except StatekitError:
             raise
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise BackendUnavailable(self.name, operation, exc) from None
         except gexc.GoogleAPIError as exc:
             raise StatekitError(f"firestore refused {operation}: {exc}") from None
@@ -247,7 +230,7 @@ class FirestoreStore(StoreBackend):
                 etag = self._usable_etag(key, condition.if_match, now)
                 try:
                     result = self._commit([self._set_write(key, data, etag.timestamp())])[0]
-                except _CONDITION_FAILED:
+                except CONDITION_FAILED:
                     raise Conflict(key, "if_match: the item changed, expired or is gone") from None
             elif condition.if_absent:
                 result = self._put_if_absent(key, data, now)
@@ -273,7 +256,7 @@ class FirestoreStore(StoreBackend):
             stamp = Etag.of(update_time, "", None).timestamp()
             try:
                 return self._commit([self._set_write(key, data, stamp)])[0]
-            except _CONDITION_FAILED:
+            except CONDITION_FAILED:
                 continue
         raise Conflict(key, f"if_absent: the item kept changing over {RACE_ATTEMPTS} attempts")
 
@@ -283,7 +266,7 @@ class FirestoreStore(StoreBackend):
                 etag = self._usable_etag(key, condition.if_match, now)
                 try:
                     self._commit([self._delete_write(key, update_time=etag.timestamp())])
-                except _CONDITION_FAILED:
+                except CONDITION_FAILED:
                     raise Conflict(key, "if_match: the item changed, expired or is gone") from None
                 return True
             # Whether a *live* item was deleted needs its expiry: read, then delete
@@ -296,7 +279,7 @@ class FirestoreStore(StoreBackend):
                 try:
                     self._commit([self._delete_write(key, update_time=stamp)])
                     return True
-                except _CONDITION_FAILED:
+                except CONDITION_FAILED:
                     continue
             raise Conflict(key, f"delete: the item kept changing over {RACE_ATTEMPTS} attempts")
 
@@ -322,7 +305,7 @@ class FirestoreStore(StoreBackend):
                     self._commit([self._update_write(key, change, stamp)])
                     # The precondition held, so nothing changed between the read and the add.
                     return int(current) + by
-                except (gexc.AlreadyExists, *_CONDITION_FAILED):
+                except (gexc.AlreadyExists, *CONDITION_FAILED):
                     time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
         raise Conflict(key, f"increment: the item kept changing over {INCREMENT_ATTEMPTS} attempts")
 
@@ -362,80 +345,7 @@ class FirestoreStore(StoreBackend):
         return failed
 
     def transact(self, ops: Sequence[PreparedOp], now: float) -> list[str | None]:
-        with self._errors("transact"):
-            writes = {index: self._transact_write(op, now) for index, op in enumerate(ops)}
-            for _ in range(RACE_ATTEMPTS):
-                try:
-                    results = self._commit(list(writes.values()))
-                except (gexc.AlreadyExists, *_CONDITION_FAILED):
-                    self._diagnose(ops, writes, now)
-                    continue
-                etags: list[str | None] = []
-                for op, result in zip(ops, results, strict=True):
-                    if isinstance(op, PreparedPut):
-                        token = op.item.etag
-                        etags.append(Etag.of(result.update_time, token, op.item.expires_at).text())
-                    else:
-                        etags.append(None)
-                return etags
-        raise Conflict(
-            key_of(ops[0]), f"transaction: items kept changing over {RACE_ATTEMPTS} attempts"
-        )
-
-    def _transact_write(self, op: PreparedOp, now: float) -> Any:
-        key, condition = key_of(op), op.condition
-        etag = None
-        if condition.if_match is not None:
-            etag = self._usable_etag(key, condition.if_match, now)
-        if isinstance(op, PreparedPut):
-            data = document_fields(op)
-            if condition.if_absent:
-                return self._create_write(key, data)
-            return self._set_write(key, data, etag.timestamp() if etag else None)
-        if isinstance(op, PreparedDelete):
-            return self._delete_write(key, update_time=etag.timestamp() if etag else None)
-        # A check: an unchanged rewrite of the token under the precondition (the
-        # document and its update_time stay as they are), or a delete that must find
-        # nothing there.
-        if etag is not None:
-            return self._update_write(key, {"etag": etag.token}, etag.timestamp())
-        return self._delete_write(key, exists=False)
-
-    def _diagnose(self, ops: Sequence[PreparedOp], writes: dict[int, Any], now: float) -> None:
-        """After a refused commit: raise ``Conflict`` for the key whose condition failed,
-        or adjust a create over an expired document so the commit can be re-sent.
-        (A refused Commit does not say which write failed; one read of the
-        conditional keys does.)"""
-        conditional = [i for i, op in enumerate(ops) if op.condition.is_conditional]
-        refs = [self._ref(key_of(ops[i])) for i in conditional]
-        snapshots = {s.id: s for s in self._client.get_all(refs, retry=RETRY, timeout=RPC_TIMEOUT)}
-        for index in conditional:
-            op = ops[index]
-            key = key_of(op)
-            snapshot = snapshots.get(doc_id(key))
-            fields = snapshot.to_dict() if snapshot is not None and snapshot.exists else None
-            if op.condition.if_absent:
-                if fields is None:
-                    continue
-                if not is_expired(fields, now):
-                    current = self._item(fields, snapshot.update_time)  # type: ignore[union-attr]
-                    raise Conflict(key, "if_absent: the key already exists", current)
-                stamp = Etag.of(snapshot.update_time, "", None).timestamp()  # type: ignore[union-attr]
-                writes[index] = (
-                    self._set_write(key, document_fields(op), stamp)
-                    if isinstance(op, PreparedPut)
-                    else self._delete_write(key, update_time=stamp)
-                )
-                continue
-            wanted = Etag.parse(op.condition.if_match or "")
-            if fields is None or is_expired(fields, now):
-                raise Conflict(key, "if_match: the key does not exist", None, current_reported=True)
-            have = Etag.of(snapshot.update_time, "", None)  # type: ignore[union-attr]
-            if wanted is None or (have.seconds, have.nanos) != (wanted.seconds, wanted.nanos):
-                current = self._item(fields, snapshot.update_time)  # type: ignore[union-attr]
-                raise Conflict(
-                    key, "if_match: the etag no longer matches (the item changed)", current
-                )
+        return FirestoreTransaction(self, ops, now).run()
 
     def list(self, prefix: str, after: str | None, limit: int, now: float) -> list[Item]:
         upper = rules.prefix_upper_bound(prefix)

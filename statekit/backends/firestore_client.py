@@ -1,12 +1,39 @@
-"""The Firestore client statekit uses: its gRPC channel reconnects within seconds."""
+"""The Firestore client statekit uses, and how it calls the service.
+
+The client's gRPC channel reconnects within seconds of an outage; every call has a
+timeout and bounded retries; these tuples say which SDK errors mean what.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry, if_exception_type
 from google.cloud import firestore
 from google.cloud.firestore_v1.services.firestore import client as gapic_module
 from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
+
+RACE_ATTEMPTS = 8  # a write that lost a race is retried on a fresh read this many times
+RPC_TIMEOUT = 5.0
+# Bounded retries of what the service reports as transient, so a stopped server
+# is BackendUnavailable within seconds; a lost commit response is not retried.
+RETRY = Retry(
+    predicate=if_exception_type(gexc.ServiceUnavailable, gexc.ResourceExhausted),
+    initial=0.1,
+    maximum=1.0,
+    multiplier=2.0,
+    timeout=6.0,
+)
+UNAVAILABLE = (
+    gexc.ServiceUnavailable,
+    gexc.DeadlineExceeded,
+    gexc.RetryError,
+    gexc.InternalServerError,
+    gexc.ResourceExhausted,
+    gexc.Unknown,
+)
+CONDITION_FAILED = (gexc.FailedPrecondition, gexc.NotFound, gexc.Aborted)
 
 # gRPC backs a channel that failed to connect off for up to two minutes (and channels
 # to one address share that state), so after an outage a function would keep failing
