@@ -56,6 +56,7 @@ from statekit.backends.firestore_client import (
 )
 from statekit.backends.firestore_documents import (
     MAX_WRITES_PER_COMMIT,
+    TTL_FIELD,
     Etag,
     commit_chunks,
     counter_fields,
@@ -69,9 +70,10 @@ from statekit.errors import BackendUnavailable, Conflict, InvalidValue, Statekit
 from statekit.store import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
 
-# What other modules import from here (tests/unit: the channel and the layout).
+# What other modules import from here (tests: the channel, the layout, the TTL field).
 __all__ = [
     "RECONNECT_OPTIONS",
+    "TTL_FIELD",
     "FirestoreStore",
     "QuickReconnectClient",
     "_Etag",
