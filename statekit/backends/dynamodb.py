@@ -1,10 +1,6 @@
 """DynamoDB store (boto3): one table, ``pk`` (S) = partition, ``sk`` (S) = the full key.
 
-Item attributes: ``v`` (S, the canonical JSON text) or ``n`` (N, an integer value, kept
-native so ``increment`` is one ``ADD``), ``etag`` (S), ``expires_at`` (N, the exact expiry
-every read and condition filters on) and ``expires_at_epoch`` (N, whole seconds, the
-table's native TTL attribute: DynamoDB deletes expired items lazily, hours or days
-later, so it only reclaims storage and never decides what a read returns).
+The item layout and the condition expressions are in dynamodb_items.py.
 
 Every condition is one ``ConditionExpression`` on the write itself, with
 ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` so ``Conflict`` carries the item the
@@ -13,7 +9,6 @@ service saw, without a second read. Reads are ``ConsistentRead``.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import time
@@ -30,6 +25,20 @@ from statekit.backends.base import (
     StoreBackend,
     WriteCondition,
 )
+from statekit.backends.dynamodb_items import (
+    IF_ABSENT,
+    INCREMENT_IF,
+    LIVE,
+    TTL_ATTRIBUTE,
+    Attrs,
+    conflict_of,
+    etag_of,
+    item_attrs,
+    item_of,
+    key_attrs,
+    number,
+    write_condition,
+)
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
@@ -42,9 +51,10 @@ try:
 except ModuleNotFoundError as exc:  # pragma: no cover - the registry names the extra
     raise ModuleNotFoundError("boto3 is needed: pip install 'statekit[aws]'", name="boto3") from exc
 
-# Must equal modules/common/settings.py TTL_ATTRIBUTE (the table construct enables
-# native TTL on it); tests/unit/test_dynamodb_layout.py checks they agree.
-TTL_ATTRIBUTE = "expires_at_epoch"
+# What other modules import from here (the TTL attribute: tests and the table stand-in;
+# the client config: benchmarks/store_targets/dynamodb.py).
+__all__ = ["CLIENT_CONFIG", "TTL_ATTRIBUTE", "DynamoDBStore"]
+
 BATCH_GET_CHUNK = 100  # BatchGetItem's limit
 BATCH_WRITE_CHUNK = 25  # BatchWriteItem's limit
 MAX_TRANSACTION_OPS = 100  # TransactWriteItems' limit
@@ -76,27 +86,7 @@ UNAVAILABLE_CODES = frozenset(
 )
 CONDITION_FAILED = "ConditionalCheckFailedException"
 TRANSACTION_CANCELED = "TransactionCanceledException"
-# An integer JSON text DynamoDB can hold exactly in a number (38 significant digits).
-_NATIVE_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,37})")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-
-# Every attribute an expression names goes through a placeholder (#e etag, #n n,
-# #x expires_at), so none can clash with DynamoDB's reserved words.
-_LIVE = "(attribute_not_exists(#x) OR #x > :now)"
-_IF_MATCH = f"#e = :m AND {_LIVE}"
-_IF_ABSENT = "attribute_not_exists(pk) OR #x <= :now"
-# Increment in one call when the item is missing or a live integer; the ADD then
-# starts from 0 (missing) or adds to the stored number. Anything else fails the
-# condition and ALL_OLD tells which case it was. ``#e <> :e``: the SDK resends a
-# request whose response was lost; the resend then finds its own etag and fails,
-# instead of adding twice.
-_INCREMENT_IF = f"attribute_not_exists(pk) OR (attribute_exists(#n) AND #e <> :e AND {_LIVE})"
-
-Attrs = dict[str, dict[str, Any]]
-
-
-def _number(value: float) -> dict[str, str]:
-    return {"N": repr(value)}
 
 
 class DynamoDBStore(StoreBackend):
@@ -148,75 +138,14 @@ class DynamoDBStore(StoreBackend):
         return cls(table, region=region, endpoint=endpoint)
 
     # -- translation helpers -------------------------------------------------------------
-    @staticmethod
-    def _key(key: str) -> Attrs:
-        return {"pk": {"S": rules.partition_of(key)}, "sk": {"S": key}}
-
-    def _attrs(self, op: PreparedPut) -> Attrs:
-        attrs = self._key(op.item.key)
-        if _NATIVE_INT.fullmatch(op.data):
-            attrs["n"] = {"N": op.data}
-        else:
-            attrs["v"] = {"S": op.data}
-        attrs["etag"] = {"S": op.item.etag}
-        expiry = op.item.expires_at
-        if expiry is not None:
-            attrs["expires_at"] = _number(expiry)
-            # Rounded up: native TTL must never remove an item before statekit expires it.
-            attrs[TTL_ATTRIBUTE] = {"N": str(math.ceil(expiry))}
-        return attrs
-
     def _item(self, attrs: Attrs | None, now: float) -> Item | None:
         """The live item in ``attrs`` (a service response), or None if absent or expired."""
-        if not attrs:
-            return None
-        key = attrs["sk"]["S"]
-        expiry = float(attrs["expires_at"]["N"]) if "expires_at" in attrs else None
-        if rules.is_expired(expiry, now):
-            return None
-        try:
-            etag = attrs["etag"]["S"]
-            value = int(attrs["n"]["N"]) if "n" in attrs else rules.decode_value(attrs["v"]["S"])
-        except (KeyError, ValueError):
-            raise StatekitError(
-                f"item {key!r} in dynamodb table {self.table!r} was not written by statekit "
-                "(it needs 'etag' and 'v' or 'n')"
-            ) from None
-        return Item(key, value, etag, expiry)
-
-    @staticmethod
-    def _condition(condition: WriteCondition, now: float) -> dict[str, Any]:
-        """The ConditionExpression (and its values) of a conditional write, or nothing."""
-        if condition.if_match is not None:
-            return {
-                "ConditionExpression": _IF_MATCH,
-                "ExpressionAttributeNames": {"#e": "etag", "#x": "expires_at"},
-                "ExpressionAttributeValues": {
-                    ":m": {"S": condition.if_match},
-                    ":now": _number(now),
-                },
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        if condition.if_absent:
-            return {
-                "ConditionExpression": _IF_ABSENT,
-                "ExpressionAttributeNames": {"#x": "expires_at"},
-                "ExpressionAttributeValues": {":now": _number(now)},
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        return {}
+        return item_of(attrs, now, self.table)
 
     def _conflict(
         self, key: str, condition: WriteCondition, old: Attrs | None, now: float
     ) -> Conflict:
-        current = self._item(old, now)
-        if condition.if_absent:
-            rule = "if_absent: the key already exists"
-        elif current is None:
-            rule = "if_match: the key does not exist"
-        else:
-            rule = "if_match: the etag no longer matches (the item changed)"
-        return Conflict(key, rule, current, current_reported=True)
+        return conflict_of(key, condition, old, now, self.table)
 
     def _call(self, operation: str, method: Callable[..., Any], **kwargs: Any) -> Any:
         """One SDK call; its own bounded retries done, failures become statekit errors.
@@ -253,7 +182,7 @@ class DynamoDBStore(StoreBackend):
             "get",
             self.client.get_item,
             TableName=self.table,
-            Key=self._key(key),
+            Key=key_attrs(key),
             ConsistentRead=True,
         )
         return self._item(response.get("Item"), now)
@@ -263,7 +192,7 @@ class DynamoDBStore(StoreBackend):
         for start in range(0, len(keys), BATCH_GET_CHUNK):
             request: dict[str, Any] = {
                 self.table: {
-                    "Keys": [self._key(k) for k in keys[start : start + BATCH_GET_CHUNK]],
+                    "Keys": [key_attrs(k) for k in keys[start : start + BATCH_GET_CHUNK]],
                     "ConsistentRead": True,
                 }
             }
@@ -290,12 +219,12 @@ class DynamoDBStore(StoreBackend):
                 "put",
                 self.client.put_item,
                 TableName=self.table,
-                Item=self._attrs(op),
-                **self._condition(op.condition, now),
+                Item=item_attrs(op),
+                **write_condition(op.condition, now),
             )
         except ClientError as exc:
             old = exc.response.get("Item")
-            if _etag_of(old) == op.item.etag:
+            if etag_of(old) == op.item.etag:
                 return op.item.etag  # the SDK resent our applied write: it succeeded
             raise self._conflict(op.item.key, op.condition, old, now) from None
         return op.item.etag
@@ -306,9 +235,9 @@ class DynamoDBStore(StoreBackend):
                 "delete",
                 self.client.delete_item,
                 TableName=self.table,
-                Key=self._key(key),
+                Key=key_attrs(key),
                 ReturnValues="ALL_OLD",
-                **self._condition(condition, now),
+                **write_condition(condition, now),
             )
         except ClientError as exc:
             raise self._conflict(key, condition, exc.response.get("Item"), now) from None
@@ -325,14 +254,14 @@ class DynamoDBStore(StoreBackend):
                     "increment",
                     self.client.update_item,
                     TableName=self.table,
-                    Key=self._key(key),
+                    Key=key_attrs(key),
                     UpdateExpression="SET #e = :e ADD #n :by",
-                    ConditionExpression=_INCREMENT_IF,
+                    ConditionExpression=INCREMENT_IF,
                     ExpressionAttributeNames={"#e": "etag", "#n": "n", "#x": "expires_at"},
                     ExpressionAttributeValues={
                         ":e": {"S": etag},
                         ":by": {"N": str(by)},
-                        ":now": _number(now),
+                        ":now": number(now),
                     },
                     ReturnValues="UPDATED_NEW",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -344,7 +273,7 @@ class DynamoDBStore(StoreBackend):
                 if "overflow" in str(exc).lower():
                     raise InvalidValue(key, "the sum is past DynamoDB's 38 digits") from None
                 raise
-            if old is not None and _etag_of(old) == etag:
+            if old is not None and etag_of(old) == etag:
                 return int(old["n"]["N"])  # a resent request already applied: once only
             if self._item(old, now) is not None:
                 raise InvalidValue(
@@ -357,10 +286,10 @@ class DynamoDBStore(StoreBackend):
                     "increment",
                     self.client.put_item,
                     TableName=self.table,
-                    Item={**self._key(key), "n": {"N": str(by)}, "etag": {"S": etag}},
-                    ConditionExpression=_IF_ABSENT,
+                    Item={**key_attrs(key), "n": {"N": str(by)}, "etag": {"S": etag}},
+                    ConditionExpression=IF_ABSENT,
                     ExpressionAttributeNames={"#x": "expires_at"},
-                    ExpressionAttributeValues={":now": _number(now)},
+                    ExpressionAttributeValues={":now": number(now)},
                 )
                 return by
             except ClientError:
@@ -409,21 +338,21 @@ class DynamoDBStore(StoreBackend):
 
     def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
         return self._batch_write(
-            "put_many", [(op.item.key, {"PutRequest": {"Item": self._attrs(op)}}) for op in ops]
+            "put_many", [(op.item.key, {"PutRequest": {"Item": item_attrs(op)}}) for op in ops]
         )
 
     def delete_many(self, keys: Sequence[str], now: float) -> dict[str, StatekitError]:
         return self._batch_write(
-            "delete_many", [(key, {"DeleteRequest": {"Key": self._key(key)}}) for key in keys]
+            "delete_many", [(key, {"DeleteRequest": {"Key": key_attrs(key)}}) for key in keys]
         )
 
     def _transact_item(self, op: PreparedOp, now: float) -> dict[str, Any]:
         if isinstance(op, PreparedPut):
-            body = {"TableName": self.table, "Item": self._attrs(op)}
-            return {"Put": {**body, **self._condition(op.condition, now)}}
-        body = {"TableName": self.table, "Key": self._key(op.key)}
+            body = {"TableName": self.table, "Item": item_attrs(op)}
+            return {"Put": {**body, **write_condition(op.condition, now)}}
+        body = {"TableName": self.table, "Key": key_attrs(op.key)}
         kind = "ConditionCheck" if isinstance(op, PreparedCheck) else "Delete"
-        return {kind: {**body, **self._condition(op.condition, now)}}
+        return {kind: {**body, **write_condition(op.condition, now)}}
 
     def transact(self, ops: Sequence[PreparedOp], now: float) -> list[str | None]:
         try:
@@ -466,18 +395,18 @@ class DynamoDBStore(StoreBackend):
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "FilterExpression": _LIVE,
+            "FilterExpression": LIVE,
             "ExpressionAttributeNames": {"#x": "expires_at"},
             "ExpressionAttributeValues": {
                 ":p": {"S": rules.partition_of(prefix)},
                 ":s": {"S": prefix},
-                ":now": _number(now),
+                ":now": number(now),
             },
             "ConsistentRead": True,
             "Limit": limit,
         }
         if after is not None:
-            request["ExclusiveStartKey"] = self._key(after)
+            request["ExclusiveStartKey"] = key_attrs(after)
         items: list[Item] = []
         # Limit counts items read before the filter: keep paging past expired ones.
         while len(items) < limit:
@@ -494,10 +423,6 @@ class DynamoDBStore(StoreBackend):
 
     def close(self) -> None:
         self.client.close()
-
-
-def _etag_of(attrs: Attrs | None) -> str | None:
-    return None if not attrs or "etag" not in attrs else str(attrs["etag"]["S"])
 
 
 def _request_key(request: dict[str, Any]) -> str:
