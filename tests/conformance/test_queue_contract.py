@@ -192,8 +192,11 @@ def test_process_batch_over_a_queue_acks_what_succeeded(queue: Queue) -> None:
 
 
 def test_ordering_where_declared(queue: Queue) -> None:
-    if QueueCapability.ORDERING not in queue.capabilities:
-        pytest.skip("ordering not declared by this backend (no option to refuse)")
+    """In send order where declared; elsewhere every message still arrives exactly once.
+
+    Ordering is a property, not an option, so there is no call to refuse with
+    Unsupported: without it the test checks delivery, not order.
+    """
     for n in range(5):
         queue.send(n)
     queue.send_many(list(range(5, 15)))
@@ -203,7 +206,10 @@ def test_ordering_where_declared(queue: Queue) -> None:
         batch = queue.receive(10, wait=1)
         got += [m.body for m in batch]
         queue.ack_many(batch)
-    assert got == list(range(15))
+    if QueueCapability.ORDERING in queue.capabilities:
+        assert got == list(range(15))
+    else:
+        assert sorted(got) == list(range(15))
 
 
 def test_send_many_reports_each_failure_and_sends_the_rest(queue: Queue) -> None:
