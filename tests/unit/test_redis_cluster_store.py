@@ -250,3 +250,58 @@ def test_an_unreachable_cluster_is_unavailable_and_opening_waits_for_nothing(
     finally:
         store.close()
         servers.stop()
+
+
+PASSWORD = "s3cret-for-cluster-tests"
+
+
+class PasswordCluster(cluster_standin.RedisClusterServers):
+    """Every node wants the password (``requirepass``), as ElastiCache's auth does."""
+
+    def node_command(self, index: int) -> list[str]:
+        return [*super().node_command(index), "--requirepass", PASSWORD, "--masterauth", PASSWORD]
+
+    def _cli(self, *args: str, timeout: float = 20.0) -> Any:
+        return super()._cli("-a", PASSWORD, "--no-auth-warning", *args, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def password_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PasswordCluster]:
+    servers = PasswordCluster(tmp_path_factory.mktemp("redis-cluster-auth"))
+    servers.start()
+    yield servers
+    servers.stop()
+
+
+def test_a_password_reaches_every_node(
+    password_cluster: PasswordCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATEKIT_TEST_REDIS_PASSWORD", PASSWORD)
+    url = f"{password_cluster.url}&password_env=STATEKIT_TEST_REDIS_PASSWORD"
+    store = statekit.open_store(url)
+    spread = {f"a{i}/k": i for i in range(60)}  # partitions on all three nodes
+    assert store.put_many(spread).ok
+    assert len(store.get_many(list(spread))) == 60
+    store.close()
+    cache = statekit.open_cache(url)
+    cache.set_many(spread)
+    assert cache.get_many(list(spread)) == spread
+    cache.close()
+
+
+def test_a_wrong_password_is_a_clear_error(
+    password_cluster: PasswordCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATEKIT_TEST_REDIS_PASSWORD", "wrong")
+    url = f"{password_cluster.url}&password_env=STATEKIT_TEST_REDIS_PASSWORD&prefix=wrong:"
+    store = statekit.open_store(url)
+    with pytest.raises(statekit.StatekitError, match="refused the credentials") as raised:
+        store.get("auth/a")
+    assert not isinstance(raised.value, statekit.BackendUnavailable)
+    store.close()
+    cache = statekit.open_cache(url)  # the cache: unavailable, naming the cause
+    with pytest.raises(statekit.BackendUnavailable, match=r"(?i)invalid|auth|password"):
+        cache.get("auth/a")
+    cache.close()
