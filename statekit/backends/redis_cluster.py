@@ -28,13 +28,15 @@ from typing import Any
 
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import (
+    ClusterDownError,
     RedisClusterException,
     RedisError,
     ResponseError,
     SlotNotCoveredError,
+    TryAgainError,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from statekit.backends.cache_redis import Lane, RedisCache, T, _get, _Lanes
 from statekit.cache import Data
@@ -53,15 +55,24 @@ def cluster_options(options: dict[str, Any]) -> dict[str, Any]:
     # ``retry`` stays: RedisCluster takes it as its own argument (its number of retries,
     # each after a topology refresh); node connections get none, the cluster retries.
     cluster["dynamic_startup_nodes"] = False
+    # A shard that is failing over leaves its slots uncovered for a moment: the other
+    # slots keep working, and calls on those fail as unavailable (SlotNotCoveredError).
+    cluster["require_full_coverage"] = False
     return cluster
 
 
+# Replies of a cluster being reconfigured (a failover, a slot migration): worth a retry,
+# then BackendUnavailable, not a refusal.
+_TRANSIENT = (SlotNotCoveredError, ClusterDownError, TryAgainError)
+
+
 def as_redis_error(exc: Exception) -> Exception:
-    """The ``RedisError`` a ``RedisClusterException`` stands for; other errors as they are."""
+    """The ``RedisError`` a ``RedisClusterException`` stands for, a reconfiguring cluster
+    as a connection error; other errors as they are."""
+    if isinstance(exc, _TRANSIENT):
+        return RedisConnectionError(f"{type(exc).__name__}: {exc}")
     if not isinstance(exc, RedisClusterException):
         return exc
-    if isinstance(exc, SlotNotCoveredError):  # the cluster is being reconfigured: transient
-        return RedisConnectionError(str(exc))
     cause = exc.__cause__
     if isinstance(cause, RedisClusterException) and "not enabled" in str(cause):
         return ResponseError(NOT_A_CLUSTER)
@@ -157,7 +168,7 @@ class RedisClusterCache(RedisCache):
         def mapped(lane: Lane) -> T:
             try:
                 return command(lane)
-            except RedisClusterException as exc:
+            except (RedisClusterException, *_TRANSIENT) as exc:
                 raise as_redis_error(exc) from None
 
         return super()._run(operation, mapped, tried)
