@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
     from statekit.errors import StatekitError
@@ -30,8 +29,9 @@ if TYPE_CHECKING:
     from statekit.urls import ConnectionURL
 
 
-@dataclass(frozen=True, slots=True)
-class WriteCondition:
+# Named tuples, not dataclasses: one is made per item written (put_many makes a
+# hundred per call) and per cold start, and a tuple is the cheapest immutable record.
+class WriteCondition(NamedTuple):
     if_match: str | None = None
     if_absent: bool = False
 
@@ -43,21 +43,18 @@ class WriteCondition:
 NO_CONDITION = WriteCondition()
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedPut:
+class PreparedPut(NamedTuple):
     item: Item  # carries the proposed etag and the absolute expiry
     data: str  # the value as canonical JSON text
     condition: WriteCondition
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedDelete:
+class PreparedDelete(NamedTuple):
     key: str
     condition: WriteCondition
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedCheck:
+class PreparedCheck(NamedTuple):
     key: str
     condition: WriteCondition
 

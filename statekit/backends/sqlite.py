@@ -200,14 +200,15 @@ class SQLiteStore(StoreBackend):
         return Conflict(key, rule, current, current_reported=True)
 
     def put(self, op: PreparedPut, now: float) -> str:
-        def body(conn: sqlite3.Connection) -> str:
-            if not self._write(conn, op, now):
-                raise self._conflict(conn, op.item.key, op.condition, now)
-            return op.item.etag
-
-        etag = self._run("put", body)
+        # Inlined like get (no _run closure): put is the other hot path.
+        with self._lock:
+            try:
+                if not self._write(self._conn, op, now):
+                    raise self._conflict(self._conn, op.item.key, op.condition, now)
+            except sqlite3.OperationalError as exc:
+                raise BackendUnavailable(self.name, "put", exc) from None
         self._wrote()
-        return etag
+        return op.item.etag
 
     def _remove(self, conn: sqlite3.Connection, key: str, cond: WriteCondition, now: float) -> bool:
         if cond.if_match is not None:
