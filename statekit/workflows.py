@@ -22,6 +22,7 @@ client of the engine named by ``STATEKIT_WORKFLOW_URL`` (docs/urls.md).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -322,6 +323,31 @@ def result_of(run: WorkflowRun) -> Any:
     if run.status == SUCCEEDED:
         return run.output
     raise WorkflowFailed(run.id, run.status, run.error)
+
+
+def wait_for_result(
+    status: Callable[[str], WorkflowRun],
+    id: str,
+    wait: float,
+    *,
+    first_delay: float = 0.1,
+    max_delay: float = 2.0,
+) -> Any:
+    """Every client's ``result(id, wait=...)``: poll ``status`` with backoff until the run ends.
+
+    Returns the output of a succeeded run, raises ``WorkflowFailed`` for one that
+    ended otherwise and ``WorkflowTimeout`` when ``wait`` seconds pass first.
+    """
+    deadline = time.monotonic() + wait
+    delay = first_delay
+    while True:
+        run = status(id)
+        if run.done:
+            return result_of(run)
+        if time.monotonic() >= deadline:
+            raise WorkflowTimeout(f"workflow run {id!r} is still {run.status} after {wait} s")
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, max_delay)
 
 
 def open_workflows(url: str | None = None) -> WorkflowClient:

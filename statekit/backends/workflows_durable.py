@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -31,9 +30,8 @@ from statekit.workflows import (
     WorkflowIdInUse,
     WorkflowNotFound,
     WorkflowRun,
-    WorkflowTimeout,
     check_run_id,
-    result_of,
+    wait_for_result,
 )
 
 _BY_MARKER = {marker: ending for ending, marker in ENDINGS.items()}
@@ -157,13 +155,4 @@ class DurableWorkflows:
         )
 
     def result(self, id: str, wait: float = 0.0) -> Any:
-        deadline = time.monotonic() + wait
-        delay = 0.2
-        while True:
-            run = self.status(id)
-            if run.done:
-                return result_of(run)
-            if time.monotonic() >= deadline:
-                raise WorkflowTimeout(f"workflow run {id!r} is still running after {wait} s")
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 2.0)
+        return wait_for_result(self.status, id, wait, first_delay=0.2)

@@ -28,9 +28,8 @@ from statekit.workflows import (
     WorkflowIdInUse,
     WorkflowNotFound,
     WorkflowRun,
-    WorkflowTimeout,
     check_run_id,
-    result_of,
+    wait_for_result,
 )
 
 _ENDINGS = {"compensated": COMPENSATED, "failed": FAILED, "compensation_failed": FAILED}
@@ -163,13 +162,4 @@ class CloudWorkflows:
         return run_from_execution(id, self.workflow, execution.state.name, execution.result, error)
 
     def result(self, id: str, wait: float = 0.0) -> Any:
-        deadline = time.monotonic() + wait
-        delay = 0.2
-        while True:
-            run = self.status(id)
-            if run.done:
-                return result_of(run)
-            if time.monotonic() >= deadline:
-                raise WorkflowTimeout(f"workflow run {id!r} is still running after {wait} s")
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 2.0)
+        return wait_for_result(self.status, id, wait, first_delay=0.2)

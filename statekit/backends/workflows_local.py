@@ -33,9 +33,8 @@ from statekit.workflows import (
     WorkflowIdInUse,
     WorkflowNotFound,
     WorkflowRun,
-    WorkflowTimeout,
     check_run_id,
-    result_of,
+    wait_for_result,
     workflow_name,
 )
 
@@ -130,14 +129,7 @@ class LocalWorkflows:
         )
 
     def result(self, id: str, wait: float = 0.0) -> Any:
-        deadline = time.monotonic() + wait
-        while True:
-            run = self.status(id)
-            if run.done:
-                return result_of(run)
-            if time.monotonic() >= deadline:
-                raise WorkflowTimeout(f"workflow run {id!r} is still {run.status} after {wait} s")
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return wait_for_result(self.status, id, wait, first_delay=0.05, max_delay=0.05)
 
     def history(self, id: str) -> list[dict[str, Any]]:
         """The run's events (step attempts, results, compensations), oldest first."""

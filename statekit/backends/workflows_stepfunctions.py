@@ -9,7 +9,6 @@ same execution; how a run ended is read from the error of its final Fail state
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from statekit.errors import BackendUnavailable
@@ -28,10 +27,9 @@ from statekit.workflows import (
     WorkflowIdInUse,
     WorkflowNotFound,
     WorkflowRun,
-    WorkflowTimeout,
     check_run_id,
     named_error,
-    result_of,
+    wait_for_result,
 )
 
 _ENDINGS = {COMPENSATED_ERROR: COMPENSATED, FAILED_ERROR: FAILED, COMPENSATION_FAILED_ERROR: FAILED}
@@ -180,13 +178,4 @@ class StepFunctionsWorkflows:
         return tuple(done)
 
     def result(self, id: str, wait: float = 0.0) -> Any:
-        deadline = time.monotonic() + wait
-        delay = 0.1
-        while True:
-            run = self.status(id)
-            if run.done:
-                return result_of(run)
-            if time.monotonic() >= deadline:
-                raise WorkflowTimeout(f"workflow run {id!r} is still running after {wait} s")
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 2.0)
+        return wait_for_result(self.status, id, wait, first_delay=0.1)
