@@ -7,9 +7,11 @@
   builds run as their own account (logs, the build image, reading the source).
 - ``api`` (``http_handler``): the HTTP API, IAM-authenticated (no public invoker).
   ``events`` (``pubsub_handler``): internal ingress, invoked by the work
-  subscription's authenticated push; functions-framework turns the push body
-  into the CloudEvent the handler takes. ``activity`` (``statekit_activity``):
-  internal ingress, invoked by the workflow's identity only.
+  subscription's authenticated push (no Eventarc); functions-framework turns the
+  push body into the CloudEvent the handler takes, dropping ``deliveryAttempt``,
+  which the handler reads from the request (tests/handlers/test_gcp_push.py).
+  ``activity`` (``statekit_activity``): internal ingress, invoked by the
+  workflow's identity only.
 - Every function gets the ``STATEKIT_*_URL`` variables; secrets only as Secret
   Manager references (``secret_environment_variables``). With the cache on, egress
   to private ranges goes through the VPC (Direct VPC egress) to reach Memorystore.
