@@ -244,7 +244,7 @@ class SQLiteStore(StoreBackend):
         return result
 
     def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
-        rows = [(op.item.key, op.data, op.item.etag, op.item.expires_at) for op in ops]
+        rows = [(item.key, data, item.etag, item.expires_at) for item, data, _ in ops]
 
         def body(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
