@@ -12,13 +12,17 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from handlers.logs import CORRELATION_HEADER, correlation, get_logger, log
 from statekit.errors import BackendUnavailable, Conflict, StatekitError
 
 if TYPE_CHECKING:
     from handlers.app import App
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 class BadRequest(ValueError):
@@ -29,13 +33,14 @@ class NotFound(LookupError):
     """The thing asked for does not exist."""
 
 
-@dataclass
-class Request:
+class Request(NamedTuple):
+    """What every entry point translates its platform's request into (read-only)."""
+
     method: str
     path: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _EMPTY
     body: bytes | str | None = None
-    query: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = _EMPTY
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

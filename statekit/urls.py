@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from statekit.errors import InvalidURL
 
 
-@dataclass(frozen=True)
-class ConnectionURL:
+class ConnectionURL(NamedTuple):
+    """A parsed ``STATEKIT_*_URL`` (a named tuple: cheap to define on a cold start)."""
+
     raw: str
     scheme: str
     host: str
     port: int | None
     username: str | None
     path: str
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = MappingProxyType({})
     source: str = "url"
 
     def error(self, rule: str) -> InvalidURL:

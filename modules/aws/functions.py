@@ -90,7 +90,7 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.functions
-        package = CodePackage(self, "package")
+        package = CodePackage(self, "package", settings.runtime)
         self.names = {role: ctx.naming.name(role) for role in HANDLERS}
         self.log_groups: dict[str, CloudwatchLogGroup] = {
             role: log_group(self, f"{role}-logs", ctx, f"/aws/lambda/{name}")

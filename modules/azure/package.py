@@ -16,9 +16,9 @@ from pathlib import Path
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
+from modules.common.package import REPO_ROOT, staged_code
 from modules.common.settings import StackSettings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("handlers", "statekit")
 FUNCTION_APP_PY = '''"""Azure Functions entry (Python v2 model): every function is defined in handlers.azure."""
 
@@ -66,9 +66,12 @@ def stage(settings: StackSettings, target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+    # The code and its bytecode for the runtime, staged once for every stack.
+    code = staged_code(
+        [REPO_ROOT / package for package in PACKAGES], settings.functions.runtime, "function-code"
+    )
     for package in PACKAGES:
-        shutil.copytree(REPO_ROOT / package, target / package, ignore=ignore)
+        shutil.copytree(code / package, target / package)
     (target / "function_app.py").write_text(FUNCTION_APP_PY)
     (target / "host.json").write_text(
         json.dumps(host_json(settings), indent=2, sort_keys=True) + "\n"

@@ -16,9 +16,9 @@ from pathlib import Path
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
+from modules.common.package import REPO_ROOT, staged_code
 from modules.common.settings import StackSettings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("handlers", "statekit")
 # entry point name -> the module in handlers/ that defines it
 ENTRY_POINTS = {
@@ -51,18 +51,21 @@ def main_py() -> str:
     return "\n".join(lines)
 
 
-def stage(target: Path) -> Path:
+def stage(target: Path, runtime: str) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+    # The code and its bytecode for the runtime, staged once for every stack.
+    code = staged_code([REPO_ROOT / package for package in PACKAGES], runtime, "function-code")
     for package in PACKAGES:
-        shutil.copytree(REPO_ROOT / package, target / package, ignore=ignore)
+        shutil.copytree(code / package, target / package)
     (target / "main.py").write_text(main_py())
     (target / "requirements.txt").write_text("\n".join(requirements()) + "\n")
     return target
 
 
 def function_source(scope: Construct, construct_id: str, settings: StackSettings) -> TerraformAsset:
-    staged = stage(REPO_ROOT / "build" / "gcp-function" / settings.stack_name)
+    staged = stage(
+        REPO_ROOT / "build" / "gcp-function" / settings.stack_name, settings.functions.runtime
+    )
     return TerraformAsset(scope, construct_id, path=str(staged), type=AssetType.ARCHIVE)

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from statekit.errors import BackendUnavailable, StatekitError
 
@@ -73,8 +72,7 @@ class SendFailed(StatekitError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class QueueLimits:
+class QueueLimits(NamedTuple):
     """What a backend allows; the portable bounds in ``statekit.queue`` fit all of them."""
 
     max_body_bytes: int  # of the JSON text as UTF-8, before any transport encoding
@@ -88,15 +86,13 @@ class QueueLimits:
     notes: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingRaw:
+class OutgoingRaw(NamedTuple):
     data: str  # JSON text
     dedup_id: str | None
     delay: int  # whole seconds, 0 for none
 
 
-@dataclass(frozen=True, slots=True)
-class ReceivedRaw:
+class ReceivedRaw(NamedTuple):
     id: str
     data: str
     attempts: int

@@ -10,10 +10,12 @@ from typing import Any
 import cdktn
 import pytest
 
+from modules.common.bytecode import interpreter_for
 from modules.common.settings import TTL_ATTRIBUTE, Components, StackSettings
 from tests.iac.conftest import Synthesized
 
 PROD = "state-aws-prod"
+PROD_RUNTIME = "python3.12"  # environments/prod.toml
 
 
 def only(synthesized: Synthesized, stack: str, resource_type: str) -> dict[str, Any]:
@@ -325,4 +327,9 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
         names = set(package.namelist())
     expected = {"handlers/aws.py", "handlers/saga.py", "statekit/store.py", "redis/__init__.py"}
     assert expected <= names
-    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+    # Bytecode only as the packager compiled it for the runtime, never a developer's cache.
+    tag = "cpython-" + PROD_RUNTIME.removeprefix("python").replace(".", "")
+    stray = [n for n in names if n.endswith(".pyc") and f".{tag}.pyc" not in n]
+    assert not stray, stray
+    if interpreter_for(PROD_RUNTIME.removeprefix("python")) is not None:
+        assert f"handlers/__pycache__/aws.{tag}.pyc" in names
