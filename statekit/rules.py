@@ -44,7 +44,8 @@ def check_key(key: object) -> str:
     # A code point is at most 4 UTF-8 bytes, so short keys skip the encode.
     if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise InvalidKey(key, f"keys are at most {MAX_KEY_BYTES} bytes as UTF-8")
-    if _CONTROL_CHARS.search(key):
+    # Printable ASCII has no control characters: two C calls, cheaper than the regex.
+    if not (key.isascii() and key.isprintable()) and _CONTROL_CHARS.search(key):
         raise InvalidKey(key, "keys must not contain control characters")
     if key[0] == PARTITION_SEPARATOR:
         raise InvalidKey(key, "the partition (the text before the first '/') must not be empty")

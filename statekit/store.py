@@ -152,6 +152,9 @@ def _condition(key: str, if_match: object, if_absent: object) -> WriteCondition:
     return WriteCondition(if_match, if_absent)
 
 
+_ABSENT = WriteCondition(None, True)
+
+
 class Store:
     """Key-value state with etags, TTL, transactions and listing, on any backend."""
 
@@ -198,12 +201,14 @@ class Store:
         if_absent: bool = False,
         ttl: float | None = None,
     ) -> Item:
-        op = self._prepare_put(key, value, if_match, if_absent, ttl)
+        return self._write(self._prepare_put(key, value, if_match, if_absent, ttl))
+
+    def _write(self, op: PreparedPut) -> Item:
         etag = self.backend.put(op, time.time())
-        if self._listeners:
-            self._written((key,))
         item = op.item
-        return item if etag == item.etag else Item(key, value, etag, item.expires_at)
+        if self._listeners:
+            self._written((item.key,))
+        return item if etag == item.etag else item._replace(etag=etag)
 
     def _prepare_put(
         self, key: str, value: Any, if_match: str | None, if_absent: bool, ttl: float | None
@@ -251,19 +256,28 @@ class Store:
             raise InvalidOption(
                 f"attempts for key {key!r} must be a positive int, got {attempts!r}"
             )
-        current = self.get(key)
+        if ttl is not None:
+            self._require(Capability.TTL)
+            rules.expires_at(ttl)  # a bad ttl fails before the first read
+        # The key and options are checked once above; each attempt goes straight to
+        # the backend (the loop is a hot path: benchmarks/store_embedded.py).
+        backend = self.backend
+        current = backend.get(key, time.time())
         for attempt in range(attempts):
             new_value = change(None if current is None else current.value)
+            condition = _ABSENT if current is None else WriteCondition(current.etag)
+            expiry = None if ttl is None else rules.expires_at(ttl)
+            item = Item(key, new_value, rules.new_etag(), expiry)
             try:
-                if current is None:
-                    return self.put(key, new_value, if_absent=True, ttl=ttl)
-                return self.put(key, new_value, if_match=current.etag, ttl=ttl)
+                return self._write(PreparedPut(item, rules.encode_value(key, new_value), condition))
             except Conflict as conflict:
                 if attempt + 1 == attempts:
                     break
                 # Full jitter: spreads contending writers so one of them wins each round.
                 time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
-                current = conflict.current if conflict.current_reported else self.get(key)
+                current = (
+                    conflict.current if conflict.current_reported else backend.get(key, time.time())
+                )
         raise Conflict(key, f"update gave up after {attempts} attempts; the item kept changing")
 
     def increment(self, key: str, by: int = 1) -> int:
