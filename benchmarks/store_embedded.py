@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import statekit
-from statekit.backends.sqlite import _SCHEMA, connect
+from statekit.backends.sqlite import _SCHEMA
+from statekit.backends.sqlite_file import connect
 from statekit.rules import new_etag
 
 VALUE = {"user": "u-42", "items": [{"sku": "book", "qty": 1}], "total": 12.5}

@@ -12,12 +12,9 @@ transaction, before the claim.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TypeVar
+from collections.abc import Sequence
 
 from statekit.backends.queue_base import (
     OutgoingRaw,
@@ -27,11 +24,9 @@ from statekit.backends.queue_base import (
     ReceiptExpired,
     ReceivedRaw,
 )
-from statekit.backends.sqlite import connect, sqlite_path
-from statekit.errors import BackendUnavailable, StatekitError
+from statekit.backends.sqlite_file import SQLiteFile, sqlite_path
+from statekit.errors import StatekitError
 from statekit.urls import ConnectionURL
-
-T = TypeVar("T")
 
 DEDUP_WINDOW_SECONDS = 300  # SQS FIFO's window, so the embedded default means the same
 POLL_SECONDS = (0.02, 0.2)  # first and longest sleep of the long-poll loop
@@ -62,7 +57,7 @@ CREATE TABLE IF NOT EXISTS dedup (
 _TABLES = ("messages", "dead_letters")
 
 
-class SQLiteQueue(QueueBackend):
+class SQLiteQueue(SQLiteFile, QueueBackend):
     name = "sqlite"
     capabilities = frozenset(QueueCapability)
     limits = QueueLimits(
@@ -78,15 +73,9 @@ class SQLiteQueue(QueueBackend):
     )
 
     def __init__(self, path: str, queue: str, max_attempts: int) -> None:
-        self.path = path
         self.queue = queue
         self.max_attempts = max_attempts
-        self._lock = threading.Lock()
-        try:
-            self._conn = connect(path)
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise BackendUnavailable(self.name, f"open {path}", exc) from None
+        self._open(path, _SCHEMA)
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> SQLiteQueue:
@@ -98,23 +87,6 @@ class SQLiteQueue(QueueBackend):
             raise url.error("queue= must be a name of 1 to 200 characters")
         attempts = max_attempts_param(url.param("max_attempts"), 1, 1000, url)
         return cls(sqlite_path(url, "queue.db"), queue, attempts)
-
-    def _run(self, operation: str, body: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return body(self._conn)
-            except sqlite3.OperationalError as exc:
-                raise BackendUnavailable(self.name, operation, exc) from None
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")  # take the write lock first: no upgrade deadlocks
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- sending -------------------------------------------------------------------------
     def _insert(self, conn: sqlite3.Connection, message: OutgoingRaw, now: float) -> str:

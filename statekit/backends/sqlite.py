@@ -9,12 +9,8 @@ Expired rows are invisible to every statement and swept on open and every
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TypeVar
+from collections.abc import Sequence
 
 from statekit import rules
 from statekit.backends.base import (
@@ -24,14 +20,12 @@ from statekit.backends.base import (
     StoreBackend,
     WriteCondition,
 )
+from statekit.backends.sqlite_file import SQLiteFile, sqlite_path
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import ALL_CAPABILITIES, Item, Limits
-from statekit.urls import ConnectionURL, statekit_home
-
-T = TypeVar("T")
+from statekit.urls import ConnectionURL
 
 SWEEP_EVERY = 1000
-BUSY_TIMEOUT_SECONDS = 30.0
 _LIVE = "(exp IS NULL OR exp > ?)"
 _GET = f"SELECT v, etag, exp FROM items WHERE k = ? AND {_LIVE}"
 
@@ -46,31 +40,7 @@ CREATE INDEX IF NOT EXISTS items_exp ON items(exp) WHERE exp IS NOT NULL;
 """
 
 
-def sqlite_path(url: ConnectionURL, default_name: str) -> str:
-    """``sqlite:///abs.db`` / ``sqlite://./rel.db`` / ``sqlite://`` (default file)."""
-    if url.host and url.host != ".":
-        raise url.error(
-            "a sqlite URL has no host: use sqlite:///absolute/path.db or sqlite://./relative.db"
-        )
-    if not url.path or url.path == "/":
-        return os.path.join(statekit_home(), default_name)
-    path = url.path.lstrip("/") if url.host == "." else url.path
-    return os.path.abspath(path)
-
-
-def connect(path: str) -> sqlite3.Connection:
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA journal_mode=WAL")
-    # NORMAL is durable across process crashes in WAL mode; only an OS crash can
-    # lose the last commits, the trade every embedded WAL database makes.
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
-
-
-class SQLiteStore(StoreBackend):
+class SQLiteStore(SQLiteFile, StoreBackend):
     name = "sqlite"
     capabilities = ALL_CAPABILITIES
     limits = Limits(
@@ -84,39 +54,14 @@ class SQLiteStore(StoreBackend):
     )
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self._lock = threading.Lock()
         self._writes = 0
-        try:
-            self._conn = connect(path)
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise BackendUnavailable(self.name, f"open {path}", exc) from None
+        self._open(path, _SCHEMA)
         self._sweep()
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> SQLiteStore:
         url.require_known_params(())
         return cls(sqlite_path(url, "store.db"))
-
-    # Every statement runs under the lock (one connection per Store, shared by
-    # threads) and turns SQLite's own errors into statekit's.
-    def _run(self, operation: str, body: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return body(self._conn)
-            except sqlite3.OperationalError as exc:
-                raise BackendUnavailable(self.name, operation, exc) from None
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def _wrote(self, count: int = 1) -> None:
         self._writes += count

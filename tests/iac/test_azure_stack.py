@@ -223,7 +223,7 @@ def test_orchestrator_name_matches_the_handlers_durable_function() -> None:
 
 def test_function_package_imports_the_handlers(dev: StackView) -> None:
     """The package staged for dev (by the session's synthesis) has the v2 entry and the code."""
-    from modules.azure.package import REPO_ROOT
+    from modules.common.package import REPO_ROOT
 
     staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev"
     assert "from handlers.azure import app" in (staged / "function_app.py").read_text()
@@ -309,7 +309,7 @@ def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
     """The function app installs exactly the versions pyproject.toml pins for Azure and Redis."""
     import tomllib
 
-    from modules.azure.package import REPO_ROOT
+    from modules.common.package import REPO_ROOT
 
     extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"

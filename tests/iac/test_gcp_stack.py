@@ -224,7 +224,8 @@ def test_function_urls_match_outputs(stack: StackView) -> None:
 
 
 def test_main_py_exports_every_entry_point(dev: StackView) -> None:
-    from modules.gcp.package import ENTRY_POINTS, REPO_ROOT
+    from modules.common.package import REPO_ROOT
+    from modules.gcp.package import ENTRY_POINTS
 
     staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev"
     main = (staged / "main.py").read_text()
@@ -332,7 +333,7 @@ def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
     """The functions install exactly the versions pyproject.toml pins for GCP and Redis."""
     import tomllib
 
-    from modules.gcp.package import REPO_ROOT
+    from modules.common.package import REPO_ROOT
 
     extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
