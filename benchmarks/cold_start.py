@@ -24,6 +24,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from modules.common.bytecode import compile_package
+from modules.common.package import APP_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SDK_ALONE = {
@@ -91,20 +94,9 @@ def compile_bytecode() -> None:
     PYTHONDONTWRITEBYTECODE is set, as on this machine, never caches the result),
     while the SDKs' bytecode was written when pip installed them.
     """
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "compileall",
-            "-q",
-            "--invalidation-mode",
-            "unchecked-hash",
-            "statekit",
-            "handlers",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for package in APP_PACKAGES:
+        compile_package(ROOT / package, runtime)
 
 
 def imported_modules(modules: list[str]) -> set[str]:

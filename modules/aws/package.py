@@ -14,9 +14,8 @@ from pathlib import Path
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
-from modules.common.package import REPO_ROOT, staged_code
+from modules.common.package import APP_PACKAGES, REPO_ROOT, staged_code
 
-SOURCES = ("handlers", "statekit")
 # Libraries statekit needs that the Lambda Python runtime lacks (it has boto3): pure
 # Python, copied from this environment so the package matches the tested versions.
 VENDORED = ("redis",)
@@ -35,7 +34,7 @@ def _vendored_roots() -> list[Path]:
 
 def stage_package(runtime: str) -> Path:
     """The package folder: the sources, the vendored libraries, their bytecode for ``runtime``."""
-    folders = [REPO_ROOT / source for source in SOURCES] + _vendored_roots()
+    folders = [REPO_ROOT / package for package in APP_PACKAGES] + _vendored_roots()
     return staged_code(folders, runtime, "lambda-package")
 
 

@@ -10,29 +10,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import tomllib
 from pathlib import Path
 
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
-from modules.common.package import REPO_ROOT, staged_code
+from modules.common.package import REPO_ROOT, copy_app_code, pinned_requirements
 from modules.common.settings import StackSettings
 
-PACKAGES = ("handlers", "statekit")
 FUNCTION_APP_PY = '''"""Azure Functions entry (Python v2 model): every function is defined in handlers.azure."""
 
 from handlers.azure import app  # noqa: F401  (the host discovers functions on `app`)
 '''
 # The runtime dependencies are the extras pyproject.toml pins (the set tested together).
 REQUIREMENT_EXTRAS = ("azure", "redis")
-
-
-def requirements() -> list[str]:
-    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"
-    ]
-    return sorted({pin for extra in REQUIREMENT_EXTRAS for pin in extras[extra]})
 
 
 def _hms(seconds: int) -> str:
@@ -66,17 +57,14 @@ def stage(settings: StackSettings, target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    # The code and its bytecode for the runtime, staged once for every stack.
-    code = staged_code(
-        [REPO_ROOT / package for package in PACKAGES], settings.functions.runtime, "function-code"
-    )
-    for package in PACKAGES:
-        shutil.copytree(code / package, target / package)
+    copy_app_code(target, settings.functions.runtime)
     (target / "function_app.py").write_text(FUNCTION_APP_PY)
     (target / "host.json").write_text(
         json.dumps(host_json(settings), indent=2, sort_keys=True) + "\n"
     )
-    (target / "requirements.txt").write_text("\n".join(requirements()) + "\n")
+    (target / "requirements.txt").write_text(
+        "\n".join(pinned_requirements(REQUIREMENT_EXTRAS)) + "\n"
+    )
     return target
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import tomllib
 from pathlib import Path
 
 from modules.common.bytecode import compile_package
@@ -22,6 +23,7 @@ from modules.common.bytecode import compile_package
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
 CODE_SUFFIXES = {".py", ".json"}
+APP_PACKAGES = ("handlers", "statekit")  # the app and the adapter, in every function package
 
 
 def code_files(folders: list[Path]) -> list[tuple[Path, Path]]:
@@ -56,3 +58,18 @@ def staged_code(folders: list[Path], runtime: str, name: str) -> Path:
     except OSError:  # another process staged the same content first
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def copy_app_code(target: Path, runtime: str) -> None:
+    """Copy ``APP_PACKAGES`` with their bytecode for ``runtime`` into ``target``."""
+    code = staged_code([REPO_ROOT / package for package in APP_PACKAGES], runtime, "function-code")
+    for package in APP_PACKAGES:
+        shutil.copytree(code / package, target / package)
+
+
+def pinned_requirements(extras: tuple[str, ...]) -> list[str]:
+    """The pins of pyproject.toml's ``extras``: the versions the suite tested together."""
+    optional = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    return sorted({pin for extra in extras for pin in optional[extra]})

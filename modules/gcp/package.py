@@ -10,16 +10,14 @@ the asset's hash (a new object, so a new build, whenever the code changes).
 from __future__ import annotations
 
 import shutil
-import tomllib
 from pathlib import Path
 
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
-from modules.common.package import REPO_ROOT, staged_code
+from modules.common.package import REPO_ROOT, copy_app_code, pinned_requirements
 from modules.common.settings import StackSettings
 
-PACKAGES = ("handlers", "statekit")
 # entry point name -> the module in handlers/ that defines it
 ENTRY_POINTS = {
     "http_handler": "handlers.gcp",
@@ -28,13 +26,6 @@ ENTRY_POINTS = {
 }
 # The runtime dependencies are the extras pyproject.toml pins (the set tested together).
 REQUIREMENT_EXTRAS = ("gcp", "redis")
-
-
-def requirements() -> list[str]:
-    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"
-    ]
-    return sorted({pin for extra in REQUIREMENT_EXTRAS for pin in extras[extra]})
 
 
 def main_py() -> str:
@@ -55,12 +46,11 @@ def stage(target: Path, runtime: str) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    # The code and its bytecode for the runtime, staged once for every stack.
-    code = staged_code([REPO_ROOT / package for package in PACKAGES], runtime, "function-code")
-    for package in PACKAGES:
-        shutil.copytree(code / package, target / package)
+    copy_app_code(target, runtime)
     (target / "main.py").write_text(main_py())
-    (target / "requirements.txt").write_text("\n".join(requirements()) + "\n")
+    (target / "requirements.txt").write_text(
+        "\n".join(pinned_requirements(REQUIREMENT_EXTRAS)) + "\n"
+    )
     return target
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import cdktn
 import pytest
 
-from modules.common.bytecode import interpreter_for
+from modules.common.bytecode import interpreter_for, runtime_version
 from modules.common.settings import TTL_ATTRIBUTE, Components, StackSettings
 from tests.iac.conftest import Synthesized
 
@@ -328,8 +328,8 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
     expected = {"handlers/aws.py", "handlers/saga.py", "statekit/store.py", "redis/__init__.py"}
     assert expected <= names
     # Bytecode only as the packager compiled it for the runtime, never a developer's cache.
-    tag = "cpython-" + PROD_RUNTIME.removeprefix("python").replace(".", "")
+    tag = "cpython-" + runtime_version(PROD_RUNTIME).replace(".", "")
     stray = [n for n in names if n.endswith(".pyc") and f".{tag}.pyc" not in n]
     assert not stray, stray
-    if interpreter_for(PROD_RUNTIME.removeprefix("python")) is not None:
+    if interpreter_for(runtime_version(PROD_RUNTIME)) is not None:
         assert f"handlers/__pycache__/aws.{tag}.pyc" in names
