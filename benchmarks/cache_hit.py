@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import redis
 
 import statekit
-from statekit.backends.cache_redis import cache_client_options
+from statekit.cache.backends.redis import cache_client_options
 from statekit.urls import parse_url
 from tests.standins.redis import create
 

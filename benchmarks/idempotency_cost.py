@@ -25,9 +25,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from statekit import Conflict, Item, Store
-from statekit.backends.memory import MemoryStore
 from statekit.idempotency import idempotent
 from statekit.store import open_store
+from statekit.store.backends.memory import MemoryStore
 from tests.standins.redis import create as create_redis
 
 

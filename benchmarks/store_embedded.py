@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import statekit
-from statekit.backends.sqlite import _SCHEMA
-from statekit.backends.sqlite_file import connect
-from statekit.rules import new_etag
+from statekit.clients.sqlite import connect
+from statekit.store.backends.sqlite import _SCHEMA
+from statekit.store.rules import new_etag
 
 VALUE = {"user": "u-42", "items": [{"sku": "book", "qty": 1}], "total": 12.5}
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode

@@ -20,7 +20,7 @@ from typing import Any
 import statekit
 from handlers.http import BadRequest, NotFound
 from handlers.logs import current_correlation_id, log
-from statekit.backends.queue_base import QueueCapability
+from statekit.queue.backend import QueueCapability
 
 CART_TTL = 7 * 24 * 3600
 PRODUCT_CACHE_TTL = 300
@@ -65,7 +65,7 @@ class App:
 
     @cached_property
     def products(self) -> Any:
-        from statekit.cache_aside import CacheAside
+        from statekit.cache.aside import CacheAside
 
         return CacheAside(self.store, self.cache, ttl=PRODUCT_CACHE_TTL)
 

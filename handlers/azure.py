@@ -21,7 +21,7 @@ from handlers.app import get_app
 from handlers.consumer import consume
 from handlers.http import Request, handle
 from handlers.saga import ORDER_SAGA
-from statekit.workflow_render.durable import orchestrator_function
+from statekit.workflows.engines.durable.orchestrator import orchestrator_function
 
 QUEUE_NAME_SETTING = "%STATEKIT_QUEUE_NAME%"
 QUEUE_CONNECTION_SETTING = "STATEKIT_QUEUE_CONNECTION"

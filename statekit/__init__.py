@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "open_cache": "statekit.cache",
-    "CacheAside": "statekit.cache_aside",
+    "CacheAside": "statekit.cache.aside",
     "open_queue": "statekit.queue",
     "open_workflows": "statekit.workflows",
     "idempotent": "statekit.idempotency",

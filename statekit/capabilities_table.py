@@ -1,6 +1,6 @@
 """The README's table of store backends, generated from their own declarations.
 
-Every class registered for the store (``statekit.backends.REGISTRY["store"]``)
+Every class registered for the store (``statekit.registry.REGISTRY["store"]``)
 declares ``capabilities`` and ``limits``; this module imports each one and
 renders them as Markdown, so the README cannot drift from the code. A backend
 whose SDK is not installed (or that is not built yet) is left out with a note
@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from statekit.backends import REGISTRY
-from statekit.store import Capability, Limits
+from statekit.registry import REGISTRY
+from statekit.store.types import Capability, Limits
 
 CAPABILITY_COLUMNS = (
     (Capability.CONDITIONAL_WRITES, "conditional writes"),

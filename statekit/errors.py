@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from statekit.store import Item
+    from statekit.store.types import Item
 
 
 class StatekitError(Exception):

@@ -24,13 +24,13 @@ from azure.cosmos import CosmosClient
 
 import statekit
 from benchmarks.store_targets import RoundTrips
-from statekit.backends.cosmos import (
+from statekit.store.backends.cosmos.ids import key_to_id
+from statekit.store.backends.cosmos.store import (
     CLIENT_OPTIONS,
     CosmosStore,
     live_counter_filter,
     live_filter,
 )
-from statekit.backends.cosmos_ids import key_to_id
 from tests.standins import cosmos as cosmos_module
 
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode

@@ -16,8 +16,8 @@ from botocore.config import Config
 
 import statekit
 from benchmarks.store_targets import RoundTrips, count_boto3_requests
-from statekit.backends.dynamodb import CLIENT_CONFIG
-from statekit.rules import new_etag
+from statekit.store.backends.dynamodb.store import CLIENT_CONFIG
+from statekit.store.rules import new_etag
 from tests.standins import moto as moto_module
 from tests.standins.dynamodb_table import create_store_table
 

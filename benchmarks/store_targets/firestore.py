@@ -26,8 +26,8 @@ from google.cloud.firestore_v1.services.firestore.transports.grpc import Firesto
 
 import statekit
 from benchmarks.store_targets import RoundTrips
-from statekit.backends.firestore import FirestoreStore
-from statekit.rules import new_etag
+from statekit.store.backends.firestore.store import FirestoreStore
+from statekit.store.rules import new_etag
 from tests.standins import firestore as firestore_module
 
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode

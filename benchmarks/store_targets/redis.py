@@ -17,9 +17,9 @@ import redis
 
 import statekit
 from benchmarks.store_targets import RoundTrips, count_redis_round_trips
-from statekit.backends import redis_scripts
-from statekit.backends.cache_redis import client_options
-from statekit.rules import new_etag
+from statekit.cache.backends.redis import client_options
+from statekit.store.backends.redis import scripts as redis_scripts
+from statekit.store.rules import new_etag
 from statekit.urls import parse_url
 from tests.standins import redis as redis_module
 

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from statekit import rules
 from statekit.errors import InvalidOption
 from statekit.idempotency.selectors import Selector, selector
-from statekit.store import Store
+from statekit.store import Store, rules
 
 DEFAULT_TTL = 3600.0
 # When the platform does not say how long the function may run: longer than

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("azure.cosmos")
 
 import statekit
-from statekit.rules import MAX_KEY_BYTES
+from statekit.store.rules import MAX_KEY_BYTES
 from tests.standins.base import StandInPool
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from statekit import InvalidOption, Item, Store
-from statekit.backends.memory import MemoryStore
 from statekit.cache import Cache
-from statekit.cache_aside import CacheAside
+from statekit.cache.aside import CacheAside
+from statekit.store.backends.memory import MemoryStore
 
 
 class CountingStore(Store):

@@ -10,7 +10,7 @@ import pytest
 
 from statekit import InvalidKey, InvalidOption, InvalidValue, ValueTooLarge
 from statekit.cache import Cache
-from statekit.rules import MAX_KEY_BYTES, MAX_VALUE_BYTES
+from statekit.store.rules import MAX_KEY_BYTES, MAX_VALUE_BYTES
 
 VALUES: list[Any] = [
     {"id": 1, "tags": ["a", "b"], "nested": {"ok": True}},

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from statekit import InvalidURL
-from statekit.backends.cache_memory import DEFAULT_MAX_ENTRIES, MemoryCache
 from statekit.cache import Cache, open_cache
+from statekit.cache.backends.memory import DEFAULT_MAX_ENTRIES, MemoryCache
 
 
 def test_default_cache_is_the_in_process_lru() -> None:

@@ -18,8 +18,8 @@ import redis
 
 import statekit
 from statekit import BackendUnavailable, InvalidURL
-from statekit.backends import cache_redis
 from statekit.cache import open_cache
+from statekit.cache.backends import redis as cache_redis
 from tests.cache.conftest import redis_url
 from tests.standins import redis as redis_standin
 from tests.standins.base import StandInPool, require_executable

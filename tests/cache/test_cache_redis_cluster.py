@@ -24,8 +24,8 @@ from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from statekit import BackendUnavailable, InvalidURL, StatekitError
-from statekit.backends.redis_cluster import RedisClusterCache
 from statekit.cache import open_cache
+from statekit.clients.redis_cluster import RedisClusterCache
 from tests.cache.conftest import redis_cluster_url, redis_url
 from tests.standins import redis_cluster as cluster_standin
 from tests.standins.base import StandInPool

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import statekit
-from statekit.rules import MAX_KEY_BYTES, MAX_VALUE_BYTES
+from statekit.store.rules import MAX_KEY_BYTES, MAX_VALUE_BYTES
 
 BAD_KEYS: list[tuple[Any, str]] = [
     ("", "must not be empty"),

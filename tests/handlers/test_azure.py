@@ -39,8 +39,8 @@ from azure.functions.queue import QueueMessage  # what the worker's queue conver
 
 from handlers import azure
 from handlers.app import get_app
-from statekit.backends.queue_azure import AzureQueue
 from statekit.queue import Queue, open_queue
+from statekit.queue.backends.azurequeue import AzureQueue
 from tests.handlers.scenario import run_scenario
 from tests.standins.azurite import AzuriteQueue as Azurite
 from tests.standins.base import StandInPool

@@ -50,9 +50,9 @@ pytest.importorskip("google.cloud.firestore", reason="the gcp extra is not insta
 pytest.importorskip("google.cloud.pubsub_v1", reason="the gcp extra is not installed")
 
 from handlers.app import get_app
-from statekit.backends.queue_base import ReceivedRaw
-from statekit.backends.queue_pubsub import PubSubQueue
 from statekit.queue import Queue, open_queue
+from statekit.queue.backend import ReceivedRaw
+from statekit.queue.backends.pubsub import PubSubQueue
 from tests.conformance.queue_cases.pubsub import NO_DEAD_LETTER_POLICY
 from tests.conformance.store_cases.firestore import PRECONDITIONS_IGNORED
 from tests.handlers.scenario import eventually, run_cart_race, run_poison_event, run_scenario

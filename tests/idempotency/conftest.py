@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from statekit import Item, Store
-from statekit.backends.base import StoreBackend
 from statekit.store import open_store
+from statekit.store.backend import StoreBackend
 from tests.conformance.registry import Case, discover
 from tests.standins.base import StandInPool, StandInUnavailable
 

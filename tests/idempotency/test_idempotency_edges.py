@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from statekit import InvalidOption, Store, Unsupported
-from statekit.backends.memory import MemoryStore
 from statekit.idempotency import (
     AlreadyInProgress,
     IdempotencyKeyError,
@@ -21,6 +20,7 @@ from statekit.idempotency import (
     idempotent,
 )
 from statekit.store import ALL_CAPABILITIES, Capability
+from statekit.store.backends.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -229,7 +229,7 @@ def test_a_redelivered_event_replays_despite_delivery_metadata() -> None:
 def test_cache_aside_refuses_a_non_string_key_clearly() -> None:
     from statekit import InvalidKey
     from statekit.cache import open_cache
-    from statekit.cache_aside import CacheAside
+    from statekit.cache.aside import CacheAside
 
     aside = CacheAside(Store(MemoryStore()), open_cache(), ttl=5, prefix="x:")
     with pytest.raises(InvalidKey, match="must be strings"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from statekit.backends.dynamodb import TTL_ATTRIBUTE
+from statekit.store.backends.dynamodb.store import TTL_ATTRIBUTE
 from tests.standins.moto import FAKE_CREDENTIALS
 
 

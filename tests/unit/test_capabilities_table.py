@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from statekit import capabilities_table
-from statekit.backends import REGISTRY
+from statekit.registry import REGISTRY
 
 
 def test_every_registered_store_backend_is_a_row_or_a_note() -> None:
@@ -27,9 +27,9 @@ def test_dynamodb_and_redis_rows_come_from_their_declarations(module: str) -> No
         pytest.skip(f"{module} not installed")
     rendered = capabilities_table.render()
     if module == "boto3":
-        from statekit.backends.dynamodb import DynamoDBStore as cls
+        from statekit.store.backends.dynamodb.store import DynamoDBStore as cls
     else:
-        from statekit.backends.redis import RedisStore as cls  # type: ignore[assignment]
+        from statekit.store.backends.redis.store import RedisStore as cls  # type: ignore[assignment]
     row = next(
         line
         for line in rendered.splitlines()

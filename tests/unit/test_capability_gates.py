@@ -6,7 +6,7 @@ import pytest
 
 import statekit
 from statekit import Capability, Put, Unsupported
-from statekit.backends.memory import MemoryStore
+from statekit.store.backends.memory import MemoryStore
 
 
 class BareMemory(MemoryStore):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from statekit.backends.cosmos_ids import MAX_ID_CHARS, id_to_key, key_to_id
-from statekit.rules import MAX_KEY_BYTES
+from statekit.store.backends.cosmos.ids import MAX_ID_CHARS, id_to_key, key_to_id
+from statekit.store.rules import MAX_KEY_BYTES
 
 KEYS = [
     "plain",

@@ -17,7 +17,7 @@ import statekit
 from benchmarks.store_targets import RoundTrips, count_boto3_requests
 from modules.common.settings import TTL_ATTRIBUTE as PROVISIONED_TTL_ATTRIBUTE
 from statekit import Conflict, Put
-from statekit.backends.dynamodb import TTL_ATTRIBUTE, DynamoDBStore
+from statekit.store.backends.dynamodb.store import TTL_ATTRIBUTE, DynamoDBStore
 from statekit.urls import parse_url
 from tests.standins.base import StandInPool
 from tests.standins.dynamodb_table import create_store_table, dynamodb_client
@@ -180,7 +180,7 @@ def test_a_resent_write_is_applied_once(table) -> None:
 
 def test_a_refused_batch_chunk_fails_only_its_own_keys(table) -> None:
     """DynamoDB refuses a BatchWriteItem with an item over 400 KB; the next chunk still goes."""
-    from statekit.backends.base import NO_CONDITION, PreparedPut
+    from statekit.store.backend import NO_CONDITION, PreparedPut
 
     store = table[0]
     ns = f"b{uuid.uuid4().hex[:8]}"

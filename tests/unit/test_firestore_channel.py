@@ -13,7 +13,7 @@ pytest.importorskip("google.cloud.firestore")
 from google.auth.credentials import AnonymousCredentials
 from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
 
-from statekit.backends import firestore as backend
+from statekit.store.backends.firestore import store as backend
 
 
 def test_the_service_channel_carries_the_reconnect_options() -> None:

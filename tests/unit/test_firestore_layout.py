@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("google.cloud.firestore")
 
-from statekit.backends.firestore import _doc_id, _Etag
+from statekit.store.backends.firestore.store import _doc_id, _Etag
 
 
 @pytest.mark.parametrize(

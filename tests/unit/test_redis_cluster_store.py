@@ -22,7 +22,7 @@ from redis.crc import key_slot
 import statekit
 from benchmarks.store_targets import RoundTrips, count_redis_round_trips
 from statekit import Put
-from statekit.backends.redis_cluster import LazyCluster
+from statekit.clients.redis_cluster import LazyCluster
 from tests.standins import redis_cluster as cluster_standin
 from tests.standins.base import StandInPool
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from handlers.saga import ORDER_SAGA
-from statekit.backends.workflows_gcp import run_from_execution
-from statekit.workflow_render.cloud_workflows import render_cloud_workflows_yaml
 from statekit.workflows import Step
+from statekit.workflows.engines.cloud_workflows.client import run_from_execution
+from statekit.workflows.engines.cloud_workflows.render import render_cloud_workflows_yaml
 from tests.standins.base import free_port, tcp_open
 from tests.workflows.outcome import Outcome
 from tests.workflows.saga_script import Scenario

@@ -22,8 +22,8 @@ import azure.durable_functions as df
 
 from handlers.activities import ActivityFailed, run_activity
 from handlers.saga import ORDER_SAGA
-from statekit.backends.workflows_durable import run_from_orchestration
-from statekit.workflow_render.durable import orchestrator_function
+from statekit.workflows.engines.durable.client import run_from_orchestration
+from statekit.workflows.engines.durable.orchestrator import orchestrator_function
 from tests.workflows.outcome import Outcome
 from tests.workflows.saga_script import Scenario
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from handlers.saga import ORDER_SAGA
-from statekit.backends.workflows_local import LocalWorkflows
 from statekit.workflows import WorkflowFailed, open_workflows
+from statekit.workflows.engines.local.client import LocalWorkflows
 from tests.workflows.outcome import Outcome
 from tests.workflows.saga_script import Scenario
 

@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 
 from handlers.saga import ORDER_SAGA
-from statekit.backends.workflows_stepfunctions import StepFunctionsWorkflows
 from statekit.workflows import WorkflowFailed, render_asl
+from statekit.workflows.engines.stepfunctions.client import StepFunctionsWorkflows
 from tests.workflows.outcome import Outcome
 from tests.workflows.saga_script import Scenario
 

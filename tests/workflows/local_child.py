@@ -14,8 +14,8 @@ from typing import Any
 
 from handlers.activities import ACTIVITIES
 from handlers.saga import ORDER_SAGA, order
-from statekit.backends.workflows_local import LocalWorkflows
 from statekit.workflows import open_workflows
+from statekit.workflows.engines.local.client import LocalWorkflows
 
 
 def main() -> None:

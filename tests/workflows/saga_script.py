@@ -13,8 +13,8 @@ from typing import Any
 
 from handlers.activities import ACTIVITIES, ActivityFailed
 from handlers.saga import ORDER_SAGA, order
-from statekit.backends.workflows_local import LocalWorkflows
 from statekit.store import open_store
+from statekit.workflows.engines.local.client import LocalWorkflows
 
 COMPENSATIONS_IN_REVERSE = ("refund_payment", "release_stock")
 

@@ -10,13 +10,13 @@ import pytest
 
 import statekit
 from handlers.saga import ORDER_SAGA
-from statekit.backends.workflows_durable import DurableWorkflows, run_from_orchestration
-from statekit.backends.workflows_gcp import run_from_execution
-from statekit.backends.workflows_local import LocalWorkflows
-from statekit.backends.workflows_stepfunctions import StepFunctionsWorkflows, lambda_error
 from statekit.errors import InvalidURL
-from statekit.workflow_render.durable import WorkflowEnded
 from statekit.workflows import WorkflowIdInUse, open_workflows
+from statekit.workflows.engines.cloud_workflows.client import run_from_execution
+from statekit.workflows.engines.durable.client import DurableWorkflows, run_from_orchestration
+from statekit.workflows.engines.durable.orchestrator import WorkflowEnded
+from statekit.workflows.engines.local.client import LocalWorkflows
+from statekit.workflows.engines.stepfunctions.client import StepFunctionsWorkflows, lambda_error
 from tests.workflows.saga_script import scenarios
 
 

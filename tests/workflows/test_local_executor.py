@@ -14,7 +14,6 @@ import pytest
 
 from handlers.activities import ACTIVITIES, ActivityFailed
 from handlers.saga import ORDER_SAGA, order
-from statekit.backends.workflows_local import LocalWorkflows, run_key
 from statekit.errors import InvalidValue
 from statekit.store import open_store
 from statekit.workflows import (
@@ -25,6 +24,7 @@ from statekit.workflows import (
     WorkflowTimeout,
     open_workflows,
 )
+from statekit.workflows.engines.local.client import LocalWorkflows, run_key
 from tests.workflows.engine_local import local_url
 from tests.workflows.saga_script import script
 

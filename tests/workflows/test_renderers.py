@@ -12,11 +12,6 @@ import pytest
 import yaml
 
 from handlers.saga import ORDER_SAGA
-from statekit.workflow_render.asl import COMPENSATED_ERROR
-from statekit.workflow_render.cloud_workflows import (
-    escape_for_terraform,
-    render_cloud_workflows_yaml,
-)
 from statekit.workflows import (
     Retry,
     Step,
@@ -24,6 +19,11 @@ from statekit.workflows import (
     WorkflowDefinitionError,
     render_asl,
 )
+from statekit.workflows.engines.cloud_workflows.render import (
+    escape_for_terraform,
+    render_cloud_workflows_yaml,
+)
+from statekit.workflows.engines.stepfunctions.asl import COMPENSATED_ERROR
 from tests.workflows.conftest import asl_validator
 
 
