@@ -118,23 +118,35 @@ def test_cosmos_db_is_zone_redundant_in_prod(stack: StackView) -> None:
     assert location.get("zone_redundant", False) is (stack.env == "prod")
 
 
-def test_redis_is_zone_redundant_in_prod(stack: StackView) -> None:
+def caches(synthesized: Synthesized) -> list[tuple[StackView, dict[str, Any]]]:
+    """Each stack's Redis cache (dev has the cache off: it has none, and says so)."""
+    found = []
+    for env in ENVS:
+        view = StackView(synthesized, "azure", env)
+        redis = view.resources("azurerm_redis_cache")
+        assert len(redis) == int(view.settings.components.cache), view.name
+        found += [(view, r) for r in redis.values()]
+    assert found
+    return found
+
+
+def test_redis_is_zone_redundant_in_prod(synthesized: Synthesized) -> None:
     # Azure Cache for Redis: zones are a Premium feature; the primary and each replica go
     # to a different zone of the ones listed.
-    redis = stack.one("azurerm_redis_cache")
-    if stack.env == "prod":
-        assert redis["sku_name"] == "Premium"
-        assert len(redis["zones"]) == redis["replicas_per_primary"] + 1 >= 2
-    else:
-        assert "zones" not in redis
+    for view, redis in caches(synthesized):
+        if view.env == "prod":
+            assert redis["sku_name"] == "Premium"
+            assert len(redis["zones"]) == redis["replicas_per_primary"] + 1 >= 2
+        else:
+            assert "zones" not in redis, view.name
 
 
-def test_redis_entra_auth_is_on_for_the_function(stack: StackView) -> None:
+def test_redis_entra_auth_is_on_for_the_function(synthesized: Synthesized) -> None:
     # Azure Cache for Redis, "Use Microsoft Entra ID for cache authentication": the
     # setting plus an access policy assignment for the identity. Access keys stay until
     # statekit's client fetches Entra tokens (docs/iac-azure-gcp.md).
-    redis = stack.one("azurerm_redis_cache")
-    assert redis["redis_configuration"]["active_directory_authentication_enabled"] is True
-    assignment = stack.one("azurerm_redis_cache_access_policy_assignment")
-    assert assignment["access_policy_name"] == "Data Contributor"
-    assert "azurerm_function_app_flex_consumption" in assignment["object_id"]
+    for view, redis in caches(synthesized):
+        assert redis["redis_configuration"]["active_directory_authentication_enabled"] is True
+        assignment = view.one("azurerm_redis_cache_access_policy_assignment")
+        assert assignment["access_policy_name"] == "Data Contributor"
+        assert "azurerm_function_app_flex_consumption" in assignment["object_id"]

@@ -100,16 +100,27 @@ def test_build_account_has_the_roles_function_builds_need(stack: StackView) -> N
         assert "functions_build-objectAdmin" in " ".join(function["depends_on"])
 
 
-def test_every_memorystore_ca_certificate_is_passed(stack: StackView) -> None:
+def with_cache(synthesized: Synthesized) -> list[StackView]:
+    """The stacks with the cache (and so the VPC); dev has it off and has neither."""
+    views = [StackView(synthesized, "gcp", env) for env in ENVS]
+    for view in views:
+        has_cache = view.settings.components.cache
+        assert bool(view.resources("google_redis_instance")) is has_cache, view.name
+        assert bool(view.resources("google_compute_subnetwork")) is has_cache, view.name
+    cached = [view for view in views if view.settings.components.cache]
+    assert cached
+    return cached
+
+
+def test_every_memorystore_ca_certificate_is_passed(synthesized: Synthesized) -> None:
     # Memorystore in-transit encryption, "Certificate authority rotation": during a
     # rotation server_ca_certs holds the old and the new CA; clients must trust all.
-    if not stack.settings.components.cache:
-        pytest.skip(f"{stack.name} has no cache")  # pragma: no cover (every env has one)
-    for function in stack.resources("google_cloudfunctions2_function").values():
-        ca = function["service_config"]["environment_variables"]["STATEKIT_CACHE_CA_CERT"]
-        assert ca.startswith('${join("\\n", google_redis_instance.')
-        assert ca.endswith(".server_ca_certs[*].cert)}")
-        assert ".0." not in ca and "[0]" not in ca
+    for view in with_cache(synthesized):
+        for function in view.resources("google_cloudfunctions2_function").values():
+            ca = function["service_config"]["environment_variables"]["STATEKIT_CACHE_CA_CERT"]
+            assert ca.startswith('${join("\\n", google_redis_instance.')
+            assert ca.endswith(".server_ca_certs[*].cert)}")
+            assert ".0." not in ca and "[0]" not in ca
 
 
 def test_workflows_invoker_is_held_to_the_stacks_workflow(stack: StackView) -> None:
@@ -130,15 +141,16 @@ def test_workflows_invoker_is_held_to_the_stacks_workflow(stack: StackView) -> N
     assert binding["tag_value"].startswith("${google_tags_tag_value.")
 
 
-def test_egress_subnet_holds_every_function_at_max_scale(stack: StackView) -> None:
+def test_egress_subnet_holds_every_function_at_max_scale(synthesized: Synthesized) -> None:
     # Cloud Run Direct VPC egress, "IP address allocation": a /26 or larger range, and
     # twice as many addresses as instances; 4 addresses of each subnet are reserved.
-    functions = stack.resources("google_cloudfunctions2_function").values()
-    total = sum(f["service_config"]["max_instance_count"] for f in functions)
-    (subnet,) = stack.resources("google_compute_subnetwork").values()
-    prefix = int(subnet["ip_cidr_range"].split("/")[1])
-    assert prefix <= 26
-    assert 2 ** (32 - prefix) - 4 >= 2 * total
+    for view in with_cache(synthesized):
+        functions = view.resources("google_cloudfunctions2_function").values()
+        total = sum(f["service_config"]["max_instance_count"] for f in functions)
+        (subnet,) = view.resources("google_compute_subnetwork").values()
+        prefix = int(subnet["ip_cidr_range"].split("/")[1])
+        assert prefix <= 26
+        assert 2 ** (32 - prefix) - 4 >= 2 * total, view.name
 
 
 def test_egress_prefix_rule() -> None:
