@@ -143,7 +143,11 @@ def publish_commands(archive: Path, resource_group: str, app: str) -> list[list[
 
 
 def settings_for(env: str) -> StackSettings:
-    return next(s for s in plan_stacks(envs=[env], clouds=["azure"]))
+    """The Azure stack's settings of ``environments/<env>.toml`` (validated as for synthesis)."""
+    stacks = plan_stacks(envs=[env], clouds=["azure"])
+    if not stacks:
+        raise CodeDeployError(f"environments/{env}.toml does not enable azure (its 'clouds')")
+    return stacks[0]
 
 
 def main(argv: list[str] | None = None) -> int:
