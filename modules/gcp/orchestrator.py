@@ -123,6 +123,7 @@ class CloudWorkflow(Construct):
             parent=f"projects/{ctx.project}",
             short_name=ctx.naming.name("workflow"),
             description="statekit: the workflow the functions may start",
+            depends_on=ctx.apis,
         )
         value = TagsTagValue(
             self,

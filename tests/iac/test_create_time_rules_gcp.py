@@ -136,6 +136,8 @@ def test_workflows_invoker_is_held_to_the_stacks_workflow(stack: StackView) -> N
     assert "${google_tags_tag_value." in expression
     assert value["parent"].startswith("${google_tags_tag_key.")
     assert key["parent"] == f"projects/{stack.settings.project}"
+    # Tags are Resource Manager objects: the API is enabled before the key is made.
+    assert "google_project_service.api-cloudresourcemanager" in key["depends_on"]
     assert binding["parent"].startswith("//workflows.googleapis.com/projects/")
     assert "${google_workflows_workflow." in binding["parent"]
     assert binding["tag_value"].startswith("${google_tags_tag_value.")
