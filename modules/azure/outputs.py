@@ -13,17 +13,21 @@ CODE_DEPLOY = (
     "resolves the Key Vault references granted during the apply)"
 )
 DURABLE_SECOND_PASS = (
-    "then terraform apply once more: the Durable Functions system key "
-    "(durabletask_extension) is created by the host when it first starts with the "
-    "Durable extension loaded, i.e. after the code is deployed, so the first apply "
-    "copies an empty key into Key Vault and the second copies the real one"
+    "then terraform apply -var copy_durable_key=true: the Durable Functions system key "
+    "(durabletask_extension) is created by the host when it first starts with the Durable "
+    "extension loaded, i.e. after the code is deployed, so only this second apply can "
+    "copy it into Key Vault"
+)
+RESTART = (
+    "then az functionapp restart --resource-group <resource_group_name> --name "
+    "<function_app_name>, so the app resolves the new secret's Key Vault reference"
 )
 
 
 def after_apply_steps(env: str, orchestrator: bool) -> str:
     steps = [CODE_DEPLOY.format(env=env)]
     if orchestrator:
-        steps.append(DURABLE_SECOND_PASS)
+        steps += [DURABLE_SECOND_PASS, RESTART]
     return "; ".join(f"{index}. {step}" for index, step in enumerate(steps, start=1))
 
 

@@ -311,7 +311,8 @@ def test_switched_off_components_leave_resources_and_urls_out(
         "statekit_store_url"
     }
     # Without the orchestrator there is no Durable key to copy: no second apply is asked for.
-    assert "apply once more" not in config["output"]["after_first_apply"]["value"]
+    assert "copy_durable_key" not in config["output"]["after_first_apply"]["value"]
+    assert "copy_durable_key" not in config.get("variable", {})
 
 
 def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:

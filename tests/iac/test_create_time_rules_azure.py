@@ -102,13 +102,32 @@ def test_key_vault_references_wait_for_their_grants(prod: StackView) -> None:
     assert "restart" in prod.config["output"]["after_first_apply"]["value"]
 
 
-def test_durable_key_second_pass_is_stated(stack: StackView) -> None:
+def test_durable_key_is_copied_only_once_the_host_can_have_it(stack: StackView) -> None:
     # The durabletask_extension system key is created by the host once it starts with the
-    # Durable extension (after the code is deployed): the platform forces a second apply,
-    # and the stack's output says so.
+    # Durable extension (after the code is deployed): the first apply must not read the
+    # host keys of an app without code. The copy waits for copy_durable_key = true, the
+    # platform-forced second apply that the stack's output names, then a restart.
+    variable = stack.config["variable"]["copy_durable_key"]
+    assert variable["type"] == "bool" and variable["default"] is False
+    gate = "${var.copy_durable_key ? 1 : 0}"
+    (keys,) = stack.config["data"]["azurerm_function_app_host_keys"].values()
+    assert keys["count"] == gate
+    (durable,) = [
+        s
+        for s in stack.resources("azurerm_key_vault_secret").values()
+        if s["name"] == "durable-extension-key"
+    ]
+    assert durable["count"] == gate
+    assert "[0].durabletask_extension_key}" in durable["value"]
+    (reader,) = [
+        g
+        for g in stack.resources("azurerm_role_assignment").values()
+        if g["scope"].endswith("/secrets/durable-extension-key")
+    ]
+    assert reader["count"] == gate
     steps = stack.config["output"]["after_first_apply"]["value"]
-    assert "terraform apply once more" in steps
-    assert "Durable Functions system key" in steps
+    assert "terraform apply -var copy_durable_key=true" in steps
+    assert steps.index("code_deploy") < steps.index("copy_durable_key") < steps.index("restart --")
 
 
 def test_cosmos_db_is_zone_redundant_in_prod(stack: StackView) -> None:
