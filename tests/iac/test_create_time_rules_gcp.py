@@ -163,3 +163,17 @@ def test_egress_prefix_rule() -> None:
     assert egress_prefix_length(300) == 22  # 604 addresses: a /23 holds 512
     assert egress_prefix_length(510) == 22  # 1024 exactly
     assert egress_prefix_length(511) == 21
+
+
+def test_prod_http_entry_points_require_identity(prod: StackView) -> None:
+    # Cloud Run functions: a function without roles/run.invoker for allUsers rejects
+    # unauthenticated calls ("Authenticating for invocation"); the stack grants the
+    # invoker role only to named service accounts, and internal functions stay internal.
+    public = {"allUsers", "allAuthenticatedUsers"}
+    for resource in prod.resources("google_cloud_run_v2_service_iam_member").values():
+        assert resource["member"] not in public
+        assert resource["member"].startswith("serviceAccount:${google_service_account.")
+    for function in prod.resources("google_cloudfunctions2_function").values():
+        ingress = function["service_config"]["ingress_settings"]
+        if function["build_config"]["entry_point"] != "http_handler":
+            assert ingress == "ALLOW_INTERNAL_ONLY"
