@@ -1,8 +1,10 @@
 """The Linux Function App on the Flex Consumption plan, with a system-assigned identity.
 
 - Python runtime from settings; the package is handlers/ + statekit/ with a
-  ``function_app.py`` that imports ``handlers.azure`` (see package.py), deployed by
-  zip deploy.
+  ``function_app.py`` that imports ``handlers.azure`` (see package.py). Terraform
+  creates the app without code: Flex Consumption has no zip deploy, so
+  ``code_deploy.py`` publishes the package with its dependencies after apply.
+- In production the HTTP API requires an Entra ID token (api_auth.py).
 - Host storage (``AzureWebJobsStorage``, the Durable task hub, the deployment
   container) is its own storage account with shared keys off. The host reaches it
   with a user-assigned "host" identity whose roles (Blob Data Owner, Queue and
@@ -29,6 +31,7 @@ from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
 from modules.azure import roles
+from modules.azure.api_auth import api_authentication
 from modules.azure.context import AzureContext
 from modules.azure.network import PrivateNetwork
 from modules.azure.package import function_package
@@ -113,7 +116,8 @@ class FunctionApp(Construct):
     ) -> FunctionAppFlexConsumption:
         ctx = self.ctx
         functions = ctx.settings.functions
-        package = function_package(self, "package", ctx.settings)
+        # Staged for code_deploy.py, which publishes it after apply (no zip deploy on Flex).
+        function_package(ctx.settings)
         self.app = FunctionAppFlexConsumption(
             self,
             "app",
@@ -148,7 +152,7 @@ class FunctionApp(Construct):
                 "AzureWebJobsStorage__clientId": self.host_identity.client_id,
                 **app_settings,
             },
-            zip_deploy_file=package.path,
+            auth_settings_v2=api_authentication(self, ctx),
             depends_on=[self.deployments, *self.host_grants],
         )
         return self.app

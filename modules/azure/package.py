@@ -1,7 +1,8 @@
 """The function app package: handlers/ and statekit/ plus the Azure Functions v2 entry.
 
-Staged under ``build/azure-function/`` at synthesis time and handed to cdktn as an
-archive asset, which it copies into the stack folder and zips. The entry file is
+Staged under ``build/azure-function/<stack>/`` at synthesis time. Terraform does not
+deploy it: ``code_deploy.py`` adds the installed dependencies and publishes it with
+One Deploy after ``terraform apply`` (Flex Consumption has no zip deploy). The entry file is
 ``function_app.py`` (what the Python v2 programming model loads); it only imports
 ``handlers.azure.app``, where the handlers define every function.
 """
@@ -11,9 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-
-from cdktn import AssetType, TerraformAsset
-from constructs import Construct
 
 from modules.common.package import REPO_ROOT, copy_app_code, pinned_requirements
 from modules.common.settings import StackSettings
@@ -68,8 +66,6 @@ def stage(settings: StackSettings, target: Path) -> Path:
     return target
 
 
-def function_package(
-    scope: Construct, construct_id: str, settings: StackSettings
-) -> TerraformAsset:
-    staged = stage(settings, REPO_ROOT / "build" / "azure-function" / settings.stack_name)
-    return TerraformAsset(scope, construct_id, path=str(staged), type=AssetType.ARCHIVE)
+def function_package(settings: StackSettings) -> Path:
+    """Stage the package's code for the stack (no dependencies: code_deploy.py adds them)."""
+    return stage(settings, REPO_ROOT / "build" / "azure-function" / settings.stack_name)

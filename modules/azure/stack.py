@@ -22,6 +22,7 @@ from modules.azure.functions import FunctionApp
 from modules.azure.network import PrivateNetwork
 from modules.azure.observability import Observability
 from modules.azure.orchestrator import DurableTaskHub
+from modules.azure.outputs import deployment_outputs
 from modules.azure.queue import StorageQueueComponent
 from modules.azure.vault import Vault
 from modules.common.settings import StackSettings
@@ -104,6 +105,9 @@ class AzureStateStack(StateStack):
         if components.budget:
             self.observability.budget()
         self.publish_urls(self.urls)
+        deployment_outputs(
+            self, settings.env, group.name, self.functions.name, components.orchestrator
+        )
 
 
 def build(scope: Construct, settings: StackSettings) -> TerraformStack:

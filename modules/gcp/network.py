@@ -13,7 +13,40 @@ from cdktn_provider_google.compute_network import ComputeNetwork
 from cdktn_provider_google.compute_subnetwork import ComputeSubnetwork, ComputeSubnetworkLogConfig
 from constructs import Construct
 
+from modules.common.settings import StackSettings
 from modules.gcp.context import GcpContext
+
+EGRESS_BASE = "10.50.0.0"
+# Google reserves four addresses of every subnet's primary range.
+RESERVED_PER_SUBNET = 4
+# Cloud Run, Direct VPC egress ("IP address allocation"): the range must be /26 or larger,
+# and a service uses twice as many addresses as it has instances in steady state.
+LARGEST_PREFIX = 26
+ADDRESSES_PER_INSTANCE = 2
+DEFAULT_MAX_INSTANCES = 100  # the functions' max_instance_count without reserved concurrency
+
+
+def function_max_instances(settings: StackSettings) -> int:
+    """One function's ``max_instance_count`` (functions.py uses the same rule)."""
+    reserved = settings.functions.reserved_concurrency
+    return reserved if reserved > 0 else DEFAULT_MAX_INSTANCES
+
+
+def function_count(settings: StackSettings) -> int:
+    """The functions the stack deploys: api, plus events (queue) and activity (orchestrator)."""
+    return 1 + int(settings.components.queue) + int(settings.components.orchestrator)
+
+
+def egress_prefix_length(max_instances: int) -> int:
+    """The longest prefix whose range holds 2 addresses per instance plus the reserved four."""
+    needed = ADDRESSES_PER_INSTANCE * max_instances + RESERVED_PER_SUBNET
+    return min(LARGEST_PREFIX, 32 - (needed - 1).bit_length())
+
+
+def egress_range(settings: StackSettings) -> str:
+    """The functions' egress subnet, sized for every function at its maximum scale at once."""
+    total = function_count(settings) * function_max_instances(settings)
+    return f"{EGRESS_BASE}/{egress_prefix_length(total)}"
 
 
 class PrivateNetwork(Construct):
@@ -35,7 +68,7 @@ class PrivateNetwork(Construct):
             project=ctx.project,
             region=ctx.region,
             network=self.network.id,
-            ip_cidr_range="10.50.0.0/24",
+            ip_cidr_range=egress_range(ctx.settings),
             private_ip_google_access=True,
             log_config=ComputeSubnetworkLogConfig(
                 aggregation_interval="INTERVAL_5_MIN",

@@ -1,12 +1,15 @@
 """``state-gcp-<env>``: the statekit state stack on Google Cloud.
 
-Order: the APIs and (with customer-managed encryption) the key first, then the
+Order: the APIs, the service agents the stack grants roles to (created, not assumed)
+and (with customer-managed encryption) the key first, then the
 state services, then the functions that receive their URLs, then what needs a
 function's URL (the push subscription, the workflow), the grants to the
 functions' identity, and last the alerts and the budget.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from cdktn import TerraformStack
 from cdktn_provider_google.data_google_project import DataGoogleProject
@@ -26,6 +29,7 @@ from modules.gcp.network import PrivateNetwork
 from modules.gcp.observability import Observability
 from modules.gcp.orchestrator import CloudWorkflow
 from modules.gcp.queue import PubsubQueue
+from modules.gcp.service_agents import ServiceAgents
 
 policy.register()
 
@@ -53,6 +57,7 @@ class GcpStateStack(StateStack):
             project_number=project.number,
         )
         ctx.apis.extend(enable_apis(self, settings))
+        ctx = replace(ctx, agents=ServiceAgents(self, "service-agents", ctx))
         components = settings.components
         self.key = DataKey(self, "kms", ctx) if settings.database.customer_managed_key else None
         self.observability = Observability(self, "observability", ctx)
