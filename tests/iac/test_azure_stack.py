@@ -233,7 +233,7 @@ def test_function_package_imports_the_handlers(dev: StackView) -> None:
     staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev"
     assert "from handlers.azure import app" in (staged / "function_app.py").read_text()
     assert (staged / "handlers" / "azure.py").exists()
-    assert (staged / "statekit" / "store.py").exists()
+    assert (staged / "statekit" / "store" / "facade.py").exists()
     assert '"maxDequeueCount": 3' in (staged / "host.json").read_text()
 
 
