@@ -5,8 +5,8 @@ embedded SQLite file ``.statekit/queue.db``, queue ``default``). ``Queue`` holds
 every shared rule (JSON bodies, the portable limits, dedup id syntax, capability
 gates) and calls the backend's hooks (``statekit.queue.backend``).
 
-The portable limits are in queue_messages.py (and docs/queue.md); the batch
-helpers ``process_batch`` and ``handle_sqs_event`` in queue_batch.py.
+The portable limits are in messages.py (and docs/queue.md); the batch
+helpers ``process_batch`` and ``handle_sqs_event`` in batch.py.
 """
 
 from __future__ import annotations

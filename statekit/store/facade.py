@@ -58,8 +58,6 @@ DEFAULT_UPDATE_ATTEMPTS = 32
 MAX_LIST_LIMIT = 1000
 
 
-
-
 def _condition(key: str, if_match: object, if_absent: object) -> WriteCondition:
     if if_match is not None and (type(if_match) is not str or not if_match):
         raise InvalidOption(f"if_match for key {key!r} must be an etag string, got {if_match!r}")

@@ -6,7 +6,7 @@ partition key path is ``/pk`` and holds the key's partition, so a transaction
 one logical partition. The container's default TTL must be on (``-1``: items
 never expire unless they say so); the IaC sets it.
 
-The item layout is in cosmos_documents.py; ``transact`` in cosmos_transaction.py.
+The item layout is in documents.py; ``transact`` in transaction.py.
 
 Credentials: ``DefaultAzureCredential`` (managed identity in Azure). Only for
 an emulator on a loopback ``endpoint=`` is an account key used: the one in

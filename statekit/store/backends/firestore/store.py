@@ -48,16 +48,13 @@ from statekit.store.backend import (
 from statekit.store.backends.firestore.client import (
     CONDITION_FAILED,
     RACE_ATTEMPTS,
-    RECONNECT_OPTIONS,
     RETRY,
     RPC_TIMEOUT,
     UNAVAILABLE,
     QuickReconnectClient,
-    QuickReconnectTransport,
 )
 from statekit.store.backends.firestore.documents import (
     MAX_WRITES_PER_COMMIT,
-    TTL_FIELD,
     Etag,
     commit_chunks,
     counter_fields,
@@ -69,21 +66,6 @@ from statekit.store.backends.firestore.documents import (
 from statekit.store.backends.firestore.transaction import FirestoreTransaction
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
-
-# What other modules import from here (tests: the channel, the layout, the TTL field).
-__all__ = [
-    "RECONNECT_OPTIONS",
-    "TTL_FIELD",
-    "FirestoreStore",
-    "QuickReconnectClient",
-    "_Etag",
-    "_QuickReconnectTransport",
-    "_doc_id",
-]
-# Their names before the split into firestore_client.py, _documents.py and _transaction.py.
-_QuickReconnectTransport = QuickReconnectTransport
-_doc_id = doc_id
-_Etag = Etag
 
 MAX_GET_ALL = 500
 INCREMENT_ATTEMPTS = 64  # increments under contention retry more, with jittered backoff
