@@ -1,9 +1,10 @@
 """Redis store (redis-py): ElastiCache, Azure Cache for Redis, Memorystore, redis-server.
 
 URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]
-[&ca_env=VAR][&cluster=true]`` (parsed with the cache's ``client_options``: TLS, password
+[&ca_env=VAR][&cluster=true]`` (parsed by ``statekit.clients.redis``: TLS, password
 from the environment or Secrets Manager, short timeouts, bounded backed-off retries).
-``cluster=true`` is a Redis Cluster, as ElastiCache Serverless is (``redis_cluster.py``).
+``cluster=true`` is a Redis Cluster, as ElastiCache Serverless is
+(``statekit.clients.redis_cluster``).
 
 Key layout, for key ``K`` in partition ``P`` (the text before K's first ``/``):
 
@@ -34,7 +35,13 @@ from redis.exceptions import AuthenticationError, NoScriptError, RedisClusterExc
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from statekit.cache.backends.redis import URL_PARAMS, client_options, explain, wants_cluster
+from statekit.clients.redis import (
+    PASSWORD_IN_URL,
+    URL_PARAMS,
+    client_options,
+    explain,
+    wants_cluster,
+)
 from statekit.clients.redis_cluster import LazyCluster, as_redis_error
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import rules
@@ -113,10 +120,7 @@ class RedisStore(StoreBackend):
     def from_url(cls, url: ConnectionURL) -> RedisStore:
         url.require_known_params(URL_PARAMS)
         if urlsplit(url.raw).password is not None:
-            raise url.error(
-                "a password never goes in the URL (it ends up in Terraform and logs): "
-                "use ?password_env=VAR or ?password_secret=ARN"
-            )
+            raise url.error(PASSWORD_IN_URL)
         prefix = url.param("prefix", DEFAULT_PREFIX) or ""
         if "{" in prefix or "}" in prefix:
             raise url.error(f"prefix must not contain '{{' or '}}' (hash tags), got {prefix!r}")
