@@ -6,9 +6,9 @@ checks made when a workflow is built, ``engines/`` one folder per engine with it
 client beside its renderer or orchestrator.
 """
 
-import importlib
 from typing import Any
 
+from statekit.lazy import lazy_attribute
 from statekit.workflows.definition import (
     COMPENSATED,
     DEFAULT_WORKFLOW_URL,
@@ -106,7 +106,4 @@ _RENDERERS = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _RENDERERS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'statekit.workflows' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return lazy_attribute(__name__, _RENDERERS, name)

@@ -40,6 +40,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
+    KEY_EXISTS,
     PreparedOp,
     PreparedPut,
     StoreBackend,
@@ -233,9 +234,7 @@ class FirestoreStore(StoreBackend):
                 continue  # deleted since the create: try again
             fields, update_time = found
             if not is_expired(fields, now):
-                raise Conflict(
-                    key, "if_absent: the key already exists", self._item(fields, update_time)
-                )
+                raise Conflict(key, KEY_EXISTS, self._item(fields, update_time))
             # Expired, not deleted yet: absent. Replace exactly that version.
             stamp = Etag.of(update_time, "", None).timestamp()
             try:

@@ -43,7 +43,7 @@ from statekit.clients.redis import (
     wants_cluster,
 )
 from statekit.clients.redis_cluster import LazyCluster, as_redis_error
-from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
+from statekit.errors import BackendUnavailable, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
     PreparedCheck,
@@ -51,6 +51,7 @@ from statekit.store.backend import (
     PreparedPut,
     StoreBackend,
     WriteCondition,
+    condition_failed,
 )
 from statekit.store.backends.redis import scripts as redis_scripts
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
@@ -165,16 +166,6 @@ class RedisStore(StoreBackend):
         value, etag, expiry = reply[-3:]
         return Item(key, rules.decode_value(value), etag, float(expiry) if expiry else None)
 
-    @staticmethod
-    def _conflict(key: str, condition: WriteCondition, current: Item | None) -> Conflict:
-        if condition.if_absent:
-            rule = "if_absent: the key already exists"
-        elif current is None:
-            rule = "if_match: the key does not exist"
-        else:
-            rule = "if_match: the etag no longer matches (the item changed)"
-        return Conflict(key, rule, current, current_reported=True)
-
     def _put_args(self, op: PreparedPut, now: float) -> list[Any]:
         exp, exp_ms = _expiry_args(op.item.expires_at)
         cond = op.condition
@@ -221,7 +212,7 @@ class RedisStore(StoreBackend):
         except _ERRORS as exc:
             self._fail(f"put {key!r}", exc)
         if reply[0] != 1:
-            raise self._conflict(key, op.condition, self._current(key, reply))
+            raise condition_failed(key, op.condition, self._current(key, reply))
         return op.item.etag
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
@@ -231,7 +222,7 @@ class RedisStore(StoreBackend):
         except _ERRORS as exc:
             self._fail(f"delete {key!r}", exc)
         if reply[0] != 1:
-            raise self._conflict(key, condition, self._current(key, reply))
+            raise condition_failed(key, condition, self._current(key, reply))
         return bool(reply[1])
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
@@ -330,7 +321,7 @@ class RedisStore(StoreBackend):
         if reply[0] != 1:
             op = ops[int(reply[1]) - 1]
             key = op.item.key if isinstance(op, PreparedPut) else op.key
-            raise self._conflict(key, op.condition, self._current(key, reply[2:]))
+            raise condition_failed(key, op.condition, self._current(key, reply[2:]))
         return [op.item.etag if isinstance(op, PreparedPut) else None for op in ops]
 
     def list(self, prefix: str, after: str | None, limit: int, now: float) -> list[Item]:
