@@ -36,21 +36,9 @@ SDK_ALONE = {
     "gcp": ["functions_framework", "google.cloud.firestore", "google.cloud.pubsub_v1"],
 }
 ENTRY = {
-    "aws": [
-        "handlers.aws",
-        "statekit.store.backends.dynamodb.store",
-        "statekit.queue.backends.sqs",
-    ],
-    "azure": [
-        "handlers.azure",
-        "statekit.store.backends.cosmos.store",
-        "statekit.queue.backends.azurequeue",
-    ],
-    "gcp": [
-        "handlers.gcp",
-        "statekit.store.backends.firestore.store",
-        "statekit.queue.backends.pubsub",
-    ],
+    "aws": ["handlers.aws", "statekit.store.backends.dynamodb.store", "statekit.queue.backends.sqs"],
+    "azure": ["handlers.azure", "statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue"],
+    "gcp": ["handlers.gcp", "statekit.store.backends.firestore.store", "statekit.queue.backends.pubsub"],
 }
 # Other clouds' top-level packages: an entry module must import none of them.
 FOREIGN = {

@@ -14,7 +14,6 @@ from statekit.registry import CLOUDS
 
 CLOUD_ORDER = CLOUDS
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
-_STACK_NAME = re.compile(rf"state-({'|'.join(CLOUDS)})-([a-z0-9-]+)")
 _REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.\[\]]+)\}")
 
 
@@ -96,7 +95,7 @@ class Stack:
 
 
 def stack_cloud_env(stack_name: str) -> tuple[str, str] | None:
-    match = _STACK_NAME.fullmatch(stack_name)
+    match = re.fullmatch(r"state-(aws|azure|gcp)-([a-z0-9-]+)", stack_name)
     return (match.group(1), match.group(2)) if match else None
 
 
@@ -129,7 +128,7 @@ def load_stack(file: Path) -> Stack:
     name = file.parent.name
     parsed = stack_cloud_env(name)
     if parsed is None:
-        raise ValueError(f"{file}: folder name {name!r} is not state-<{'|'.join(CLOUDS)}>-<env>")
+        raise ValueError(f"{file}: folder name {name!r} is not state-<aws|azure|gcp>-<env>")
     cloud, env = parsed
     stack = Stack(cloud=cloud, env=env, name=name, file=file, region=_region(document, cloud))
     for type_, resources in sorted(document.get("resource", {}).items()):
