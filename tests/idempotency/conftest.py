@@ -1,7 +1,7 @@
 """Stores the idempotency suite runs over, and a Store that counts its round trips.
 
 The suite runs over every store backend of the conformance suite
-(``tests/conformance/store_cases/``), each on its stand-in, so "works on every
+(``tests/conformance/store/cases/``), each on its stand-in, so "works on every
 store backend" is measured. Each test gets its own key prefix on the shared
 table/container, through ``CountingStore``, which also counts the calls the
 decorator makes.
@@ -9,7 +9,6 @@ decorator makes.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import uuid
 from typing import Any
@@ -20,9 +19,9 @@ from statekit import Item, Store
 from statekit.store import open_store
 from statekit.store.backend import StoreBackend
 from tests.conformance.registry import Case, discover
-from tests.standins.base import StandInPool, StandInUnavailable
+from tests.standins.base import StandInPool
 
-STORE_CASES = {case.name: case for case in discover("store_cases")}
+STORE_CASES = {case.name: case for case in discover("store")}
 
 FIRESTORE_PRECONDITIONS = (
     "@firestore-emulator/server: last_update_time preconditions are ignored, so the late "
@@ -79,12 +78,7 @@ def store_url(
     request: pytest.FixtureRequest, standins: StandInPool, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     case: Case = STORE_CASES[request.param]
-    if case.needs_module and importlib.util.find_spec(case.needs_module) is None:
-        pytest.skip(f"{case.name}: optional extra missing ({case.needs_module} not installed)")
-    try:
-        return case.url(standins, tmp_path_factory.mktemp(f"idempotency-{case.name}"))
-    except StandInUnavailable as exc:
-        pytest.fail(f"{case.name}: stand-in unavailable: {exc}")
+    return case.live_url(standins, tmp_path_factory.mktemp(f"idempotency-{case.name}"))
 
 
 @pytest.fixture
