@@ -12,3 +12,9 @@ entry points with ``STATEKIT_APP`` (``"pkg.module:APP"``) and ``STATEKIT_FUNCTIO
 correlation ids, error answers, partial batch failures); each cloud file only
 translates its platform's shapes. None imports another cloud's SDK.
 """
+
+# The root files of the Azure and GCP packages (the IaC side writes them; tests serve them).
+AZURE_FUNCTION_APP_PY = "from statekit.runtime.azure import function_app\napp = function_app()\n"
+GCP_MAIN_PY = "from statekit.runtime.gcp import handle  # noqa: F401\n"
+GCP_ENTRY_POINT = "handle"
+AWS_HANDLER = "statekit.runtime.aws.handle"

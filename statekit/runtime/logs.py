@@ -23,6 +23,7 @@ class JsonFormatter(logging.Formatter):
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
+            "severity": record.levelname,  # the field Cloud Logging reads a level from
             "logger": record.name,
             "msg": record.getMessage(),
             "correlation_id": peek_correlation_id(),
