@@ -77,8 +77,15 @@ def synthesize(root: Path, env: str, outdir: Path, clouds: list[str]) -> str | N
     return None
 
 
-def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = True) -> StackSet:
-    """The env's stacks from ``cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json``."""
+def load_stacks(
+    root: Path,
+    env: str,
+    outdir: Path | None = None,
+    synth: bool = True,
+    app: str | None = None,
+) -> StackSet:
+    """The env's stacks from ``cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json``, with notes
+    on any that is not the App's (``app``: its spec; default as ``statekit compare`` picks)."""
     outdir = outdir or root / "cdktf.out"
     found = StackSet(env=env)
 
@@ -106,7 +113,6 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
             f"(or `STATEKIT_ENVS={env} python main.py`); resources and cost need them"
         )
         return found
-    env_file = root / "environments" / f"{env}.toml"
     for file in files:
         try:
             stack = load_stack(file)
@@ -114,10 +120,10 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
             found.notes.append(str(exc))
             continue
         found.stacks[stack.cloud] = stack
-        if env_file.exists() and env_file.stat().st_mtime > file.stat().st_mtime:
-            found.notes.append(
-                f"{file} is older than {env_file}: run `make synth` to see the current settings"
-            )
+    from statekit.compare.app_check import app_notes
+
+    # Another App's stacks, or stacks older than the App's code or the environment file.
+    found.notes.extend(app_notes(root, env, files, app))
     absent = [cloud for cloud in wanted if cloud not in found.stacks]
     if absent:
         found.notes.append(
