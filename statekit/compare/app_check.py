@@ -1,13 +1,14 @@
 """Whether the synthesized stacks are the App's, as it is now: never compared silently.
 
-The IaC side records, beside each stack's ``cdk.tf.json``, a ``statekit.json``::
+The IaC side records in each stack's ``cdk.tf.json``, under ``//`` -> ``statekit``
+(a comment key Terraform ignores)::
 
-    {"app": "<App.name>", "spec": "pkg.module:APP",
+    {"app": "<App.name>", "app_ref": "pkg.module:APP",
      "code_fingerprint": statekit.app.code_fingerprint(app),
-     "environment_fingerprint": statekit.app.file_fingerprint(environments/<env>.toml)}
+     "environment_fingerprint": statekit.app.file_fingerprint(environments/<env>.toml), ...}
 
-(or the same object as the stack's Terraform output ``statekit_app``). Each is
-read defensively: a stack without a record, or with a record of another App, or
+A ``statekit.json`` beside the file, or a Terraform output ``statekit_app``, with
+the same keys (``spec`` for ``app_ref``) is read too. Each is read defensively: a stack without a record, or with a record of another App, or
 of older code or an older environment file, gets a note saying so and what to
 run; without fingerprints the files' modification times decide.
 """
@@ -69,14 +70,18 @@ def load_project_app(root: Path, spec: str) -> App:
 
 
 def read_record(stack_file: Path) -> AppRecord | None:
-    """The stack's record: ``statekit.json`` beside it, else its ``statekit_app`` output."""
+    """The stack's record: ``//.statekit`` in it, else ``statekit.json`` beside it, else
+    its ``statekit_app`` output."""
     raw: Any = None
     beside = stack_file.with_name(RECORD_FILE)
     try:
-        if beside.exists():
+        document = json.loads(stack_file.read_text())
+        comment = document.get("//") if isinstance(document, dict) else None
+        raw = comment.get("statekit") if isinstance(comment, dict) else None
+        if raw is None and beside.exists():
             raw = json.loads(beside.read_text())
-        else:
-            output = json.loads(stack_file.read_text()).get("output", {}).get(RECORD_OUTPUT)
+        if raw is None and isinstance(document, dict):
+            output = (document.get("output") or {}).get(RECORD_OUTPUT)
             raw = output.get("value") if isinstance(output, dict) else None
             if isinstance(raw, str):
                 raw = json.loads(raw)
@@ -94,27 +99,49 @@ def read_record(stack_file: Path) -> AppRecord | None:
 
     return AppRecord(
         app=text("app", "name"),
-        spec=text("spec", "app_spec"),
+        spec=text("app_ref", "spec", "app_spec"),
         code=text("code_fingerprint", "code"),
         environment=text("environment_fingerprint", "environment"),
     )
 
 
+@dataclass(frozen=True)
+class AppChoice:
+    spec: str
+    source: str  # where the spec came from, for the notes
+    app: App | None
+    error: str | None  # why the App could not be loaded
+
+
+def choose_app(root: Path, env: str, cli_app: str | None = None) -> AppChoice:
+    spec, source = choose_app_spec(root, env, cli_app)
+    try:
+        return AppChoice(spec, source, load_project_app(root, spec), None)
+    except AppError as exc:
+        return AppChoice(
+            spec,
+            source,
+            None,
+            f"the App ({spec}, from {source}) cannot be loaded, so the stacks are not "
+            f"checked against it: {exc}",
+        )
+
+
 def app_notes(
-    root: Path, env: str, stack_files: list[Path], cli_app: str | None = None
+    root: Path,
+    env: str,
+    stack_files: list[Path],
+    cli_app: str | None = None,
+    choice: AppChoice | None = None,
 ) -> list[str]:
     """Notes on every stack that is not the current App's, or older than its code or env file."""
-    spec, source = choose_app_spec(root, env, cli_app)
-    env_file = root / "environments" / f"{env}.toml"
     notes: list[str] = []
-    try:
-        app: App | None = load_project_app(root, spec)
-    except AppError as exc:
-        app = None
-        notes.append(
-            f"the App ({spec}, from {source}) cannot be loaded, so the stacks are not "
-            f"checked against it: {exc}"
-        )
+    if choice is None:
+        choice = choose_app(root, env, cli_app)
+        if choice.error:
+            notes.append(choice.error)
+    app, spec, source = choice.app, choice.spec, choice.source
+    env_file = root / "environments" / f"{env}.toml"
     code_now = code_fingerprint(app) if app is not None else None
     env_now = file_fingerprint(env_file) if env_file.exists() else None
     unrecorded: list[str] = []
@@ -155,7 +182,7 @@ def app_notes(
                 )
     if unrecorded and app is not None:
         notes.append(
-            f"{', '.join(unrecorded)} record no App (no {RECORD_FILE}): cannot tell whether "
+            f"{', '.join(unrecorded)} record no App: cannot tell whether "
             f"they are app {app.name!r} ({spec}, from {source}); run `make synth`"
         )
     return notes
