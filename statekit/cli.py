@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 
 def compare(
-    env: str = "dev", workload: str | None = None, html: Path | None = None, synth: bool = True
+    env: str = "dev",
+    workload: str | None = None,
+    html: Path | None = None,
+    synth: bool = True,
+    app: str | None = None,
 ) -> int:
     """Print the comparison for ``env``; write the HTML report if ``html`` is given. Returns an exit code."""
     from rich.console import Console
@@ -41,7 +45,7 @@ def compare(
             highlight=False,
         )
         return 2
-    report = build_report(root, env, profile, synth=synth)
+    report = build_report(root, env, profile, synth=synth, app=app)
     render(report, console)
     if html is not None:
         from statekit.compare.html_report import write_html
@@ -85,9 +89,14 @@ def build_app() -> Any:
         synth: bool = typer.Option(
             True, "--synth/--no-synth", help="synthesize the stacks if cdktf.out lacks them"
         ),
+        app_spec: str | None = typer.Option(
+            None,
+            "--app",
+            help="the App the stacks should be (default: $STATEKIT_APP, else the environment's app)",
+        ),
     ) -> None:
         """The three providers side by side: resources, capabilities, performance, cost, advice."""
-        code = compare(env, workload, html, synth)
+        code = compare(env, workload, html, synth, app_spec)
         if code:
             raise typer.Exit(code)
 
@@ -107,11 +116,34 @@ def register_more_commands(app: typer.Typer) -> None:
         port: int = typer.Option(
             8080, "--port", help="port of the app's HTTP API (0: any free one)"
         ),
+        app_spec: str | None = typer.Option(
+            None,
+            "--app",
+            help="the App to serve, pkg.module:APP (default: $STATEKIT_APP, else handlers.app:APP)",
+        ),
+        fire: str | None = typer.Option(
+            None, "--fire", help="run this schedule of the App once, then exit"
+        ),
     ) -> None:
-        """Serve the example app locally: HTTP API, queue worker, local workflows, embedded state."""
-        from statekit.dev import serve
+        """Serve an App locally: HTTP functions, queue workers, local workflows, embedded state."""
+        from statekit.app import AppError
 
-        serve(host, port)
+        try:
+            if fire is not None:
+                from statekit.dev import choose_app, fire_schedule
+
+                fire_schedule(choose_app(app_spec), fire)
+                print(f"statekit dev: schedule {fire!r} ran", flush=True)
+                return
+            from statekit.dev import serve
+
+            serve(host, port, app_spec)
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except Exception as exc:  # the job failed: its trace is in the JSON log above
+            print(f"error: schedule {fire!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
 
 
 def main(argv: list[str] | None = None) -> None:
