@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from statekit.observability import semconv
-from statekit.observability.telemetry import Telemetry
+from statekit.observability.telemetry import OUTCOMES, Telemetry
 from statekit.urls import ConnectionURL
 
 
@@ -21,6 +22,7 @@ class InstrumentedBackend:
         # Where the data lives, never credentials: ConnectionURL has no password, and
         # query parameters (which may name secrets) are left out.
         self.target = "/".join(part for part in (url.host, url.path.strip("/")) if part)
+        self._metric_cache: dict[str, Mapping[str, Mapping[str, str]]] = {}
         self.metric_attributes = {
             semconv.BLOCK: self.block,
             semconv.BACKEND: self.backend_name,
@@ -36,5 +38,17 @@ class InstrumentedBackend:
     def span_name(self, operation: str) -> str:
         return f"{operation} {self.target}" if self.target else operation
 
-    def metric(self, operation: str) -> dict[str, str]:
-        return {**self.metric_attributes, semconv.OPERATION: operation}
+    def metric(self, operation: str) -> Mapping[str, Mapping[str, str]]:
+        """The duration metric's attributes for ``operation``, one dict per outcome, made once."""
+        found = self._metric_cache.get(operation)
+        if found is None:
+            found = {
+                outcome: {
+                    **self.metric_attributes,
+                    semconv.OPERATION: operation,
+                    semconv.OUTCOME: outcome,
+                }
+                for outcome in OUTCOMES
+            }
+            self._metric_cache[operation] = found
+        return found

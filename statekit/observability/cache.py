@@ -7,7 +7,7 @@ from typing import Any
 
 from statekit.observability import semconv
 from statekit.observability.base import InstrumentedBackend
-from statekit.observability.spans import measured
+from statekit.observability.spans import measure
 
 
 class InstrumentedCache(InstrumentedBackend):
@@ -21,13 +21,15 @@ class InstrumentedCache(InstrumentedBackend):
         }
         if batch is not None:
             attributes[semconv.DB_BATCH_SIZE] = batch
-        with measured(
-            self.telemetry, self.span_name(operation), attributes, self.metric(operation)
-        ) as call:
-            result = fn(*args)
-            if operation == "get":
-                call.attributes[semconv.CACHE_HIT] = result is not None
-            return result
+        return measure(
+            self.telemetry,
+            self.span_name(operation),
+            attributes,
+            self.metric(operation),
+            fn,
+            *args,
+            result_attributes=_hit if operation == "get" else None,
+        )
 
     def _count(self, hits: int, misses: int) -> None:
         assert self.telemetry is not None
@@ -57,3 +59,7 @@ class InstrumentedCache(InstrumentedBackend):
     def delete(self, key: str) -> bool:
         deleted: bool = self._call("delete", self.inner.delete, key)
         return deleted
+
+
+def _hit(data: Any) -> dict[str, bool]:
+    return {semconv.CACHE_HIT: data is not None}

@@ -7,7 +7,7 @@ from typing import Any
 
 from statekit.observability import semconv
 from statekit.observability.base import InstrumentedBackend
-from statekit.observability.spans import measured
+from statekit.observability.spans import measure
 
 # statekit operation -> messaging.operation.type (semantic conventions)
 OPERATION_TYPES = {
@@ -43,10 +43,9 @@ class InstrumentedQueue(InstrumentedBackend):
         if message is not None:
             attributes[semconv.MESSAGING_MESSAGE_ID] = message.id
             attributes[semconv.ATTEMPT] = message.attempts
-        with measured(
-            self.telemetry, self.span_name(operation), attributes, self.metric(operation)
-        ):
-            return fn(*args)
+        return measure(
+            self.telemetry, self.span_name(operation), attributes, self.metric(operation), fn, *args
+        )
 
     def _count(self, event: str, n: int) -> None:
         assert self.telemetry is not None

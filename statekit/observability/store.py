@@ -8,7 +8,7 @@ from typing import Any
 
 from statekit.observability import mutations, semconv
 from statekit.observability.base import InstrumentedBackend
-from statekit.observability.spans import measured, partition_of
+from statekit.observability.spans import measure, partition_of
 from statekit.observability.telemetry import outcome_of
 from statekit.store.backend import (
     PreparedCheck,
@@ -47,13 +47,14 @@ class InstrumentedStore(InstrumentedBackend):
     def _call(self, operation: str, key: str | None, batch: int | None, fn: Any, *args: Any) -> Any:
         if self.telemetry is None:
             return fn(*args)
-        with measured(
+        return measure(
             self.telemetry,
             self.span_name(operation),
             self._attributes(operation, key, batch),
             self.metric(operation),
-        ):
-            return fn(*args)
+            fn,
+            *args,
+        )
 
     def _mutation(self, operation: str, key: str, etag: str | None, outcome: str) -> None:
         mutations.record(
@@ -124,7 +125,9 @@ class InstrumentedStore(InstrumentedBackend):
     def transact(self, ops: Sequence[PreparedOp], now: float) -> builtins.list[str | None]:
         first = _key_of(ops[0]) if ops else None
         try:
-            etags: builtins.list[str | None] = self._call("transact", first, len(ops), self.inner.transact, ops, now)
+            etags: builtins.list[str | None] = self._call(
+                "transact", first, len(ops), self.inner.transact, ops, now
+            )
         except Exception as error:
             for op in ops:
                 if not isinstance(op, PreparedCheck):

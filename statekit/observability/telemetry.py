@@ -16,6 +16,7 @@ from typing import Any
 from statekit.errors import BackendUnavailable, Conflict, StatekitError
 
 INSTRUMENTATION_NAME = "statekit"
+OUTCOMES = ("ok", "conflict", "unavailable", "invalid", "error")
 RECORD_KEYS_VARIABLE = "STATEKIT_TRACE_KEYS"  # keys can carry personal data: off by default
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from statekit.observability.base import InstrumentedBackend
-from statekit.observability.spans import measured
+from statekit.observability.spans import measure
 
 TRACED = frozenset({"start", "status", "result", "send_event", "cancel", "list", "history"})
 
@@ -27,8 +27,13 @@ class InstrumentedWorkflows(InstrumentedBackend):
 
         def traced(*args: Any, **kwargs: Any) -> Any:
             attributes = {"statekit.workflow.engine": self.backend_name, "statekit.operation": name}
-            with measured(telemetry, f"workflow {name}", attributes, self.metric(name)):
-                result = attribute(*args, **kwargs)
+            result = measure(
+                telemetry,
+                f"workflow {name}",
+                attributes,
+                self.metric(name),
+                lambda: attribute(*args, **kwargs),
+            )
             if name == "start":
                 workflow = args[0] if args else kwargs.get("workflow")
                 workflow_name = getattr(workflow, "name", workflow)
