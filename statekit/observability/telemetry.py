@@ -16,6 +16,14 @@ from typing import Any
 from statekit.errors import BackendUnavailable, Conflict, StatekitError
 
 INSTRUMENTATION_NAME = "statekit"
+# The metric instruments the functions emit; the stacks' dashboards and alerts name
+# exactly these (modules/common/dashboard.py checks it at synthesis).
+OPERATION_DURATION = "statekit.operation.duration"
+CACHE_REQUESTS = "statekit.cache.requests"
+QUEUE_MESSAGES = "statekit.queue.messages"
+WORKFLOW_RUNS = "statekit.workflow.runs"
+IDEMPOTENCY_REPLAYS = "statekit.idempotency.replays"
+METRICS = (OPERATION_DURATION, CACHE_REQUESTS, QUEUE_MESSAGES, WORKFLOW_RUNS, IDEMPOTENCY_REPLAYS)
 OUTCOMES = ("ok", "conflict", "unavailable", "invalid", "error")
 RECORD_KEYS_VARIABLE = "STATEKIT_TRACE_KEYS"  # keys can carry personal data: off by default
 
@@ -30,22 +38,22 @@ class Telemetry:
         meter = meter_provider.get_meter(INSTRUMENTATION_NAME, __version__)
         self.record_keys = record_keys
         self.duration = meter.create_histogram(
-            "statekit.operation.duration",
+            OPERATION_DURATION,
             unit="s",
             description="Duration of state operations by block, backend, operation and outcome",
         )
         self.cache_requests = meter.create_counter(
-            "statekit.cache.requests", description="Cache lookups by hit (true) or miss (false)"
+            CACHE_REQUESTS, description="Cache lookups by hit (true) or miss (false)"
         )
         self.queue_messages = meter.create_counter(
-            "statekit.queue.messages",
+            QUEUE_MESSAGES,
             description="Queue messages sent, received, acked, released and dead-lettered",
         )
         self.workflow_runs = meter.create_counter(
-            "statekit.workflow.runs", description="Workflow runs started and ended, by status"
+            WORKFLOW_RUNS, description="Workflow runs started and ended, by status"
         )
         self.idempotency_replays = meter.create_counter(
-            "statekit.idempotency.replays", description="Calls answered from a stored result"
+            IDEMPOTENCY_REPLAYS, description="Calls answered from a stored result"
         )
 
 
