@@ -63,6 +63,7 @@ class _Choice:
     lock = threading.Lock()
     telemetry: Telemetry | None = None
     explicit = False
+    api_missing = False
 
 
 def configure(
@@ -96,9 +97,12 @@ def active() -> Telemetry | None:
     """The telemetry to instrument with, or None when nothing would receive it."""
     if _Choice.explicit:
         return _Choice.telemetry
+    if _Choice.api_missing:
+        return None
     try:
         from opentelemetry import metrics, trace
     except ImportError:
+        _Choice.api_missing = True  # a failed import is not cached by Python: remember it
         return None
     tracer_provider = trace.get_tracer_provider()
     meter_provider = metrics.get_meter_provider()
@@ -132,3 +136,10 @@ def outcome_of(error: BaseException | None) -> str:
     if isinstance(error, StatekitError):
         return "invalid"
     return "error"
+
+
+def count_replay(function_name: str) -> None:
+    """An idempotent call answered from its stored result (``statekit.idempotency.replays``)."""
+    telemetry = active()
+    if telemetry is not None:
+        telemetry.idempotency_replays.add(1, {"statekit.function": function_name})

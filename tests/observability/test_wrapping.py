@@ -112,3 +112,15 @@ def test_open_store_of_the_embedded_default_traces_through_the_facade(
     store.put("p/k", {"x": 1})
     assert telemetry.spans()[-1].attributes[semconv.DB_SYSTEM] == "sqlite"
     store.close()
+
+
+def test_an_idempotent_replay_is_counted(telemetry: Captured, tmp_path: Path) -> None:
+    store = statekit.open_store(f"sqlite:///{tmp_path}/idem.db")
+
+    @statekit.idempotent(key="order_id", store=store)
+    def charge(event: dict[str, str]) -> str:
+        return f"charged {event['order_id']}"
+
+    assert charge({"order_id": "o-1"}) == charge({"order_id": "o-1"}) == "charged o-1"
+    replays = [p.value for _, p in telemetry.points("statekit.idempotency.replays")]
+    assert replays == [1]
