@@ -170,7 +170,7 @@ def _configure_gcp(service_name: str | None) -> tuple[str, ...]:
 
     name = service_name or os.environ.get("OTEL_SERVICE_NAME") or os.environ[GCP_SERVICE_VARIABLE]
     resource = _gcp_resource().merge(Resource.create({"service.name": name}))
-    span_exporter = CloudTraceSpanExporter()
+    span_exporter = CloudTraceSpanExporter()  # type: ignore[no-untyped-call]
     metric_exporter = CloudMonitoringMetricsExporter()
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
