@@ -54,7 +54,9 @@ def test_staged_code_is_content_addressed_and_compiled() -> None:
 
 
 def _package_bytes(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_sources_compile_to_identical_bytes_in_any_folder(tmp_path: Path) -> None:
