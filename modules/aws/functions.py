@@ -71,6 +71,8 @@ WORKFLOW_ACTIONS = [
     "states:DescribeExecution",
     "states:StopExecution",
     "states:GetExecutionHistory",
+    # The client reads the compensation states' activities from the definition.
+    "states:DescribeStateMachine",
 ]
 
 
