@@ -14,6 +14,8 @@ PROD: dict[str, str] = {
     "CKV_AWS_116": "A function's DLQ takes failed asynchronous invocations only; every invocation "
     "here is synchronous (function URL, Step Functions Task, SQS event source mapping, whose "
     "failed messages reach the queue's own DLQ by redrive): issue 16.",
+    "CKV_AWS_285": "Execution logging is on (level ERROR in prod), but without execution data: "
+    "the saga's input and results hold card tokens (include_execution_data = false in prod).",
     "CKV2_AWS_57": "The ElastiCache auth token has no AWS-provided rotation function; it is 64 "
     "random characters, KMS-encrypted and readable only by the functions' role.",
 }
