@@ -35,8 +35,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_ministack(workdir: Path, region: str) -> Iterator[str]:
-    """Yields the endpoint URL; the server (and its Lambda processes) is stopped after."""
+def running_ministack(
+    workdir: Path, region: str, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Yields the endpoint URL; the server (and its Lambda processes) is stopped after.
+
+    ``extra_env``: e.g. ``REDIS_HOST``/``REDIS_PORT`` (the address MiniStack gives every
+    cache) and ``SSL_CERT_FILE`` (inherited by the Lambda processes).
+    """
     python = ensure_installed()
     port = free_port()
     log_path = workdir / "ministack.log"
@@ -48,6 +54,7 @@ def running_ministack(workdir: Path, region: str) -> Iterator[str]:
         "MINISTACK_REGION": region,
         "LAMBDA_EXECUTOR": "local",
         "AWS_DEFAULT_REGION": region,
+        **(extra_env or {}),
     }
     with log_path.open("wb") as log:
         server = subprocess.Popen(

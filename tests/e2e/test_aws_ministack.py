@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,13 @@ from tests.e2e.terraform import (
     find_aws_mirror,
     find_terraform,
     write_cli_config,
+)
+from tests.e2e.tls_redis import (
+    Certificate,
+    free_host,
+    redis_server,
+    running_tls_redis,
+    self_signed,
 )
 from tests.handlers.scenario import eventually, run_scenario
 
@@ -139,17 +147,52 @@ def _saga_runs(endpoint: str, state_machine: str) -> dict[str, dict[str, Any]]:
     return runs
 
 
+def _has_cache(stack_dir: Path) -> bool:
+    resources = json.loads((stack_dir / "cdk.tf.json").read_text()).get("resource", {})
+    return any(t.startswith("aws_elasticache_") for t in resources)
+
+
 @pytest.fixture
-def ministack(tmp_path: Path) -> Iterator[str]:
-    with running_ministack(tmp_path, REGION) as endpoint:
+def cache_certificate(env: str, synthesized: Path, tmp_path: Path) -> Certificate | None:
+    """For a stack with a cache: the TLS redis-server's address and certificate."""
+    if not _has_cache(synthesized / f"state-aws-{env}"):
+        return None
+    if redis_server() is None:
+        pytest.fail("redis-server is missing: run make system (Debian redis-server)")
+    return self_signed(tmp_path, free_host())
+
+
+@pytest.fixture
+def ministack(tmp_path: Path, cache_certificate: Certificate | None) -> Iterator[str]:
+    extra = (
+        {
+            "REDIS_HOST": cache_certificate.host,
+            "REDIS_PORT": "6379",
+            "SSL_CERT_FILE": str(cache_certificate.cert),
+        }
+        if cache_certificate
+        else {}
+    )
+    with running_ministack(tmp_path, REGION, extra) as endpoint:
         yield endpoint
+
+
+def _cache_password(endpoint: str, cache_url: str) -> str:
+    """The password the stack generated, read from Secrets Manager as the functions read it."""
+    secret_arn = cache_url.split("password_secret=")[1].split("&", maxsplit=1)[0]
+    secrets = client("secretsmanager", endpoint, REGION)
+    return str(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
 
 
 # Apply, scenario and destroy of one stack: about four minutes on a loaded 2-core machine.
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("env", ENVS)
 def test_stack_applies_runs_the_app_and_destroys_clean(
-    env: str, synthesized: Path, ministack: str, tmp_path: Path
+    env: str,
+    synthesized: Path,
+    ministack: str,
+    cache_certificate: Certificate | None,
+    tmp_path: Path,
 ) -> None:
     endpoint = ministack
     stack = f"state-aws-{env}"
@@ -170,46 +213,19 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
         )
         _seed(outputs["statekit_store_url"], endpoint, tmp_path)
         app = DeployedApp(endpoint, REGION, outputs["http_endpoint"], queue_name, dlq_name)
-
-        assert app.call("GET", "/health") == (200, {"ok": True})
-
-        started = time.perf_counter()
-        seen = run_scenario(app, event_timeout=120, poison=False)
-        scenario_seconds = time.perf_counter() - started
-
-        # The consumer's effect, read from DynamoDB itself.
-        table = _table(outputs["statekit_store_url"])
-        order_id = seen["order"]["order_id"]
-        assert "order_placed" in json.dumps(_order_item(endpoint, table, order_id))
-        # A message sent straight to SQS: the event source mapping runs the consumer.
-        sent = time.perf_counter()
-        app.send_event(json.dumps({"type": "order_shipped", "order_id": order_id}))
-        eventually(
-            lambda: "order_shipped" in json.dumps(_order_item(endpoint, table, order_id)),
-            120,
-            "order_shipped recorded in DynamoDB",
-        )
-        queue_to_table = time.perf_counter() - sent
-
-        # The sagas as Step Functions ran them: one succeeded, one compensated in reverse.
-        machine = outputs["statekit_workflow_url"].rsplit("/", 1)[1]
-        runs = _saga_runs(endpoint, machine)
-        assert runs[order_id]["status"] == "SUCCEEDED", runs[order_id]
-        compensated_id = seen["compensated"]["order_id"]
-        compensated = runs[compensated_id]
-        assert compensated["status"] == "FAILED", compensated
-        assert compensated["error"] == COMPENSATED_ERROR, compensated
-        undone = [s.removesuffix("__undo") for s in compensated["entered"] if s.endswith("__undo")]
-        forward = [s for s in compensated["entered"] if s in undone]
-        assert len(undone) == 2 and undone == forward[::-1], compensated["entered"]
-
-        print(
-            f"{stack}: apply {terraform.timings['apply']:.0f} s, scenario {scenario_seconds:.1f} s"
-        )
-        print(f"{stack}: SQS message to DynamoDB effect {queue_to_table:.2f} s")
-        for route, calls, median, worst in app.latency_table():
-            print(
-                f"{stack}: {route:<16} {calls:>3} calls  median {median:7.1f} ms  max {worst:7.1f} ms"
+        with ExitStack() as stand_in:
+            cache = None
+            if cache_certificate is not None:
+                password = _cache_password(endpoint, outputs["statekit_cache_url"])
+                stand_in.enter_context(running_tls_redis(cache_certificate, password, tmp_path))
+                cache = (cache_certificate, password)
+            _drive(
+                app,
+                endpoint=endpoint,
+                outputs=outputs,
+                stack=stack,
+                terraform=terraform,
+                cache=cache,
             )
     finally:
         if applied or (local.directory / "terraform.tfstate").exists():
@@ -218,3 +234,67 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
     print(f"{stack}: destroy {terraform.timings['destroy']:.0f} s")
     assert terraform.run("state", "list").strip() == ""
     assert leftovers(endpoint, REGION, f"statekit-{env}") == {}
+
+
+def _drive(
+    app: DeployedApp,
+    *,
+    endpoint: str,
+    outputs: dict[str, Any],
+    stack: str,
+    terraform: Terraform,
+    cache: tuple[Certificate, str] | None,
+) -> None:
+    """The scenario and the direct checks in DynamoDB, SQS, Step Functions and the cache."""
+    assert app.call("GET", "/health") == (200, {"ok": True})
+
+    started = time.perf_counter()
+    seen = run_scenario(app, event_timeout=120, poison=False)
+    scenario_seconds = time.perf_counter() - started
+
+    # The consumer's effect, read from DynamoDB itself.
+    table = _table(outputs["statekit_store_url"])
+    order_id = seen["order"]["order_id"]
+    assert "order_placed" in json.dumps(_order_item(endpoint, table, order_id))
+    # A message sent straight to SQS: the event source mapping runs the consumer.
+    sent = time.perf_counter()
+    app.send_event(json.dumps({"type": "order_shipped", "order_id": order_id}))
+    eventually(
+        lambda: "order_shipped" in json.dumps(_order_item(endpoint, table, order_id)),
+        120,
+        "order_shipped recorded in DynamoDB",
+    )
+    queue_to_table = time.perf_counter() - sent
+
+    if cache is not None:
+        # The functions reached the TLS cache with the password from Secrets Manager.
+        import redis
+
+        certificate, password = cache
+        server = redis.Redis(
+            host=certificate.host,
+            port=6379,
+            password=password,
+            ssl=True,
+            ssl_ca_certs=str(certificate.cert),
+        )
+        assert server.dbsize() > 0, "the functions wrote nothing to the cache"
+
+    # The sagas as Step Functions ran them: one succeeded, one compensated in reverse.
+    machine = outputs["statekit_workflow_url"].rsplit("/", 1)[1]
+    runs = _saga_runs(endpoint, machine)
+    assert runs[order_id]["status"] == "SUCCEEDED", runs[order_id]
+    compensated_id = seen["compensated"]["order_id"]
+    compensated = runs[compensated_id]
+    assert compensated["status"] == "FAILED", compensated
+    assert compensated["error"] == COMPENSATED_ERROR, compensated
+    undone = [s.removesuffix("__undo") for s in compensated["entered"] if s.endswith("__undo")]
+    forward = [s for s in compensated["entered"] if s in undone]
+    assert len(undone) == 2 and undone == forward[::-1], compensated["entered"]
+
+    print(f"{stack}: apply {terraform.timings['apply']:.0f} s, scenario {scenario_seconds:.1f} s")
+    print(f"{stack}: SQS message to DynamoDB effect {queue_to_table:.2f} s")
+    for route, calls, median, worst in app.latency_table():
+        print(
+            f"{stack}: {route:<16} {calls:>3} calls  median {median:7.1f} ms  max {worst:7.1f} ms"
+        )
