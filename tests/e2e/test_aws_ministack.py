@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -217,7 +218,16 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
             cache = None
             if cache_certificate is not None:
                 password = _cache_password(endpoint, outputs["statekit_cache_url"])
-                stand_in.enter_context(running_tls_redis(cache_certificate, password, tmp_path))
+                cache_url = outputs["statekit_cache_url"]
+                stand_in.enter_context(
+                    running_tls_redis(
+                        cache_certificate,
+                        password,
+                        tmp_path,
+                        cluster="cluster=true" in cache_url,
+                        user=urlsplit(cache_url).username or "",
+                    )
+                )
                 cache = (cache_certificate, password)
             _drive(
                 app,

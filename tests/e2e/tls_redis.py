@@ -61,7 +61,24 @@ def self_signed(directory: Path, host: str) -> Certificate:
 
 
 @contextmanager
-def running_tls_redis(certificate: Certificate, password: str, workdir: Path) -> Iterator[None]:
+def running_tls_redis(
+    certificate: Certificate,
+    password: str,
+    workdir: Path,
+    *,
+    cluster: bool = False,
+    user: str = "",
+) -> Iterator[None]:
+    """``cluster``: one node owning every slot (ElastiCache Serverless speaks only Redis
+    Cluster); ``user``: an ACL user with the password (its RBAC user), besides ``default``."""
+    cluster_args = (
+        [
+            "--cluster-enabled", "yes", "--cluster-config-file", str(workdir / "nodes.conf"),
+            "--tls-cluster", "yes", "--cluster-announce-ip", certificate.host,
+        ]
+        if cluster
+        else []
+    )  # fmt: skip
     server = subprocess.Popen(
         [
             str(redis_server()), "--bind", certificate.host, "--port", "0",
@@ -69,6 +86,7 @@ def running_tls_redis(certificate: Certificate, password: str, workdir: Path) ->
             "--tls-key-file", str(certificate.key), "--tls-ca-cert-file", str(certificate.cert),
             "--tls-auth-clients", "no", "--requirepass", password,
             "--save", "", "--appendonly", "no", "--dir", str(workdir),
+            *cluster_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -83,7 +101,29 @@ def running_tls_redis(certificate: Certificate, password: str, workdir: Path) ->
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the TLS redis-server did not start") from None
                 time.sleep(0.05)
+        _configure(certificate, password, cluster=cluster, user=user)
         yield
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _configure(certificate: Certificate, password: str, *, cluster: bool, user: str) -> None:
+    import redis
+
+    admin = redis.Redis(
+        host=certificate.host,
+        port=PORT,
+        password=password,
+        ssl=True,
+        ssl_ca_certs=str(certificate.cert),
+    )
+    if user:
+        admin.execute_command("ACL", "SETUSER", user, "on", f">{password}", "~*", "&*", "+@all")
+    if cluster:
+        admin.execute_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        deadline = time.monotonic() + 10
+        while admin.execute_command("CLUSTER", "INFO").decode().find("cluster_state:ok") < 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the one-node cluster did not reach cluster_state:ok")
+            time.sleep(0.05)
