@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PORT = 6379  # modules/aws/network.py REDIS_PORT: the port in every cache URL
 
@@ -111,7 +112,8 @@ def running_tls_redis(
 def _configure(certificate: Certificate, password: str, *, cluster: bool, user: str) -> None:
     import redis
 
-    admin = redis.Redis(
+    # execute_command is untyped in redis-py: the raw commands mirror what ElastiCache sets up.
+    admin: Any = redis.Redis(
         host=certificate.host,
         port=PORT,
         password=password,
