@@ -150,10 +150,14 @@ def leftovers(endpoint: str, region: str, prefix: str) -> dict[str, list[str]]:
         "kms aliases": named(
             [a["AliasName"] for a in client("kms", endpoint, region).list_aliases()["Aliases"]]
         ),
+        # A deleted secret waits out its recovery window (prod: 30 days), as on AWS.
         "secretsmanager": named(
             [
-                s["Name"]
-                for s in client("secretsmanager", endpoint, region).list_secrets()["SecretList"]
+                secret["Name"]
+                for secret in client("secretsmanager", endpoint, region).list_secrets()[
+                    "SecretList"
+                ]
+                if "DeletedDate" not in secret
             ]
         ),
     }

@@ -38,6 +38,7 @@ from tests.e2e.ministack import running_ministack
 from tests.e2e.override import write_local_stack
 from tests.e2e.terraform import (
     Terraform,
+    TerraformFailed,
     find_aws_mirror,
     find_terraform,
     write_cli_config,
@@ -178,6 +179,32 @@ def ministack(tmp_path: Path, cache_certificate: Certificate | None) -> Iterator
         yield endpoint
 
 
+def _destroy(terraform: Terraform, endpoint: str, stack_dir: Path) -> None:
+    """``terraform destroy``; a table with deletion protection refuses it, as it should.
+
+    For a protected table (prod) the first destroy must fail on that table;
+    protection is then turned off the way an operator would, and destroy runs again.
+    ``-refresh=false``: MiniStack's read-back gaps (EMULATORS.md) trip a refresh.
+    """
+    tables = json.loads((stack_dir / "cdk.tf.json").read_text())["resource"]["aws_dynamodb_table"]
+    protected = [t["name"] for t in tables.values() if t.get("deletion_protection_enabled")]
+    destroy = ("destroy", "-auto-approve", "-no-color", "-refresh=false")
+    if not protected:
+        terraform.run(*destroy, timeout=1200)
+        return
+    with pytest.raises(TerraformFailed, match="Table is protected against deletion"):
+        terraform.run(*destroy, timeout=1200)
+    # What remains is the table and what it needs (its key); the rest was destroyed.
+    remaining = terraform.run("state", "list").split()
+    assert all(f"aws_dynamodb_table.{name}" in remaining for name in tables), remaining
+    dynamodb = client("dynamodb", endpoint, REGION)
+    for table in protected:
+        dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    first = terraform.timings["destroy"]
+    terraform.run(*destroy, timeout=1200)
+    terraform.timings["destroy"] += first
+
+
 def _cache_password(endpoint: str, cache_url: str) -> str:
     """The password the stack generated, read from Secrets Manager as the functions read it."""
     secret_arn = cache_url.split("password_secret=")[1].split("&", maxsplit=1)[0]
@@ -239,8 +266,7 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
             )
     finally:
         if applied or (local.directory / "terraform.tfstate").exists():
-            # -refresh=false: MiniStack's read-back gaps (EMULATORS.md) trip a refresh.
-            terraform.run("destroy", "-auto-approve", "-no-color", "-refresh=false", timeout=1200)
+            _destroy(terraform, endpoint, synthesized / stack)
     print(f"{stack}: destroy {terraform.timings['destroy']:.0f} s")
     assert terraform.run("state", "list").strip() == ""
     assert leftovers(endpoint, REGION, f"statekit-{env}") == {}
