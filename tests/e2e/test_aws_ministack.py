@@ -8,12 +8,16 @@ handlers.seed``), run the shared scenario through the SigV4-signed function URL,
 check the consumer's effect in DynamoDB and the saga's executions in Step
 Functions, then ``terraform destroy`` and check nothing is left.
 
+Staging and prod: a TLS redis-server (tests/e2e/tls_redis.py) stands in for
+ElastiCache with the password the stack put in Secrets Manager; prod's protected
+table must refuse the first destroy.
+
 Skipped, with the reason printed, where terraform or the provider mirror is
 missing (a developer's fresh machine has neither; MiniStack itself is installed
-by the project). dev runs by default: an apply takes about 90 s here, most of it
-the provider's SQS attribute waiter; the poison-message path is left to
-tests/handlers/test_aws.py, since the dev queue's 180 s visibility timeout times
-three receives would add nine minutes.
+by the project). dev runs by default, about four minutes; staging and prod take
+five to six each here, so they run on request (``STATEKIT_E2E_ENVS``, ``make e2e``).
+The poison-message path is left to tests/handlers/test_aws.py: the dev queue's
+180 s visibility timeout times three receives would add nine minutes.
 """
 
 from __future__ import annotations
@@ -234,6 +238,8 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
     try:
         terraform.run("apply", "-auto-approve", "-no-color", timeout=1200)
         applied = True
+        managed = [r for r in terraform.run("state", "list").split() if not r.startswith("data.")]
+        print(f"{stack}: applied {len(managed)} resources in {terraform.timings['apply']:.0f} s")
         outputs = _outputs(terraform)
         queue_name, dlq_name = (
             outputs["statekit_queue_url"].split("?dlq=")[0].rsplit("/", 1)[1],
