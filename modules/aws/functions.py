@@ -3,12 +3,21 @@
 The role names exact ARNs: the table, the queue and its DLQ, the cache secret, the
 state machine (and its executions), the stack key. Only X-Ray and VPC network
 interfaces need ``*`` (those APIs have no resource-level permissions).
+
+Create-time order: CreateFunction checks the role then and there (the VPC
+permissions for ``vpc_config``: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions),
+and IAM is eventually consistent, so every function depends on the role's
+access policy and the VPC-access attachment. The state machine's permission
+is a second policy attached after the state machine (``grant_workflow``):
+the state machine names the activity function, so one policy naming both
+would make that function wait for nothing and start before its permissions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktn import ITerraformDependable
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
@@ -19,7 +28,6 @@ from cdktn_provider_aws.lambda_event_source_mapping import (
 )
 from cdktn_provider_aws.lambda_function import (
     LambdaFunction,
-    LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
     LambdaFunctionLoggingConfig,
     LambdaFunctionTracingConfig,
@@ -63,18 +71,21 @@ WORKFLOW_ACTIONS = [
     "states:DescribeExecution",
     "states:StopExecution",
     "states:GetExecutionHistory",
+    # The client reads the compensation states' activities from the definition.
+    "states:DescribeStateMachine",
 ]
 
 
 @dataclass(frozen=True)
 class FunctionAccess:
-    """The exact resources the functions may use; ``None`` for a component switched off."""
+    """The exact resources the functions may use from their start; ``None`` for a component off.
+
+    The state machine is granted after it exists (``Functions.grant_workflow``).
+    """
 
     table_arn: str
     queue_arns: list[str] | None = None
     secret_arn: str | None = None
-    state_machine_arn: str | None = None
-    execution_arn_prefix: str | None = None
 
 
 class Functions(Construct):
@@ -86,7 +97,7 @@ class Functions(Construct):
         *,
         environment: dict[str, str],
         network: Network | None,
-        dead_letter_arn: str | None,
+        access: FunctionAccess,
     ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.functions
@@ -108,13 +119,18 @@ class Functions(Construct):
                 }
             ),
         )
+        # Everything CreateFunction checks exists first (module docstring).
+        self.policy = self._access_policy(ctx, access)
+        permissions: list[ITerraformDependable] = [self.policy]
         if network is not None:
             # ENI management for VPC functions: AWS's managed policy (ec2 APIs are not resource-scoped).
-            IamRolePolicyAttachment(
-                self,
-                "vpc-access",
-                role=self.role.name,
-                policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            permissions.append(
+                IamRolePolicyAttachment(
+                    self,
+                    "vpc-access",
+                    role=self.role.name,
+                    policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+                )
             )
         self.functions: dict[str, LambdaFunction] = {}
         for role, handler in HANDLERS.items():
@@ -146,11 +162,13 @@ class Functions(Construct):
                 reserved_concurrent_executions=(
                     settings.reserved_concurrency if settings.reserved_concurrency >= 0 else None
                 ),
-                # Failed asynchronous invocations land in the queue's dead-letter queue.
-                dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_arn)
-                if dead_letter_arn
-                else None,
-                depends_on=[self.log_groups[role]],
+                # No dead_letter_config: it applies to asynchronous invocations only
+                # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html),
+                # and every invocation here is synchronous: the function URL, Step
+                # Functions' Task, and the SQS event source mapping, whose failed
+                # messages reach the queue's own dead-letter queue by its redrive policy
+                # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html).
+                depends_on=[self.log_groups[role], *permissions],
             )
 
         # The HTTP entry point: a function URL (API Gateway v2 payload, which the handler
@@ -163,12 +181,8 @@ class Functions(Construct):
             authorization_type="AWS_IAM",
         )
 
-    def grant(self, ctx: AwsContext, access: FunctionAccess, *, queue_arn: str | None) -> None:
-        """The role's policy naming exact ARNs, then the queue trigger (which needs that policy).
-
-        Called once every resource exists: the policy may name the state machine, which
-        itself depends on the activity function.
-        """
+    def _access_policy(self, ctx: AwsContext, access: FunctionAccess) -> IamRolePolicy:
+        """The role's policy naming exact ARNs of what exists before the functions."""
         statements = [
             allow(STORE_ACTIONS, [access.table_arn], "Store"),
             allow(
@@ -185,34 +199,44 @@ class Functions(Construct):
             statements.append(
                 allow(["secretsmanager:GetSecretValue"], [access.secret_arn], "CacheSecret")
             )
-        if access.state_machine_arn and access.execution_arn_prefix:
-            statements.append(
-                allow(
-                    WORKFLOW_ACTIONS,
-                    [access.state_machine_arn, f"{access.execution_arn_prefix}:*"],
-                    "Workflow",
-                )
-            )
         if ctx.key_arn:
             statements.append(
                 allow(["kms:Decrypt", "kms:GenerateDataKey"], [ctx.key_arn], "StackKey")
             )
-        self.policy = IamRolePolicy(
+        return IamRolePolicy(
             self,
             "policy",
             role=self.role.id,
             name="statekit-state-access",
             policy=policy_document(*statements),
         )
-        if queue_arn is not None:
-            LambdaEventSourceMapping(
-                self,
-                "queue-trigger",
-                event_source_arn=queue_arn,
-                function_name=self.functions["queue"].arn,
-                batch_size=ctx.settings.queue.batch_size,
-                # Only failed messages return to the queue; the rest of the batch is deleted.
-                function_response_types=["ReportBatchItemFailures"],
-                scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=10),
-                depends_on=[self.policy],
-            )
+
+    def grant_workflow(self, state_machine_arn: str, execution_arn_prefix: str) -> None:
+        """A second policy for the state machine and its executions, attached once it exists."""
+        IamRolePolicy(
+            self,
+            "workflow-policy",
+            role=self.role.id,
+            name="statekit-workflow-access",
+            policy=policy_document(
+                allow(
+                    WORKFLOW_ACTIONS,
+                    [state_machine_arn, f"{execution_arn_prefix}:*"],
+                    "Workflow",
+                )
+            ),
+        )
+
+    def trigger(self, ctx: AwsContext, queue_arn: str) -> None:
+        """The queue's event source mapping (CreateEventSourceMapping checks the SQS permissions)."""
+        LambdaEventSourceMapping(
+            self,
+            "queue-trigger",
+            event_source_arn=queue_arn,
+            function_name=self.functions["queue"].arn,
+            batch_size=ctx.settings.queue.batch_size,
+            # Only failed messages return to the queue; the rest of the batch is deleted.
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=10),
+            depends_on=[self.policy],
+        )

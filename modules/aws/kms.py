@@ -10,7 +10,16 @@ from modules.aws.context import policy_document
 
 
 class StackKey(Construct):
-    """Encrypts the table, queues, secret, logs, topic and function environment."""
+    """Encrypts the table, queues, secret, logs, topic and function environment.
+
+    Where the environment keeps AWS-managed keys (``customer_managed_key = false``)
+    the stack still creates this key for the alert topic alone: CloudWatch alarms
+    and Budgets can publish only to a topic whose key policy lets them use the key,
+    which ``alias/aws/sns`` never does
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    Every statement for a service principal is tied to this account (confused deputy:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+    """
 
     def __init__(
         self,
@@ -21,6 +30,7 @@ class StackKey(Construct):
         account_id: str,
         partition: str,
         region: str,
+        description: str = "state, queues, secrets, logs",
     ) -> None:
         super().__init__(scope, id_)
         root = f"arn:{partition}:iam::{account_id}:root"
@@ -46,6 +56,9 @@ class StackKey(Construct):
                 "Principal": {"Service": f"logs.{region}.amazonaws.com"},
                 "Action": service_use,
                 "Resource": "*",
+                # CloudWatch Logs' documented guard: the log group's ARN, in this account,
+                # in the encryption context
+                # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
                 "Condition": {
                     "ArnLike": {
                         "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"
@@ -53,18 +66,21 @@ class StackKey(Construct):
                 },
             },
             {
-                # Alarms and budgets publish to the encrypted alert topic.
+                # Alarms and budgets publish to the encrypted alert topic
+                # (CloudWatch: sns-key-management.html above; Budgets:
+                # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
                 "Sid": "AlertPublishers",
                 "Effect": "Allow",
                 "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
         )
         self.key = KmsKey(
             self,
             "key",
-            description=f"statekit {alias}: state, queues, secrets, logs",
+            description=f"statekit {alias}: {description}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=policy,

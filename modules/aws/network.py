@@ -27,6 +27,9 @@ from modules.aws.context import AwsContext, allow, policy_document
 CIDR = "10.42.0.0/16"
 SUBNETS = ("10.42.0.0/20", "10.42.16.0/20")
 REDIS_PORT = 6379
+# ElastiCache Serverless answers reads from replicas on the next port (READONLY clients):
+# both must be open (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/set-up.html#elasticache-install-grant-access-VPN).
+SERVERLESS_READER_PORT = 6380
 # Fixed zone letters, not a data source: the subnets must not move when AWS adds a zone,
 # and every AWS region has zones a and b.
 ZONES = ("a", "b")
@@ -87,13 +90,16 @@ class Network(Construct):
             description="statekit interface endpoints: HTTPS from the functions only",
             vpc_id=self.vpc.id,
         )
+        last_port = (
+            SERVERLESS_READER_PORT if ctx.settings.cache.mode == "serverless" else REDIS_PORT
+        )
         VpcSecurityGroupIngressRule(
             self,
             "cache-from-functions",
             security_group_id=self.cache_sg.id,
             ip_protocol="tcp",
             from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
+            to_port=last_port,
             referenced_security_group_id=self.function_sg.id,
             description="Redis/Valkey TLS from the functions",
         )
@@ -103,7 +109,7 @@ class Network(Construct):
             security_group_id=self.function_sg.id,
             ip_protocol="tcp",
             from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
+            to_port=last_port,
             referenced_security_group_id=self.cache_sg.id,
             description="Redis/Valkey TLS to the cache",
         )
@@ -175,6 +181,14 @@ class Network(Construct):
                     "Effect": "Allow",
                     "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                     "Action": "sts:AssumeRole",
+                    # Only this account's flow logs may assume the role (confused deputy:
+                    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*"),
+                        },
+                    },
                 }
             ),
         )

@@ -30,15 +30,19 @@ def log_group(scope: Construct, id_: str, ctx: AwsContext, name: str) -> Cloudwa
 
 
 class Alerts(Construct):
-    """The SNS topic every alarm and the budget notify (encrypted; email subscription optional)."""
+    """The SNS topic every alarm and the budget notify (encrypted; email subscription optional).
 
-    def __init__(self, scope: Construct, id_: str, ctx: AwsContext) -> None:
+    ``key_arn``: a customer-managed key whose policy lets CloudWatch and Budgets use it
+    (modules/aws/kms.py); ``alias/aws/sns`` would drop every alert.
+    """
+
+    def __init__(self, scope: Construct, id_: str, ctx: AwsContext, *, key_arn: str) -> None:
         super().__init__(scope, id_)
         self.topic = SnsTopic(
             self,
             "topic",
             name=ctx.naming.name("alerts"),
-            kms_master_key_id=ctx.key_arn or "alias/aws/sns",
+            kms_master_key_id=key_arn,
         )
         SnsTopicPolicy(
             self,
@@ -144,7 +148,15 @@ def workflow_failure_alarm(alerts: Alerts, ctx: AwsContext, state_machine_arn: s
 
 
 def monthly_budget(scope: Construct, ctx: AwsContext, alerts: Alerts) -> BudgetsBudget:
-    """A cost budget over this stack's resources (cost allocation tag ``stack`` must be activated)."""
+    """A cost budget over this stack's resources, by their ``stack`` tag.
+
+    A tag filters costs only once ``stack`` is an active cost allocation tag, which
+    the management account activates after the tag first appears in billing (up to
+    24 hours after the first apply); until then the budget counts nothing
+    (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+    Terraform cannot do it on the first apply (``aws_ce_cost_allocation_tag`` fails
+    for a key billing has not seen yet), so docs/iac.md lists it as a step after it.
+    """
     budget = ctx.settings.budget
     return BudgetsBudget(
         scope,

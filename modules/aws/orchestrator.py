@@ -90,7 +90,10 @@ class Orchestrator(Construct):
             definition=self.definition,
             logging_configuration=SfnStateMachineLoggingConfiguration(
                 log_destination=f"{logs.arn}:*",
-                include_execution_data=True,
+                # Execution data holds the saga's input and results (card tokens): kept
+                # out of production logs. Step Functions logs it only when asked
+                # (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+                include_execution_data=not ctx.settings.production,
                 level=settings.log_level,
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=settings.tracing),

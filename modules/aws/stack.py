@@ -93,8 +93,14 @@ class AwsStateStack(StateStack):
             ctx,
             environment=self.urls.environment(),
             network=self.network,
-            dead_letter_arn=self.queue.dlq_arn if self.queue else None,
+            access=FunctionAccess(
+                table_arn=self.database.arn,
+                queue_arns=[self.queue.arn, self.queue.dlq_arn] if self.queue else None,
+                secret_arn=self.cache.secret_arn if self.cache else None,
+            ),
         )
+        if self.queue:
+            self.functions.trigger(ctx, self.queue.arn)
         self.orchestrator = (
             Orchestrator(
                 self, "orchestrator", ctx, activity_arn=self.functions.functions["activity"].arn
@@ -102,21 +108,23 @@ class AwsStateStack(StateStack):
             if on.orchestrator
             else None
         )
-        self.functions.grant(
-            ctx,
-            FunctionAccess(
-                table_arn=self.database.arn,
-                queue_arns=[self.queue.arn, self.queue.dlq_arn] if self.queue else None,
-                secret_arn=self.cache.secret_arn if self.cache else None,
-                state_machine_arn=self.orchestrator.arn if self.orchestrator else None,
-                execution_arn_prefix=ctx.arn("states", f"execution:{workflow_name}")
-                if workflow_name
-                else None,
-            ),
-            queue_arn=self.queue.arn if self.queue else None,
-        )
+        if self.orchestrator and workflow_name:
+            self.functions.grant_workflow(
+                self.orchestrator.arn, ctx.arn("states", f"execution:{workflow_name}")
+            )
 
-        alerts = Alerts(self, "alerts", ctx)
+        # The alert topic needs a key CloudWatch and Budgets may use (modules/aws/kms.py):
+        # the stack key, or in an environment without one, a key for the topic alone.
+        alerts_key = key or StackKey(
+            self,
+            "alerts-key",
+            alias=self.naming.name("alerts-key"),
+            account_id=identity.account_id,
+            partition=partition.partition,
+            region=settings.region,
+            description="the alert topic",
+        )
+        alerts = Alerts(self, "alerts", ctx, key_arn=alerts_key.arn)
         if self.queue:
             dead_letter_alarm(alerts, ctx, self.queue.dlq_name)
         for role, name in self.functions.names.items():

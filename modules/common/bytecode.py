@@ -14,6 +14,15 @@ under pyenv. Without one the package ships sources only, which still works,
 just with the slower cold start. The files are hash-based and unchecked
 (PEP 552): no source timestamps in the archive, so the same sources give the
 same package, and the runtime trusts them without stat-ing every source.
+
+Two more inputs would otherwise leak into the bytes: the folder compiled in
+(each code object records its file's path, and the package is staged in a
+random scratch folder of the checkout), so the path is recorded relative to the
+package root (``compileall -s``; at import Python replaces it with the real
+path anyway); and the string hash seed, which orders the elements of
+``frozenset`` constants (``x in {"a", "b"}``), so it is fixed
+(``PYTHONHASHSEED=0``). The same sources then give byte-identical packages in
+every checkout, and the asset hash changes only when the code does.
 """
 
 from __future__ import annotations
@@ -71,9 +80,11 @@ def compile_package(folder: Path, runtime: str) -> bool:
             "0",
             "--invalidation-mode",
             "unchecked-hash",
+            "-s",
+            str(folder),
             str(folder),
         ],
         check=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "", "PYTHONHASHSEED": "0"},
     )
     return True

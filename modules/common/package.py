@@ -24,6 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
 CODE_SUFFIXES = {".py", ".json"}
 APP_PACKAGES = ("handlers", "statekit")  # the app and the adapter, in every function package
+# Part of every staged folder's name: bump it when the way bytecode is compiled changes, so
+# folders staged the old way are not reused (2: reproducible across checkouts).
+STAGING_FORMAT = b"2"
 
 
 def code_files(folders: list[Path]) -> list[tuple[Path, Path]]:
@@ -39,7 +42,7 @@ def code_files(folders: list[Path]) -> list[tuple[Path, Path]]:
 def staged_code(folders: list[Path], runtime: str, name: str) -> Path:
     """A folder under ``build/<name>/`` holding ``folders``' code and its bytecode for ``runtime``."""
     files = code_files(folders)
-    digest = hashlib.sha256(runtime.encode() + b"\0")
+    digest = hashlib.sha256(STAGING_FORMAT + b"\0" + runtime.encode() + b"\0")
     for path, inside in files:
         digest.update(str(inside).encode() + b"\0" + path.read_bytes() + b"\0")
     staging = BUILD / name

@@ -11,6 +11,11 @@ from __future__ import annotations
 PROD: dict[str, str] = {
     "CKV_AWS_272": "Lambda code signing needs a signed artifact from an S3 signing job; the asset "
     "is zipped and uploaded by Terraform itself (planned: signer profile + pipeline).",
+    "CKV_AWS_116": "A function's DLQ takes failed asynchronous invocations only; every invocation "
+    "here is synchronous (function URL, Step Functions Task, SQS event source mapping, whose "
+    "failed messages reach the queue's own DLQ by redrive): issue 16.",
+    "CKV_AWS_285": "Execution logging is on (level ERROR in prod), but without execution data: "
+    "the saga's input and results hold card tokens (include_execution_data = false in prod).",
     "CKV2_AWS_57": "The ElastiCache auth token has no AWS-provided rotation function; it is 64 "
     "random characters, KMS-encrypted and readable only by the functions' role.",
 }

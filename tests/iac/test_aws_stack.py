@@ -180,9 +180,12 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
 
 def test_function_role_names_exact_arns(synthesized: Synthesized) -> None:
     policies = synthesized.resources(PROD, "aws_iam_role_policy")
-    statements = policy_statements(
-        next(p for n, p in policies.items() if n.startswith("functions_"))
-    )
+    statements = [
+        s
+        for name, policy in policies.items()
+        if name.startswith("functions_")
+        for s in policy_statements(policy)
+    ]
     by_sid = {s["Sid"]: s["Resource"] for s in statements}
     assert by_sid["Store"] == ["${aws_dynamodb_table.database_table_89143D61.arn}"]
     assert by_sid["Queue"] == [
@@ -204,7 +207,11 @@ def test_state_machine_logs_traces_and_runs_the_saga(synthesized: Synthesized) -
     machine = only(synthesized, PROD, "aws_sfn_state_machine")
     assert machine["tracing_configuration"] == {"enabled": True}
     assert machine["logging_configuration"]["level"] == "ERROR"
-    assert machine["logging_configuration"]["include_execution_data"] is True
+    # Execution data (the saga's input: card tokens) stays out of production logs; dev
+    # and staging keep it for debugging (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+    assert machine["logging_configuration"]["include_execution_data"] is False
+    dev_machine = only(synthesized, "state-aws-dev", "aws_sfn_state_machine")
+    assert dev_machine["logging_configuration"]["include_execution_data"] is True
     assert machine["encryption_configuration"]["type"] == "CUSTOMER_MANAGED_KMS_KEY"
     definition = json.loads(machine["definition"])
     tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]

@@ -51,3 +51,30 @@ def test_staged_code_is_content_addressed_and_compiled() -> None:
     assert {inside for _, inside in code_files(folders)} == {
         p.relative_to(first) for p in first.rglob("*") if p.suffix == ".py"
     }
+
+
+def _package_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_same_sources_compile_to_identical_bytes_in_any_folder(tmp_path: Path) -> None:
+    """Two checkouts (two staging folders) give byte-identical packages (issue 16).
+
+    The module holds a set constant, whose order follows the string hash seed, and a
+    function, whose code object records the file's path.
+    """
+    source = 'def check(x):\n    return x in {"alpha", "beta", "gamma", "delta"}\n'
+    packages = []
+    for checkout in ("first-checkout", "second/checkout-elsewhere"):
+        module = tmp_path / checkout / "pkg" / "mod.py"
+        module.parent.mkdir(parents=True)
+        module.write_text(source)
+        assert compile_package(tmp_path / checkout, THIS_RUNTIME)
+        packages.append(_package_bytes(tmp_path / checkout))
+    first, second = packages
+    assert any(name.endswith(".pyc") for name in first)
+    assert first == second
+    pyc = next(data for name, data in first.items() if name.endswith(".pyc"))
+    assert str(tmp_path).encode() not in pyc

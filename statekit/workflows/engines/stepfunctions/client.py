@@ -70,6 +70,7 @@ class StepFunctionsWorkflows:
         self._execution_prefix = (
             f"arn:{partition}:states:{region}:{account}:execution:{state_machine}:"
         )
+        self._undo_activities: dict[str, str] | None = None
 
     @classmethod
     def from_url(cls, url: ConnectionURL) -> StepFunctionsWorkflows:
@@ -154,27 +155,37 @@ class StepFunctionsWorkflows:
             error, message = lambda_error(failure.get("error"), failure.get("message"))
         return {"step": failure.get("step"), "error": error, "message": message}
 
+    def _undo_states(self) -> dict[str, str]:
+        """Compensation Task state name -> its activity, from the deployed definition (once).
+
+        The activity is read from the definition, not from the history: a history's
+        scheduled events need not carry the task's input (MiniStack's do not), while
+        every history names the states entered.
+        """
+        if self._undo_activities is None:
+            described = self.client.describe_state_machine(stateMachineArn=self.state_machine_arn)
+            states = json.loads(described["definition"]).get("States", {})
+            self._undo_activities = {
+                name: str(state["Parameters"]["activity"])
+                for name, state in states.items()
+                if name.endswith("__undo")
+                and state.get("Type") == "Task"
+                and "activity" in (state.get("Parameters") or {})
+            }
+        return self._undo_activities
+
     def _compensations(self, run_id: str) -> tuple[str, ...]:
         """The compensation activities that succeeded, in order, from the execution history."""
+        undo = self._undo_states()
         done: list[str] = []
         state = ""
-        scheduled: str | None = None
         paginator = self.client.get_paginator("get_execution_history")
         for page in paginator.paginate(executionArn=self.execution_arn(run_id)):
             for event in page["events"]:
                 if "stateEnteredEventDetails" in event:
                     state = event["stateEnteredEventDetails"]["name"]
-                details = event.get("lambdaFunctionScheduledEventDetails") or event.get(
-                    "taskScheduledEventDetails"
-                )
-                if details and state.endswith("__undo"):
-                    payload = json.loads(details.get("input") or details.get("parameters") or "{}")
-                    scheduled = payload.get("activity") or payload.get("Payload", {}).get(
-                        "activity"
-                    )
-                if event["type"] in ("LambdaFunctionSucceeded", "TaskSucceeded") and scheduled:
-                    done.append(scheduled)
-                    scheduled = None
+                if event["type"] in ("LambdaFunctionSucceeded", "TaskSucceeded") and state in undo:
+                    done.append(undo[state])
         return tuple(done)
 
     def result(self, id: str, wait: float = 0.0) -> Any:

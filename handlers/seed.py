@@ -1,0 +1,24 @@
+"""Load the example's catalogue into a deployed stack's store.
+
+A deployed stack starts with an empty table; the products the app sells are
+written once, after ``terraform apply``, with the stack's store URL::
+
+    STATEKIT_STORE_URL=$(terraform output -raw statekit_store_url) python -m handlers.seed
+
+Running it again rewrites the same items (idempotent).
+"""
+
+from __future__ import annotations
+
+import statekit
+from handlers.app import CATALOG, App
+
+
+def main() -> None:
+    app = App(store=statekit.open_store(), cache=None, queue=None, workflows=None)
+    app.seed_products()
+    print(f"seeded {len(CATALOG)} products: {', '.join(sorted(CATALOG))}")
+
+
+if __name__ == "__main__":
+    main()
