@@ -11,12 +11,12 @@ Running it again rewrites the same items (idempotent).
 from __future__ import annotations
 
 import statekit
-from handlers.app import CATALOG, App
+from handlers.app import CATALOG, Shop
 
 
 def main() -> None:
-    app = App(store=statekit.open_store(), cache=None, queue=None, workflows=None)
-    app.seed_products()
+    shop = Shop(store=statekit.open_store(), cache=None, queue=None, workflows=None)
+    shop.seed_products()
     print(f"seeded {len(CATALOG)} products: {', '.join(sorted(CATALOG))}")
 
 

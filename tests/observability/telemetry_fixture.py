@@ -26,7 +26,7 @@ class Captured:
 
     def points(self, metric_name: str) -> list[tuple[dict[str, Any], Any]]:
         """(attributes, data point) of every point of ``metric_name`` collected so far."""
-        found = []
+        found: list[tuple[dict[str, Any], Any]] = []
         data = self.reader.get_metrics_data()
         for resource_metrics in data.resource_metrics if data else []:
             for scope in resource_metrics.scope_metrics:
@@ -58,3 +58,7 @@ def telemetry() -> Iterator[Captured]:
 
 def all_attribute_values(spans: list[ReadableSpan]) -> list[str]:
     return [str(value) for span in spans for value in (span.attributes or {}).values()]
+
+
+def attrs(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -15,8 +16,9 @@ from statekit.observability import semconv
 from statekit.observability.base import InstrumentedBackend
 from statekit.registry import open_backend
 from statekit.store import Store
+from statekit.store.backend import StoreBackend
 from statekit.store.backends.sqlite import SQLiteStore
-from tests.observability.telemetry_fixture import Captured, captured_telemetry
+from tests.observability.telemetry_fixture import Captured, attrs, captured_telemetry
 
 
 def test_nothing_is_wrapped_when_nothing_listens(tmp_path: Path) -> None:
@@ -33,7 +35,7 @@ def test_the_mutation_log_alone_wraps_the_store(
     with caplog.at_level(logging.INFO, logger="statekit.mutations"):
         backend = open_backend("store", f"sqlite:///{tmp_path}/logged.db")
         assert isinstance(backend, InstrumentedBackend)
-        result = Store(backend).put_many({"p/a": 1, "p/b": 2})
+        result = Store(cast(StoreBackend, backend)).put_many({"p/a": 1, "p/b": 2})
     records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "statekit.mutations"]
     assert [(r["operation"], r["key"], r["etag"]) for r in records] == [
         ("put", "p/a", result.items["p/a"].etag),
@@ -47,9 +49,9 @@ def keyed() -> Iterator[Captured]:
 
 
 def test_keys_are_recorded_only_when_the_operator_allows(keyed: Captured, tmp_path: Path) -> None:
-    store = Store(open_backend("store", f"sqlite:///{tmp_path}/keys.db"))
+    store = Store(cast(StoreBackend, open_backend("store", f"sqlite:///{tmp_path}/keys.db")))
     store.put("cart-1/meta", 1)
-    assert keyed.spans()[-1].attributes[semconv.KEY] == "cart-1/meta"
+    assert attrs(keyed.spans()[-1])[semconv.KEY] == "cart-1/meta"
 
 
 class _DownBackend:
@@ -71,7 +73,7 @@ def test_an_unavailable_backend_is_an_error_span_and_an_unavailable_outcome(
     with pytest.raises(BackendUnavailable):
         backend.get("p/k", 0.0)
     span = telemetry.spans()[-1]
-    assert span.attributes[semconv.OUTCOME] == "unavailable"
+    assert attrs(span)[semconv.OUTCOME] == "unavailable"
     assert span.status.status_code.name == "ERROR"
     outcomes = [a[semconv.OUTCOME] for a, _ in telemetry.points("statekit.operation.duration")]
     assert outcomes == ["unavailable"]
@@ -101,7 +103,7 @@ def test_queue_messages_are_counted_by_what_happened(telemetry: Captured, tmp_pa
         a["statekit.queue.event"]: p.value for a, p in telemetry.points("statekit.queue.messages")
     }
     assert events == {"sent": 2, "received": 2, "acked": 1, "released": 1}
-    kinds = {s.attributes[semconv.MESSAGING_OPERATION_TYPE] for s in telemetry.spans()}
+    kinds = {attrs(s)[semconv.MESSAGING_OPERATION_TYPE] for s in telemetry.spans()}
     assert kinds == {"send", "receive", "settle"}
 
 
@@ -110,7 +112,7 @@ def test_open_store_of_the_embedded_default_traces_through_the_facade(
 ) -> None:
     store = statekit.open_store(f"sqlite:///{tmp_path}/facade.db")
     store.put("p/k", {"x": 1})
-    assert telemetry.spans()[-1].attributes[semconv.DB_SYSTEM] == "sqlite"
+    assert attrs(telemetry.spans()[-1])[semconv.DB_SYSTEM] == "sqlite"
     store.close()
 
 

@@ -22,9 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "statekit"
 BLOCKS = ("store", "cache", "queue", "workflows")
 FOREIGN = ("handlers", "modules")
-# statekit.dev still serves the example app on this branch; the ``app`` branch
-# rewrites it to serve any App. Delete this line when that branch is merged.
-NOT_YET_FREE_OF_THE_EXAMPLE = {"statekit.dev"}
 
 
 @dataclass(frozen=True)
@@ -214,15 +211,10 @@ def test_backends_and_engines_never_import_their_blocks_facade() -> None:
 
 def test_statekit_never_imports_the_example_app_or_the_iac() -> None:
     modules = all_modules()
-    offences, still_needed = [], set()
-    for name, path in modules.items():
-        for found in imports_of(name, path, modules):
-            if found.target.split(".")[0] not in FOREIGN:
-                continue
-            if name in NOT_YET_FREE_OF_THE_EXAMPLE:
-                still_needed.add(name)
-            else:
-                offences.append(f"{path.relative_to(ROOT)}:{found.line} imports {found.target}")
+    offences = [
+        f"{path.relative_to(ROOT)}:{found.line} imports {found.target}"
+        for name, path in modules.items()
+        for found in imports_of(name, path, modules)
+        if found.target.split(".")[0] in FOREIGN
+    ]
     assert not offences, "statekit imports the app or the IaC:\n" + "\n".join(offences)
-    stale = NOT_YET_FREE_OF_THE_EXAMPLE - still_needed
-    assert not stale, f"{sorted(stale)} no longer import the example: delete the exception"

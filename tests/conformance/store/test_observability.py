@@ -6,12 +6,12 @@ exporters; no value and no secret may ever be an attribute.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -20,8 +20,14 @@ from statekit.observability import correlation_scope, semconv
 from statekit.observability.base import InstrumentedBackend
 from statekit.registry import open_backend
 from statekit.store import Store
+from statekit.store.backend import StoreBackend
 from tests.conformance.registry import Case
-from tests.observability.telemetry_fixture import Captured, all_attribute_values, captured_telemetry
+from tests.observability.telemetry_fixture import (
+    Captured,
+    all_attribute_values,
+    attrs,
+    captured_telemetry,
+)
 from tests.standins.base import StandInPool
 
 VALUE_MARKER = "value-must-not-be-traced-7f3a"
@@ -32,19 +38,13 @@ def traced_store(
     store_case: Case, standins: StandInPool, tmp_path: Path
 ) -> Iterator[tuple[Store, Captured]]:
     # The suite's shared store was opened before telemetry existed: open a new one now.
-    url = open_case_store_url(store_case, standins, tmp_path)
+    url = store_case.live_url(standins, tmp_path)
     for captured in captured_telemetry():
         backend = open_backend("store", url)
         assert isinstance(backend, InstrumentedBackend)
-        store = Store(backend)
+        store = Store(cast(StoreBackend, backend))
         yield store, captured
         store.close()
-
-
-def open_case_store_url(case: Case, standins: StandInPool, workdir: Path) -> str:
-    if case.needs_module and importlib.util.find_spec(case.needs_module) is None:
-        pytest.skip(f"{case.name}: optional extra missing ({case.needs_module} not installed)")
-    return case.url(standins, workdir)
 
 
 def test_each_operation_is_a_client_span_with_the_database_conventions(
@@ -59,7 +59,7 @@ def test_each_operation_is_a_client_span_with_the_database_conventions(
     store.delete(key, if_match=item.etag)
 
     spans = captured.spans()
-    operations = [span.attributes[semconv.DB_OPERATION] for span in spans]
+    operations = [attrs(span)[semconv.DB_OPERATION] for span in spans]
     assert operations == ["put", "get", "increment", "list", "delete"]
     system = semconv.DB_SYSTEMS[store.backend.name]
     for span in spans:
