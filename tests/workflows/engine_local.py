@@ -28,22 +28,18 @@ class LocalEngine:
     def run(self, scenario: Scenario) -> Outcome:
         run_id = scenario.order["order_id"]
         began = time.monotonic()
-        self.client.start(ORDER_SAGA, scenario.order, run_id)
+        self.client.start(ORDER_SAGA, scenario.order, run_id)  # returns at once
+        with contextlib.suppress(WorkflowFailed):
+            self.client.result(run_id, wait=60)  # the background driver runs it
         seconds = time.monotonic() - began
         run = self.client.status(run_id)
-        with contextlib.suppress(WorkflowFailed):
-            self.client.result(run_id)
-        attempts = [
-            event
-            for event in self.client.history(run_id)
-            if event["event"] in ("step_attempt", "undo_attempt")
-        ]
+        attempts = [entry for entry in self.client.history(run_id) if entry.kind in ("step", "undo")]
         return Outcome(
             status=run.status,
             output=run.output,
             failed_step=(run.error or {}).get("step"),
             error=run.error,
             compensations=tuple(run.compensated),
-            calls=[event["activity"] for event in attempts],
+            calls=[str(entry.activity) for entry in attempts],
             seconds=seconds,
         )
