@@ -1,15 +1,21 @@
 """Workflows: one definition in Python, run by Step Functions, Durable Functions,
 Cloud Workflows or the local executor.
 
-``definition`` holds the language and the client protocol, ``validation`` the
-checks made when a workflow is built, ``engines/`` one folder per engine with its
+``definition`` holds the language (Step, Wait, WaitForEvent, Parallel, Map, Fail,
+When, Compensation, Retry) and the client protocol (start, send_event, cancel,
+status, list, history, result), ``validation`` the checks made when a workflow is built, ``engines/`` one folder per engine with its
 client beside its renderer or orchestrator.
 """
 
 from statekit.workflows.definition import (
+    BRANCH_FAILED_ERROR,
+    CANCELLED,
     COMPENSATED,
     DEFAULT_WORKFLOW_URL,
+    ENDING_KEY,
+    EVENT_TIMEOUT_ERROR,
     FAILED,
+    FAILED_ITEM_KEY,
     FINAL_STATUSES,
     NO_RETRY,
     RESERVED_STATE_PREFIX,
@@ -20,8 +26,14 @@ from statekit.workflows.definition import (
     AnyStep,
     Compensation,
     Fail,
+    Map,
+    Parallel,
     Retry,
+    RunPage,
     Step,
+    StepRecord,
+    Wait,
+    WaitForEvent,
     When,
     Workflow,
     WorkflowClient,
@@ -32,6 +44,7 @@ from statekit.workflows.definition import (
     WorkflowNotFound,
     WorkflowRun,
     WorkflowTimeout,
+    WorkflowUnsupported,
     activity_envelope,
     check_name,
     check_path,
@@ -52,9 +65,14 @@ from statekit.workflows.definition import (
 )
 
 __all__ = [
+    "BRANCH_FAILED_ERROR",
+    "CANCELLED",
     "COMPENSATED",
     "DEFAULT_WORKFLOW_URL",
+    "ENDING_KEY",
+    "EVENT_TIMEOUT_ERROR",
     "FAILED",
+    "FAILED_ITEM_KEY",
     "FINAL_STATUSES",
     "NO_RETRY",
     "RESERVED_STATE_PREFIX",
@@ -65,8 +83,14 @@ __all__ = [
     "AnyStep",
     "Compensation",
     "Fail",
+    "Map",
+    "Parallel",
     "Retry",
+    "RunPage",
     "Step",
+    "StepRecord",
+    "Wait",
+    "WaitForEvent",
     "When",
     "Workflow",
     "WorkflowClient",
@@ -77,6 +101,7 @@ __all__ = [
     "WorkflowNotFound",
     "WorkflowRun",
     "WorkflowTimeout",
+    "WorkflowUnsupported",
     "activity_envelope",
     "check_name",
     "check_path",

@@ -292,10 +292,9 @@ class LocalWorkflows:
                 return value
             return {**value, "status": CANCELLED, "ended": self.clock.now(), "lease": None}
 
-        try:
-            self.store.update(run_key(run_id), stop)
-        except KeyError:
-            raise WorkflowNotFound(run_id) from None
+        if self.store.get(run_key(run_id)) is None:
+            raise WorkflowNotFound(run_id)
+        self.store.update(run_key(run_id), stop)
         self.store.delete(active_key(run_id))
         for child in self._children(run_id):
             self.cancel_tree(child)
