@@ -23,7 +23,7 @@ from statekit.workflows.engines.cloud_workflows.render import (
     escape_for_terraform,
     render_cloud_workflows_yaml,
 )
-from statekit.workflows.engines.stepfunctions.asl import COMPENSATED_ERROR
+from statekit.workflows.engines.stepfunctions.asl import COMPENSATION_FAILED_ERROR
 from tests.workflows.conftest import asl_validator
 
 
@@ -71,7 +71,13 @@ def test_asl_tasks_retries_and_compensation_chain(asl: dict[str, Any]) -> None:
     assert states["charge_payment__undo"]["ResultPath"] is None
     assert states["charge_payment__undo"]["Next"] == "reserve_stock__undo"
     assert states["reserve_stock__undo"]["Next"] == "statekit__compensated"
-    assert states["statekit__compensated"]["Error"] == COMPENSATED_ERROR
+    # Compensated is a business outcome: the execution succeeds, its output says so.
+    assert states["statekit__compensated"] == {
+        "Type": "Pass",
+        "Parameters": {"statekit_ending": "compensated", "failure.$": "$.statekit_failure"},
+        "End": True,
+    }
+    assert states["statekit__compensation_failed"]["Error"] == COMPENSATION_FAILED_ERROR
     # The first step has nothing to undo.
     assert states["reserve_stock__failed"]["Next"] == "statekit__failed"
 
