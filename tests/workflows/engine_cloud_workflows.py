@@ -46,7 +46,7 @@ def compensation_activity(step_name: str) -> str:
 class ActivityFunction:
     """functions-framework serving handlers/gcp_activity.py:statekit_activity."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, source: Path | None = None) -> None:
         self.port = free_port()
         self.log_path = workdir / "activity-function.log"
         self._log = self.log_path.open("w")
@@ -54,7 +54,7 @@ class ActivityFunction:
             [
                 str(Path(sys.executable).with_name("functions-framework")),
                 "--source",
-                str(ROOT / "handlers" / "gcp_activity.py"),
+                str(source or ROOT / "handlers" / "gcp_activity.py"),
                 "--target",
                 "statekit_activity",
                 "--host",
@@ -148,3 +148,74 @@ class CloudWorkflowsEngine:
             calls=[call["activity"] for call in calls],
             seconds=seconds,
         )
+
+
+class CloudWorkflowsLongRunning:
+    """The long-running cases in workflows-emulator, one execution per case.
+
+    Gaps of the stand-in (strict xfails in the suite): it has no ``events``
+    library (``events.create_callback_endpoint`` / ``await_callback``), so no
+    run can wait for an event, and no Executions API, so there is no execution
+    to cancel and no id to conflict on: it runs one execution from the command line.
+    """
+
+    name = "cloud_workflows"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.function = ActivityFunction(workdir, ROOT / "tests" / "workflows" / "conformance_activity.py")
+        self.runs: dict[str, Any] = {}
+
+    def start(self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing") -> Any:
+        if run_id in self.runs:
+            raise AssertionError("workflows-emulator has no Executions API: no conflict on an id")
+        source = self.workdir / f"{workflow.name}.yaml"
+        source.write_text(
+            render_cloud_workflows_yaml(workflow, lambda _activity: self.function.url, auth=None)
+        )
+        input_path = self.workdir / f"{run_id}.json"
+        input_path.write_text(json.dumps(payload))
+        finished = subprocess.run(
+            [str(EMULATOR_PYTHON), str(RUNNER), str(source), str(input_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.workdir,
+            check=False,
+        )
+        marker = [l for l in finished.stdout.splitlines() if l.startswith("STATEKIT-EXECUTION ")]
+        if not marker:
+            raise AssertionError(f"the emulator printed no execution:\n{finished.stdout}\n{finished.stderr}")
+        execution = json.loads(marker[-1].split(" ", 1)[1])
+        self.runs[run_id] = run_from_execution(
+            run_id, workflow.name, execution["state"], execution["result"], execution["error_payload"]
+        )
+        return self.runs[run_id]
+
+    @property
+    def client(self) -> Any:
+        return self
+
+    def status(self, run_id: str) -> Any:
+        return self.runs[run_id]
+
+    def send_event(self, run_id: str, event: str, payload: Any) -> None:
+        raise AssertionError("workflows-emulator has no events library")
+
+    def cancel(self, run_id: str) -> Any:
+        raise AssertionError("workflows-emulator has no Executions API to cancel an execution")
+
+    def tick(self, run_id: str) -> None:
+        pass
+
+    def waiting_for_event(self, run_id: str) -> bool:
+        return False
+
+    def let_time_pass(self, run_id: str) -> None:
+        pass
+
+    def compensations(self, run: Any) -> tuple[str, ...]:
+        return tuple(run.compensated)
+
+    def stop(self) -> None:
+        self.function.stop()

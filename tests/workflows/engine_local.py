@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from handlers.saga import ORDER_SAGA
@@ -43,3 +44,39 @@ class LocalEngine:
             calls=[str(entry.activity) for entry in attempts],
             seconds=seconds,
         )
+
+
+class LocalLongRunning:
+    """The long-running cases on the local executor: SQLite store, a manual clock,
+    ``run_pending()`` as the driver, so waits and timeouts take no real time."""
+
+    name = "local"
+
+    def __init__(self, workdir: Path) -> None:
+        from statekit.store import open_store
+        from statekit.workflows.engines.local.client import ManualClock
+        from tests.workflows.long_running import ACTIVITIES
+
+        self.clock = ManualClock()
+        self.client = LocalWorkflows(
+            open_store(f"sqlite:///{workdir / 'long-running.db'}"),
+            clock=self.clock,
+            background=False,
+            activities=ACTIVITIES,
+        )
+
+    def start(self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing") -> Any:
+        return self.client.start(workflow, payload, run_id, on_conflict=on_conflict)
+
+    def tick(self, run_id: str) -> None:
+        self.client.run_pending()
+
+    def waiting_for_event(self, run_id: str) -> bool:
+        return self.client.status(run_id).step == "approval"
+
+    def let_time_pass(self, run_id: str) -> None:
+        self.clock.advance(3600)
+        self.client.run_pending()
+
+    def compensations(self, run: Any) -> tuple[str, ...]:
+        return tuple(run.compensated)

@@ -395,8 +395,12 @@ class RunDriver:
         runs = [found[run_key(child)] for child in ids]
         ended = [run for run in runs if run is not None and run.value["status"] in FINAL_STATUSES]
         failed = [run for run in ended if run.value["status"] != SUCCEEDED]
+        # A failed branch stops its Parallel at once (as on Step Functions); a Map runs
+        # every item and counts the failures at the end (as every engine's Map does).
+        total = len(children["inputs"])
         tolerated = step.tolerated_failures if isinstance(step, Map) else 0
-        if len(failed) > tolerated:
+        all_ended = children["launched"] == total and len(ended) == len(ids)
+        if len(failed) > tolerated and (isinstance(step, Parallel) or all_ended):
             for child in ids:
                 self.engine.cancel_tree(child)
             first = failed[0].value
@@ -405,12 +409,13 @@ class RunDriver:
                 f"{first['scope']}: step {inner.get('step')!r} failed with "
                 f"{inner.get('error')}: {inner.get('message', '')}"
             )
+            if isinstance(step, Map):
+                message = f"more than {tolerated} items failed"
             self._end_entry("failed")
             record["children"] = None
             self.fail({"step": step.name, "error": BRANCH_FAILED_ERROR, "message": message})
             return None
         running = len(ids) - len(ended)
-        total = len(children["inputs"])
         root = record["root"] or self.run_id
         while children["launched"] < total and running < children["limit"]:
             index = children["launched"]
