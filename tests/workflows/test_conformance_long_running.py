@@ -22,6 +22,14 @@ from tests.workflows.long_running import ACTIVITIES, GROUP_BOOKING, Case, Outcom
 ENGINES = ("local", "stepfunctions", "durable", "cloud_workflows")
 NO_EVENTS = "workflows-emulator has no events library (create_callback_endpoint/await_callback)"
 NO_EXECUTIONS_API = "workflows-emulator has no Executions API: nothing to cancel or conflict on"
+EMULATOR_PARALLEL_FOR = (
+    "workflows-emulator: inside a parallel for, the loop's shared variables are gone after a "
+    "subworkflow call (AttributeError), and the execution then hangs"
+)
+MOTO_STOP_WHILE_CALLBACK = (
+    "moto: StopExecution does not abort an execution waiting in a .waitForTaskToken task "
+    "(it fails later with States.Timeout); AWS aborts it"
+)
 TAG = f"lr-{uuid.uuid4().hex[:6]}"
 CASES = cases(TAG)
 
@@ -88,6 +96,10 @@ def script_answers(case: Case, workdir: Any) -> list[Any]:
 def xfail_reason(engine: str, case: Case) -> str | None:
     if engine == "cloud_workflows" and case.uses_events:
         return NO_EVENTS
+    if engine == "cloud_workflows" and case.workflow.name.startswith("book_seats"):
+        return EMULATOR_PARALLEL_FOR
+    if engine == "stepfunctions" and case.cancel:
+        return MOTO_STOP_WHILE_CALLBACK
     return None
 
 
@@ -114,7 +126,7 @@ def test_long_running_case(
         seconds=time.monotonic() - began,
     )
     print(f"{long_running.name} {case.name}: {outcome.seconds:.2f} s")
-    assert outcome.status == case.status
+    assert outcome.status == case.status, run.error
     assert outcome.failed_step == case.failed_step
     assert outcome.error == case.error
     assert outcome.compensations == case.compensations

@@ -149,6 +149,7 @@ def _run_scope(
                 body,
                 {"workflow": definition.root.name, "scope": scope, "state": payload},
                 f"{context.instance_id}:{step.name}.{index}",
+                expected_type=object,
             )
             for index, (payload, scope) in enumerate(zip(inputs, scopes, strict=True))
         ]
@@ -177,7 +178,7 @@ def _run_scope(
                 yield context.create_timer(_moment(wait_until(state, step, now)))
                 at = step.next
             elif isinstance(step, WaitForEvent):
-                event = context.wait_for_external_event(step.event)
+                event = context.wait_for_external_event(step.event, expected_type=object)
                 if step.timeout is None:
                     payload = yield event
                 else:

@@ -138,6 +138,15 @@ class StepFunctionsWorkflows:
     ) -> WorkflowRun:
         check_on_conflict(on_conflict)
         body = json.dumps(input, separators=(",", ":"), sort_keys=True)
+        if on_conflict == "fail":
+            # StartExecution with the name and input of a running execution succeeds
+            # (it is idempotent), so a conflict is looked for first.
+            try:
+                self._describe(id)
+            except WorkflowNotFound:
+                pass
+            else:
+                raise WorkflowIdInUse(id, "a run with this id exists")
         try:
             self.client.start_execution(
                 stateMachineArn=self.state_machine_arn, name=check_run_id(id), input=body
