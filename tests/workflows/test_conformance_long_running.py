@@ -153,4 +153,7 @@ def test_conflict_on_start(long_running: Any, request: pytest.FixtureRequest, tm
     with pytest.raises(WorkflowIdInUse, match="different input"):
         long_running.start(GROUP_BOOKING, {"booking_id": "other"}, run_id)
     long_running.client.cancel(run_id)
+    deadline = time.monotonic() + 10  # a cloud stops an execution asynchronously
+    while long_running.client.status(run_id).status == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert long_running.client.status(run_id).status == "cancelled"
