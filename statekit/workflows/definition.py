@@ -21,6 +21,7 @@ client of the engine named by ``STATEKIT_WORKFLOW_URL`` (docs/urls.md).
 
 from __future__ import annotations
 
+import builtins
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -169,7 +170,7 @@ class Step:
     choices: Sequence[When] = ()
     compensate: Compensation | None = None
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return [when.next for when in self.choices] + ([self.next] if self.next else [])
 
 
@@ -181,7 +182,7 @@ class Fail:
     error: str
     message: str = ""
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return []
 
 
@@ -194,7 +195,7 @@ class Wait:
     until: str | None = None  # "$.release_at"
     next: str | None = None
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return [self.next] if self.next else []
 
 
@@ -214,7 +215,7 @@ class WaitForEvent:
     next: str | None = None
     on_timeout: str | None = None
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         found = [when.next for when in self.choices] + ([self.next] if self.next else [])
         return found + ([self.on_timeout] if self.on_timeout else [])
 
@@ -230,7 +231,7 @@ class Parallel:
     output: str | None = None
     next: str | None = None
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return [self.next] if self.next else []
 
 
@@ -249,7 +250,7 @@ class Map:
     output: str | None = None
     next: str | None = None
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return [self.next] if self.next else []
 
 
@@ -314,7 +315,7 @@ class Workflow:
             found = found.scopes[part]
         return found
 
-    def all_steps(self) -> list[AnyStep]:
+    def all_steps(self) -> builtins.list[AnyStep]:
         """Every step, those in bodies included."""
         found = list(self.steps)
         for body in self.scopes.values():
@@ -475,7 +476,7 @@ class WorkflowClient(Protocol):
         cursor: str | None = None,
     ) -> RunPage: ...
 
-    def history(self, run_id: str) -> list[StepRecord]: ...
+    def history(self, run_id: str) -> builtins.list[StepRecord]: ...
 
     def result(self, id: str, wait: float = 0.0) -> Any: ...
 

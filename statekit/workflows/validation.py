@@ -78,9 +78,7 @@ def validate(workflow: Workflow) -> None:
 
 
 def _check_output(name: str, output: str | None, error: Any) -> None:
-    if output is not None and (
-        not check_name(output) or output.startswith(RESERVED_STATE_PREFIX)
-    ):
+    if output is not None and (not check_name(output) or output.startswith(RESERVED_STATE_PREFIX)):
         raise error(
             name,
             f"output {output!r} must be a state field name ({NAME_RULE}), "
@@ -91,7 +89,9 @@ def _check_output(name: str, output: str | None, error: Any) -> None:
 def _check_targets(workflow: Workflow, step: Any, error: Any) -> None:
     for target in step.targets():
         if target not in workflow._by_name:
-            inside = " (a body's steps go only to steps of the same body)" if workflow.scope_of else ""
+            inside = (
+                " (a body's steps go only to steps of the same body)" if workflow.scope_of else ""
+            )
             raise error(step.name, f"goes to unknown step {target!r}{inside}")
 
 
@@ -118,9 +118,7 @@ def _check_long_running(workflow: Workflow, step: Any, error: Any) -> None:
         if (step.seconds is None) == (step.until is None):
             raise error(step.name, "Wait takes exactly one of seconds= or until=")
         if step.seconds is not None and not _whole(step.seconds, 1, MAX_WAIT_SECONDS):
-            raise error(
-                step.name, f"seconds must be whole seconds from 1 to {MAX_WAIT_SECONDS}"
-            )
+            raise error(step.name, f"seconds must be whole seconds from 1 to {MAX_WAIT_SECONDS}")
         if step.until is not None and not check_path(step.until):
             raise error(step.name, f"until {step.until!r} must be a path like '$.release_at'")
         return

@@ -24,6 +24,10 @@ def statekit_activity(request: Any) -> tuple[str, int, dict[str, str]]:
         line = {"severity": "WARNING", "activity": name, "outcome": "failed"}
         print(json.dumps(line), flush=True)
         error = getattr(exc, "error", type(exc).__name__)
-        return json.dumps({"error": error, "message": getattr(exc, "message", str(exc))}), 500, JSON_HEADERS
+        return (
+            json.dumps({"error": error, "message": getattr(exc, "message", str(exc))}),
+            500,
+            JSON_HEADERS,
+        )
     print(json.dumps({"severity": "INFO", "activity": name, "outcome": "succeeded"}), flush=True)
     return json.dumps(result), 200, JSON_HEADERS

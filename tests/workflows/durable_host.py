@@ -30,10 +30,20 @@ CALL_SUB_ORCHESTRATOR = 2
 CREATE_TIMER = 5
 WAIT_FOR_EXTERNAL_EVENT = 6
 START = datetime(2026, 1, 1, tzinfo=UTC)
-NAMES = {4: "TaskScheduled", 5: "TaskCompleted", 6: "TaskFailed", 10: "TimerCreated",
-         11: "TimerFired", 15: "EventRaised", 7: "SubOrchestrationInstanceCreated",
-         8: "SubOrchestrationInstanceCompleted", 9: "SubOrchestrationInstanceFailed",
-         0: "ExecutionStarted", 12: "OrchestratorStarted", 13: "OrchestratorCompleted"}
+NAMES = {
+    4: "TaskScheduled",
+    5: "TaskCompleted",
+    6: "TaskFailed",
+    10: "TimerCreated",
+    11: "TimerFired",
+    15: "EventRaised",
+    7: "SubOrchestrationInstanceCreated",
+    8: "SubOrchestrationInstanceCompleted",
+    9: "SubOrchestrationInstanceFailed",
+    0: "ExecutionStarted",
+    12: "OrchestratorStarted",
+    13: "OrchestratorCompleted",
+}
 
 
 class Instance:
@@ -58,7 +68,13 @@ class Instance:
     def event(self, event_type: int, event_id: int = -1, **fields: Any) -> None:
         stamp = self.clock.isoformat().replace("+00:00", "Z")
         self.history.append(
-            {"EventType": event_type, "EventId": event_id, "IsPlayed": False, "Timestamp": stamp, **fields}
+            {
+                "EventType": event_type,
+                "EventId": event_id,
+                "IsPlayed": False,
+                "Timestamp": stamp,
+                **fields,
+            }
         )
 
     def episode(self) -> None:
@@ -122,26 +138,54 @@ class Instance:
                     result = self.host.activity(json.loads(action["input"]))
                 except Exception as exc:
                     reason = f"Activity function '{action['functionName']}' failed: {exc}"
-                    completions.append({"EventType": 6, "TaskScheduledId": event_id, "Reason": reason, "Details": ""})
+                    completions.append(
+                        {
+                            "EventType": 6,
+                            "TaskScheduledId": event_id,
+                            "Reason": reason,
+                            "Details": "",
+                        }
+                    )
                 else:
-                    completions.append({"EventType": 5, "TaskScheduledId": event_id, "Result": json.dumps(result)})
+                    completions.append(
+                        {"EventType": 5, "TaskScheduledId": event_id, "Result": json.dumps(result)}
+                    )
             elif kind == CREATE_TIMER:
                 self.event(10, event_id, FireAt=action["fireAt"])
                 if racing:
                     self.racing_timers.append((event_id, action["fireAt"]))
                 else:
-                    completions.append({"EventType": 11, "TimerId": event_id, "FireAt": action["fireAt"]})
+                    completions.append(
+                        {"EventType": 11, "TimerId": event_id, "FireAt": action["fireAt"]}
+                    )
             elif kind == CALL_SUB_ORCHESTRATOR:
                 child_id = action.get("instanceId") or f"{self.instance_id}:{event_id}"
-                self.event(7, event_id, Name=action["functionName"], Input=action["input"], InstanceId=child_id)
-                child = self.host.create(child_id, action["functionName"], json.loads(action["input"]))
+                self.event(
+                    7,
+                    event_id,
+                    Name=action["functionName"],
+                    Input=action["input"],
+                    InstanceId=child_id,
+                )
+                child = self.host.create(
+                    child_id, action["functionName"], json.loads(action["input"])
+                )
                 if child.runtime_status == "Completed":
                     completions.append(
-                        {"EventType": 8, "TaskScheduledId": event_id, "Result": json.dumps(child.output)}
+                        {
+                            "EventType": 8,
+                            "TaskScheduledId": event_id,
+                            "Result": json.dumps(child.output),
+                        }
                     )
                 else:
                     completions.append(
-                        {"EventType": 9, "TaskScheduledId": event_id, "Reason": str(child.output), "Details": ""}
+                        {
+                            "EventType": 9,
+                            "TaskScheduledId": event_id,
+                            "Reason": str(child.output),
+                            "Details": "",
+                        }
                     )
             else:
                 raise AssertionError(f"unexpected action {action}")
@@ -175,10 +219,16 @@ class Instance:
             scheduled = {e["EventId"]: e for e in self.history if e["EventType"] == 4}
             events = []
             for e in self.history:
-                entry = {"EventType": NAMES.get(e["EventType"], str(e["EventType"])), "Timestamp": e["Timestamp"]}
+                entry = {
+                    "EventType": NAMES.get(e["EventType"], str(e["EventType"])),
+                    "Timestamp": e["Timestamp"],
+                }
                 if e["EventType"] in (5, 6):
                     origin = scheduled[e["TaskScheduledId"]]
-                    entry.update(FunctionName=json.loads(origin["Input"])["activity"], ScheduledTime=origin["Timestamp"])
+                    entry.update(
+                        FunctionName=json.loads(origin["Input"])["activity"],
+                        ScheduledTime=origin["Timestamp"],
+                    )
                 if e["EventType"] == 15:
                     entry["Name"] = e["Name"]
                 events.append(entry)
@@ -189,8 +239,12 @@ class Instance:
 class DurableHost:
     """The management API on 127.0.0.1; ``orchestrators`` maps names to handles."""
 
-    def __init__(self, orchestrators: dict[str, Callable[..., Any]], activity: Callable[[Any], Any]) -> None:
-        self.orchestrators = {name: df.Orchestrator.create(fn) for name, fn in orchestrators.items()}
+    def __init__(
+        self, orchestrators: dict[str, Callable[..., Any]], activity: Callable[[Any], Any]
+    ) -> None:
+        self.orchestrators = {
+            name: df.Orchestrator.create(fn) for name, fn in orchestrators.items()
+        }
         self.activity = activity
         self.instances: dict[str, Instance] = {}
         self.lock = threading.RLock()
@@ -236,7 +290,9 @@ def _handler(host: DurableHost) -> type[BaseHTTPRequestHandler]:
         def parts(self) -> tuple[list[str], dict[str, list[str]]]:
             url = urlsplit(self.path)
             assert url.path.startswith(prefix)
-            return [unquote(p) for p in url.path[len(prefix) :].split("/") if p], parse_qs(url.query)
+            return [unquote(p) for p in url.path[len(prefix) :].split("/") if p], parse_qs(
+                url.query
+            )
 
         def do_GET(self) -> None:
             parts, query = self.parts()

@@ -163,10 +163,14 @@ class CloudWorkflowsLongRunning:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.function = ActivityFunction(workdir, ROOT / "tests" / "workflows" / "conformance_activity.py")
+        self.function = ActivityFunction(
+            workdir, ROOT / "tests" / "workflows" / "conformance_activity.py"
+        )
         self.runs: dict[str, Any] = {}
 
-    def start(self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing") -> Any:
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
         if run_id in self.runs:
             raise AssertionError("workflows-emulator has no Executions API: no conflict on an id")
         source = self.workdir / f"{workflow.name}.yaml"
@@ -186,12 +190,19 @@ class CloudWorkflowsLongRunning:
             )
         except subprocess.TimeoutExpired as exc:
             raise AssertionError(f"workflows-emulator hung on {run_id}: {exc.stderr!r}") from None
-        marker = [l for l in finished.stdout.splitlines() if l.startswith("STATEKIT-EXECUTION ")]
+        lines = finished.stdout.splitlines()
+        marker = [line for line in lines if line.startswith("STATEKIT-EXECUTION ")]
         if not marker:
-            raise AssertionError(f"the emulator printed no execution:\n{finished.stdout}\n{finished.stderr}")
+            raise AssertionError(
+                f"the emulator printed no execution:\n{finished.stdout}\n{finished.stderr}"
+            )
         execution = json.loads(marker[-1].split(" ", 1)[1])
         self.runs[run_id] = run_from_execution(
-            run_id, workflow.name, execution["state"], execution["result"], execution["error_payload"]
+            run_id,
+            workflow.name,
+            execution["state"],
+            execution["result"],
+            execution["error_payload"],
         )
         return self.runs[run_id]
 

@@ -189,7 +189,9 @@ class DurableLongRunning:
         }
         self.client = next(iter(self.clients.values()))
 
-    def start(self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing") -> Any:
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
         self.client = self.clients[workflow.name]
         return self.client.start(workflow, payload, run_id, on_conflict=on_conflict)
 

@@ -34,7 +34,9 @@ class LocalEngine:
             self.client.result(run_id, wait=60)  # the background driver runs it
         seconds = time.monotonic() - began
         run = self.client.status(run_id)
-        attempts = [entry for entry in self.client.history(run_id) if entry.kind in ("step", "undo")]
+        attempts = [
+            entry for entry in self.client.history(run_id) if entry.kind in ("step", "undo")
+        ]
         return Outcome(
             status=run.status,
             output=run.output,
@@ -65,7 +67,9 @@ class LocalLongRunning:
             activities=ACTIVITIES,
         )
 
-    def start(self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing") -> Any:
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
         return self.client.start(workflow, payload, run_id, on_conflict=on_conflict)
 
     def tick(self, run_id: str) -> None:

@@ -155,7 +155,11 @@ class StepFunctionsLongRunning:
 
     def queue(self, answers: list[Any]) -> None:
         results = [
-            "{}" if answer is AWAIT else OVERSIZED if isinstance(answer, Exception) else json.dumps(answer)
+            "{}"
+            if answer is AWAIT
+            else OVERSIZED
+            if isinstance(answer, Exception)
+            else json.dumps(answer)
             for answer in answers
         ]
         request = urllib.request.Request(
@@ -167,7 +171,9 @@ class StepFunctionsLongRunning:
         with urllib.request.urlopen(request, timeout=30):
             pass
 
-    def start(self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing") -> Any:
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
         self.client = self._client(workflow)
         if self.pending_script is not None:
             self.queue(self.pending_script)

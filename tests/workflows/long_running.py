@@ -114,7 +114,12 @@ COOL_OFF = Workflow(
     "cool_off_only",
     [
         Wait("pause", seconds=1, next="confirm_after"),
-        Step("confirm_after", activity="confirm", input={"booking_id": "$.booking_id"}, output="confirmation"),
+        Step(
+            "confirm_after",
+            activity="confirm",
+            input={"booking_id": "$.booking_id"},
+            output="confirmation",
+        ),
     ],
     activities=ACTIVITIES,
 )
@@ -127,7 +132,13 @@ NOTIFY = Workflow(
             branches=[
                 [Step("by_email", activity="notify", input={"channel": "email"}, output="email")],
                 [
-                    Step("by_sms", activity="notify", input={"channel": "sms"}, output="sms", next="by_push"),
+                    Step(
+                        "by_sms",
+                        activity="notify",
+                        input={"channel": "sms"},
+                        output="sms",
+                        next="by_push",
+                    ),
                     Step("by_push", activity="notify", input={"channel": "push"}, output="push"),
                 ],
             ],
@@ -153,7 +164,9 @@ def seats_workflow(name: str, tolerated: int) -> Workflow:
             Map(
                 "per_seat",
                 items="$.seats",
-                steps=[Step("book", activity="book_seat", input={"seat": "$.item"}, output="booking")],
+                steps=[
+                    Step("book", activity="book_seat", input={"seat": "$.item"}, output="booking")
+                ],
                 max_concurrency=1,  # one at a time: canned answers (moto) stay in order
                 tolerated_failures=tolerated,
                 output="seat_results",

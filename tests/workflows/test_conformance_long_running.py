@@ -137,7 +137,9 @@ def test_long_running_case(
 
 
 @pytest.mark.parametrize("long_running", ENGINES, indirect=True)
-def test_conflict_on_start(long_running: Any, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+def test_conflict_on_start(
+    long_running: Any, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
     if long_running.name == "cloud_workflows":
         request.applymarker(pytest.mark.xfail(strict=True, reason=NO_EXECUTIONS_API))
     case = CASES["approval_timed_out"]

@@ -67,6 +67,7 @@ def test_a_run_killed_mid_step_resumes_at_once_and_reruns_the_step(tmp_path: Pat
 
     client = open_workflows(url)
     assert isinstance(client, LocalWorkflows)
+    client.register(THREE_STEPS)  # a new process knows the workflows its code defines
     record = client.store.get(run_key(run_id))
     assert record is not None and record.value["at"] == "second"
     began = time.monotonic()
@@ -76,7 +77,12 @@ def test_a_run_killed_mid_step_resumes_at_once_and_reruns_the_step(tmp_path: Pat
     client.close()
     print(f"resumed and finished {resumed_in:.2f} s after the restart")
     assert resumed_in < 10  # not after the 60 s lease
-    assert output == {"dir": str(tmp_path), "one": "first-done", "two": "second-done", "three": "third-done"}
+    assert output == {
+        "dir": str(tmp_path),
+        "one": "first-done",
+        "two": "second-done",
+        "three": "third-done",
+    }
     calls = (tmp_path / "calls").read_text().split()
     assert calls == ["first", "second", "second", "third"]  # each step once, the killed one again
     second = [(e.attempt, e.outcome) for e in client.history(run_id) if e.step == "second"]
@@ -106,7 +112,9 @@ def test_start_returns_at_once_and_the_background_driver_runs_it(tmp_path: Path)
         release.wait(10)
         return "done"
 
-    flow = Workflow("slow_bg", [Step("work", activity="slow", output="out")], activities={"slow": slow})
+    flow = Workflow(
+        "slow_bg", [Step("work", activity="slow", output="out")], activities={"slow": slow}
+    )
     client = LocalWorkflows(open_store(f"sqlite:///{tmp_path / 'bg.db'}"))
     began = time.monotonic()
     run = client.start(flow, {}, "bg-1")
@@ -165,7 +173,11 @@ def test_first_step_failing_has_nothing_to_undo(client: LocalWorkflows, clock: M
     client.start(ORDER_SAGA, order("nostock"), "nostock")
     run = finish(client, "nostock")
     assert run.status == "failed"
-    assert run.error == {"step": "reserve_stock", "error": "OutOfStock", "message": "book-1 is sold out"}
+    assert run.error == {
+        "step": "reserve_stock",
+        "error": "OutOfStock",
+        "message": "book-1 is sold out",
+    }
     assert run.compensated == ()
     entries = [e for e in client.history("nostock") if e.kind == "step"]
     assert [(e.attempt, e.outcome, e.error) for e in entries] == [

@@ -18,6 +18,7 @@ shows only the execution's current steps: the step-entries API is not in the
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import time
@@ -231,12 +232,14 @@ class CloudWorkflows:
                 runs.append(run)
         return RunPage(runs, page.cursor)
 
-    def history(self, run_id: str) -> list[StepRecord]:
+    def history(self, run_id: str) -> builtins.list[StepRecord]:
         """The execution's current steps only (see the module's docstring)."""
         execution = self.client.get_execution(name=self._execution_name(run_id))
         steps = list(getattr(getattr(execution, "status", None), "current_steps", []) or [])
         return [
-            StepRecord(step=s.step, kind="step", attempt=1, started=None, ended=None, outcome="running")
+            StepRecord(
+                step=s.step, kind="step", attempt=1, started=None, ended=None, outcome="running"
+            )
             for s in steps
         ]
 
@@ -251,7 +254,8 @@ def post_callback(url: str, payload: Any) -> None:
     from google.auth.transport.requests import AuthorizedSession
 
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    response = AuthorizedSession(credentials).post(url, json=payload, timeout=30)
+    session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+    response = session.post(url, json=payload, timeout=30)
     if response.status_code >= 400:
         raise BackendUnavailable(
             "workflows", f"callback {url}: HTTP {response.status_code}: {response.text[:200]}"

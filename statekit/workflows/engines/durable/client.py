@@ -11,6 +11,7 @@ platform fills it from Key Vault), never from the URL. ``localhost`` and
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import urllib.error
@@ -187,7 +188,9 @@ class DurableWorkflows:
         if status == 404:
             raise WorkflowNotFound(run_id)
         if status >= 400 and status != 410:  # 410: the instance has ended
-            raise BackendUnavailable("durable", f"raise {event!r} to {run_id!r}: HTTP {status}: {body}")
+            raise BackendUnavailable(
+                "durable", f"raise {event!r} to {run_id!r}: HTTP {status}: {body}"
+            )
 
     def cancel(self, run_id: str) -> WorkflowRun:
         path = f"/instances/{quote(check_run_id(run_id))}/terminate"
@@ -235,7 +238,7 @@ class DurableWorkflows:
                 runs.append(run)
         return RunPage(runs, None)
 
-    def history(self, run_id: str) -> list[StepRecord]:
+    def history(self, run_id: str) -> builtins.list[StepRecord]:
         """Activity attempts, timers and events from the instance's history."""
         path = f"/instances/{quote(check_run_id(run_id))}?showHistory=true&showInput=false"
         status, body = self._request("GET", path)
@@ -246,7 +249,7 @@ class DurableWorkflows:
         return history_from_events(body.get("historyEvents") or [])
 
 
-def history_from_events(events: list[dict[str, Any]]) -> list[StepRecord]:
+def history_from_events(events: builtins.list[dict[str, Any]]) -> builtins.list[StepRecord]:
     """``historyEvents`` (TaskCompleted/TaskFailed with ScheduledTime, TimerFired,
     EventRaised) as StepRecords."""
     from datetime import datetime
@@ -257,7 +260,7 @@ def history_from_events(events: list[dict[str, Any]]) -> list[StepRecord]:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
     attempts: dict[str, int] = {}
-    entries: list[StepRecord] = []
+    entries: builtins.list[StepRecord] = []
     for event in events:
         kind = event.get("EventType")
         if kind in ("TaskCompleted", "TaskFailed"):

@@ -224,7 +224,9 @@ def _run_scope(
                 for first in range(0, len(tasks), size):
                     results += list((yield context.task_all(tasks[first : first + size])))
                 failed = sum(
-                    1 for result in results if isinstance(result, dict) and result.get(FAILED_ITEM_KEY)
+                    1
+                    for result in results
+                    if isinstance(result, dict) and result.get(FAILED_ITEM_KEY)
                 )
                 if failed > step.tolerated_failures:
                     failure = {
@@ -274,7 +276,7 @@ def _finish(definition: Workflow, state: dict[str, Any], outcome: tuple[str, Any
 
 
 def scope_kind(definition: Workflow) -> str:
-    """"" for a workflow, "branch" for a Parallel branch, "item" for a Map body."""
+    """ "" for a workflow, "branch" for a Parallel branch, "item" for a Map body."""
     if not definition.scope_of:
         return ""
     return "branch" if "." in definition.scope_path.rsplit("/", 1)[-1] else "item"

@@ -18,10 +18,11 @@ interrupted by a crash runs again), so they must be idempotent, as on every engi
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
+import logging
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -57,6 +58,7 @@ from statekit.workflows.engines.local.records import (
     run_key,
 )
 
+logger = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_POLL_SECONDS = 0.5
 DEFAULT_WORKERS = 4
@@ -188,20 +190,20 @@ class LocalWorkflows:
         cursor: str | None = None,
     ) -> RunPage:
         """Runs (not their branches), oldest id first, filtered; ``cursor`` pages on."""
-        found: list[WorkflowRun] = []
+        found: builtins.list[WorkflowRun] = []
         while len(found) < limit:
             page = self.store.list(RUNS, limit=limit, cursor=cursor)
             for item in page.items:
                 value = item.value
-                if value["parent"] is None and workflow in (None, value["workflow"]):
-                    if status in (None, value["status"]):
-                        found.append(self._run_of(item.key[len(RUNS) :], value))
+                wanted = workflow in (None, value["workflow"]) and status in (None, value["status"])
+                if value["parent"] is None and wanted:
+                    found.append(self._run_of(item.key[len(RUNS) :], value))
             cursor = page.cursor
             if cursor is None:
                 break
         return RunPage(found, cursor)
 
-    def history(self, run_id: str) -> list[StepRecord]:
+    def history(self, run_id: str) -> builtins.list[StepRecord]:
         """Every attempt of every step (and undo, wait, event), oldest first; a
         Parallel's or Map's bodies are listed after it, with their step names."""
         run_id = check_run_id(run_id)
@@ -332,7 +334,7 @@ class LocalWorkflows:
             state=record["state"],
         )
 
-    def _children(self, run_id: str, *, every: bool = False) -> list[str]:
+    def _children(self, run_id: str, *, every: bool = False) -> builtins.list[str]:
         """Ids of the branches and items of run ``id`` (all of them, nested, with ``every``)."""
         found = []
         for item in self.store.iter_prefix(f"{RUNS}{run_id}:"):
@@ -341,7 +343,7 @@ class LocalWorkflows:
                 found.append(child)
         return found
 
-    def _due(self) -> list[str]:
+    def _due(self) -> builtins.list[str]:
         now = self.clock.now()
         due = []
         for item in self.store.iter_prefix(ACTIVE):
@@ -411,13 +413,9 @@ class LocalWorkflows:
     def _drive_claimed(self, run_id: str) -> None:
         try:
             self._drive(run_id)
-        except Exception:  # noqa: S110 - a broken run must not stop the driver thread
-            pass
+        except Exception:  # a broken run must not stop the driver thread
+            logger.exception("statekit: driving workflow run %r failed", run_id)
         finally:
             with self._claim_lock:
                 self._claimed.discard(run_id)
             self._wake.set()
-
-
-def workflow_seconds_now() -> float:
-    return time.time()

@@ -247,7 +247,14 @@ class RunDriver:
 
     # -- steps ----------------------------------------------------------------------------
     def attempt(
-        self, activity: str, payload: Any, *, retry: Retry, timeout: int | None, step: str, kind: str
+        self,
+        activity: str,
+        payload: Any,
+        *,
+        retry: Retry,
+        timeout: int | None,
+        step: str,
+        kind: str,
     ) -> tuple[bool, Any]:
         """Attempts left of one call; each is saved in flight before it starts."""
         function = self.engine.implementation(self.definition.root, activity)
@@ -313,7 +320,12 @@ class RunDriver:
         record = self.record
         payload = _read(lambda: map_input(record["state"], step.input), "InputPathMissing")
         ok, value = self.attempt(
-            step.activity, payload, retry=step.retry, timeout=step.timeout, step=step.name, kind="step"
+            step.activity,
+            payload,
+            retry=step.retry,
+            timeout=step.timeout,
+            step=step.name,
+            kind="step",
         )
         if not ok:
             self.fail(value)
@@ -387,7 +399,9 @@ class RunDriver:
                 scopes = [prefix + step.name] * len(items)
                 limit = step.max_concurrency or len(items)
             record["children"] = {"inputs": inputs, "scopes": scopes, "limit": limit, "launched": 0}
-            self._begin_entry(step.name, "parallel" if isinstance(step, Parallel) else "map", 1, None)
+            self._begin_entry(
+                step.name, "parallel" if isinstance(step, Parallel) else "map", 1, None
+            )
             self.save()
         children = record["children"]
         ids = [f"{self.run_id}:{step.name}.{index}" for index in range(children["launched"])]
@@ -465,10 +479,18 @@ class RunDriver:
         try:
             payload = map_input(record["state"], comp.input)
         except KeyError as exc:
-            ok, value = False, {"step": name, "error": "InputPathMissing", "message": str(exc.args[0])}
+            ok, value = (
+                False,
+                {"step": name, "error": "InputPathMissing", "message": str(exc.args[0])},
+            )
         else:
             ok, value = self.attempt(
-                comp.activity, payload, retry=comp.retry, timeout=comp.timeout, step=name, kind="undo"
+                comp.activity,
+                payload,
+                retry=comp.retry,
+                timeout=comp.timeout,
+                step=name,
+                kind="undo",
             )
         record["attempt"] = 0
         if ok:

@@ -173,7 +173,7 @@ def _render(definition: Workflow, activity_arn_for: Callable[[str], str]) -> dic
 
 
 def _kind(definition: Workflow) -> str:
-    """"" for the workflow itself, "branch" for a Parallel branch, "item" for a Map body."""
+    """ "" for the workflow itself, "branch" for a Parallel branch, "item" for a Map body."""
     if not definition.scope_of:
         return ""
     last = definition.scope_path.rsplit("/", 1)[-1]

@@ -13,6 +13,8 @@ the run waits is kept there and delivered when it does. ``cancel`` is
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import json
 from datetime import datetime
 from typing import Any
@@ -230,7 +232,7 @@ class StepFunctionsWorkflows:
 
     def _compensations(self, run_id: str) -> tuple[str, ...]:
         """The compensation activities that succeeded, in order, from the execution history."""
-        done: list[str] = []
+        done: builtins.list[str] = []
         state = ""
         scheduled: str | None = None
         paginator = self.client.get_paginator("get_execution_history")
@@ -254,8 +256,8 @@ class StepFunctionsWorkflows:
     def result(self, id: str, wait: float = 0.0) -> Any:
         return wait_for_result(self.status, id, wait, first_delay=0.1)
 
-    def _events(self, run_id: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+    def _events(self, run_id: str) -> builtins.list[dict[str, Any]]:
+        events: builtins.list[dict[str, Any]] = []
         paginator = self.client.get_paginator("get_execution_history")
         for page in paginator.paginate(executionArn=self.execution_arn(run_id)):
             events += page["events"]
@@ -278,16 +280,13 @@ class StepFunctionsWorkflows:
         kept = self.store.get(callback_key(run_id, event))
         if kept is None or "token" not in kept.value:
             return
-        try:
-            self.client.send_task_success(
-                taskToken=kept.value["token"], output=json.dumps(payload)
-            )
-        except (
+        over = (  # that wait is over (timed out): nothing is waiting for it any more
             self.client.exceptions.TaskTimedOut,
             self.client.exceptions.InvalidToken,
             self.client.exceptions.TaskDoesNotExist,
-        ):
-            pass  # that wait is over (timed out): nothing is waiting for it any more
+        )
+        with contextlib.suppress(*over):
+            self.client.send_task_success(taskToken=kept.value["token"], output=json.dumps(payload))
         self.store.delete(callback_key(run_id, event))
         take_pending(self.store, run_id, event)
 
@@ -321,9 +320,9 @@ class StepFunctionsWorkflows:
                 runs.append(run)
         return RunPage(runs, page.get("nextToken"))
 
-    def history(self, run_id: str) -> list[StepRecord]:
+    def history(self, run_id: str) -> builtins.list[StepRecord]:
         """Each attempt of each Task (undo tasks as ``undo``), Wait and callback task."""
-        entries: list[StepRecord] = []
+        entries: builtins.list[StepRecord] = []
         state = ""
         attempts: dict[str, int] = {}
         open_entry: dict[str, Any] | None = None
@@ -356,7 +355,10 @@ class StepFunctionsWorkflows:
                 what = "undo" if undo else "event" if callback else "step"
                 open_entry = _entry(base, what, attempts[state], stamp(event))
             elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded"):
-                close("received" if open_entry and open_entry["kind"] == "event" else "succeeded", stamp(event))
+                close(
+                    "received" if open_entry and open_entry["kind"] == "event" else "succeeded",
+                    stamp(event),
+                )
             elif kind in ("TaskFailed", "LambdaFunctionFailed"):
                 close("failed", stamp(event))
             elif kind in ("TaskTimedOut", "LambdaFunctionTimedOut"):
