@@ -86,9 +86,18 @@ def run_scenario(
     reused = platform.call("POST", "/orders", {"cart_id": f"other{run}"}, {"Idempotency-Key": key})
     assert reused[0] == 422, reused
 
-    # The saga ran to its end; the order event reached the consumer exactly once in effect.
-    status, order = platform.call("GET", f"/orders/{order_id}")
-    assert status == 200 and order["saga"]["status"] == "succeeded", order
+    # The saga runs to its end (start returns at once); the order event reached the
+    # consumer exactly once in effect.
+    order = eventually(
+        lambda: (
+            (o := platform.call("GET", f"/orders/{order_id}")[1])["saga"]["status"] != "running"
+            and o
+        ),
+        max(event_timeout, 30),
+        "the end of the saga",
+        platform,
+    )
+    assert order["saga"]["status"] == "succeeded", order
     order = eventually(
         lambda: (o := platform.call("GET", f"/orders/{order_id}")[1])["events"] and o,
         event_timeout,
@@ -108,7 +117,16 @@ def run_scenario(
         {"Idempotency-Key": f"f{run}"},
     )
     assert status == 201, placed
-    status, failed = platform.call("GET", f"/orders/{placed['order_id']}")
+    failed = eventually(
+        lambda: (
+            (o := platform.call("GET", f"/orders/{placed['order_id']}")[1])["saga"]["status"]
+            != "running"
+            and o
+        ),
+        max(event_timeout, 30),
+        "the end of the failing saga",
+        platform,
+    )
     assert failed["saga"]["status"] == "compensated", failed
     assert failed["saga"]["compensated"] == ["refund_payment", "release_stock"], failed
     seen["compensated"] = failed
