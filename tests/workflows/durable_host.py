@@ -7,9 +7,9 @@ it replays an orchestrator over its history, carries out the new actions
 (activities, timers, sub-orchestrations) and appends the events the extension
 would append, until the orchestrator is done or waits. ``WaitForExternalEvent``
 waits for ``POST .../raiseEvent/{name}`` (an event raised earlier is kept in the
-history, as the extension keeps it); a timer raced against an event or an
-activity fires only when the test calls ``fire_timers`` (time passing), other
-timers fire at once on the host's own clock. Endpoints: start, status (with
+history, as the extension keeps it); a timer fires when the test calls
+``fire_timers`` (time passing), except a step's timeout raced with its activity,
+which never fires (the activity, carried out at once, wins). Endpoints: start, status (with
 ``showHistory``), list, raiseEvent, terminate: what ``durable://`` calls.
 """
 
@@ -58,7 +58,7 @@ class Instance:
         self.next_id = 0
         self.history: list[dict[str, Any]] = []
         self.done_groups = 0
-        self.racing_timers: list[tuple[int, str]] = []
+        self.timers: list[tuple[int, str]] = []
         self.runtime_status = "Running"
         self.output: Any = None
         self.custom_status: Any = None
@@ -115,7 +115,7 @@ class Instance:
             fresh = state["actions"][self.done_groups :]
             self.done_groups = len(state["actions"])
             if not fresh:
-                return  # waiting for an event or a racing timer
+                return  # waiting for an event or a timer
             self.event(13)
             completions = [c for group in fresh for c in self.carry_out(group)]
             self.episode()
@@ -125,7 +125,9 @@ class Instance:
 
     def carry_out(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         completions: list[dict[str, Any]] = []
-        racing = len(actions) > 1 and any(a["actionType"] == CREATE_TIMER for a in actions)
+        # A timer raced with an activity is a step's timeout: the activity, carried out
+        # at once here, always wins. Every other timer fires when time passes.
+        racing_activity = any(a["actionType"] == CALL_ACTIVITY for a in actions)
         for action in actions:
             kind = action["actionType"]
             if kind == WAIT_FOR_EXTERNAL_EVENT:
@@ -152,12 +154,8 @@ class Instance:
                     )
             elif kind == CREATE_TIMER:
                 self.event(10, event_id, FireAt=action["fireAt"])
-                if racing:
-                    self.racing_timers.append((event_id, action["fireAt"]))
-                else:
-                    completions.append(
-                        {"EventType": 11, "TimerId": event_id, "FireAt": action["fireAt"]}
-                    )
+                if not racing_activity:
+                    self.timers.append((event_id, action["fireAt"]))
             elif kind == CALL_SUB_ORCHESTRATOR:
                 child_id = action.get("instanceId") or f"{self.instance_id}:{event_id}"
                 self.event(
@@ -197,13 +195,13 @@ class Instance:
         self.advance()
 
     def fire_timers(self) -> None:
-        """Time passes: the timers raced against events or activities fire."""
-        if not self.racing_timers:
+        """Time passes: the pending timers (waits, event timeouts, backoffs) fire."""
+        if not self.timers:
             return
         self.episode()
-        for timer_id, fire_at in self.racing_timers:
+        for timer_id, fire_at in self.timers:
             self.event(11, TimerId=timer_id, FireAt=fire_at)
-        self.racing_timers = []
+        self.timers = []
         self.advance()
 
     def describe(self, with_history: bool) -> dict[str, Any]:

@@ -149,6 +149,18 @@ NOTIFY = Workflow(
 )
 
 
+# What the start-conflict case runs: it lingers, so it is cancelled before any activity
+# runs (no canned answer is left behind on a shared stand-in).
+LINGER = Workflow(
+    "linger",
+    [
+        Wait("linger_a_while", seconds=120, next="confirm_late"),
+        Step("confirm_late", activity="confirm", input={"booking_id": "$.booking_id"}),
+    ],
+    activities=ACTIVITIES,
+)
+
+
 def seats_workflow(name: str, tolerated: int) -> Workflow:
     return Workflow(
         name,
@@ -178,7 +190,7 @@ def seats_workflow(name: str, tolerated: int) -> Workflow:
 
 SEATS = seats_workflow("book_seats", 0)
 SEATS_TOLERANT = seats_workflow("book_seats_tolerant", 1)
-WORKFLOWS = (GROUP_BOOKING, COOL_OFF, NOTIFY, SEATS, SEATS_TOLERANT)
+WORKFLOWS = (GROUP_BOOKING, COOL_OFF, NOTIFY, SEATS, SEATS_TOLERANT, LINGER)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from statekit.workflows import WorkflowIdInUse
-from tests.workflows.long_running import ACTIVITIES, GROUP_BOOKING, Case, Outcome, cases
+from tests.workflows.long_running import ACTIVITIES, LINGER, Case, Outcome, cases
 
 ENGINES = ("local", "stepfunctions", "durable", "cloud_workflows")
 NO_EVENTS = "workflows-emulator has no events library (create_callback_endpoint/await_callback)"
@@ -142,18 +142,15 @@ def test_conflict_on_start(
 ) -> None:
     if long_running.name == "cloud_workflows":
         request.applymarker(pytest.mark.xfail(strict=True, reason=NO_EXECUTIONS_API))
-    case = CASES["approval_timed_out"]
     payload = {"booking_id": f"{TAG}-conflict"}
     run_id = f"{TAG}-conflict-{long_running.name}"
-    if long_running.name == "stepfunctions":
-        long_running.pending_script = script_answers(case, tmp_path)
-    first = long_running.start(GROUP_BOOKING, payload, run_id)
+    first = long_running.start(LINGER, payload, run_id)
     assert first.id == run_id
-    assert long_running.start(GROUP_BOOKING, payload, run_id).id == run_id  # use_existing
+    assert long_running.start(LINGER, payload, run_id).id == run_id  # use_existing
     with pytest.raises(WorkflowIdInUse):
-        long_running.start(GROUP_BOOKING, payload, run_id, on_conflict="fail")
+        long_running.start(LINGER, payload, run_id, on_conflict="fail")
     with pytest.raises(WorkflowIdInUse, match="different input"):
-        long_running.start(GROUP_BOOKING, {"booking_id": "other"}, run_id)
+        long_running.start(LINGER, {"booking_id": "other"}, run_id)
     long_running.client.cancel(run_id)
     deadline = time.monotonic() + 10  # a cloud stops an execution asynchronously
     while long_running.client.status(run_id).status == "running" and time.monotonic() < deadline:
