@@ -56,8 +56,20 @@ def statekit_engine():
     flow = Workflow(
         "three_steps",
         [
-            Step("one", activity="one", input={"run": "$.run", "value": "$.value"}, output="a", next="two"),
-            Step("two", activity="two", input={"run": "$.run", "value": "$.a"}, output="b", next="three"),
+            Step(
+                "one",
+                activity="one",
+                input={"run": "$.run", "value": "$.value"},
+                output="a",
+                next="two",
+            ),
+            Step(
+                "two",
+                activity="two",
+                input={"run": "$.run", "value": "$.a"},
+                output="b",
+                next="three",
+            ),
             Step("three", activity="three", input={"run": "$.run", "value": "$.b"}, output="c"),
         ],
         activities={"one": step_one, "two": step_two, "three": step_three},
@@ -121,7 +133,14 @@ def main():
             start(run_id)
             assert result(run_id) == 1
             seconds.append(time.perf_counter() - began)
-        print(json.dumps({"median_ms": statistics.median(seconds) * 1000, "p90_ms": sorted(seconds)[int(N * 0.9)] * 1000}))
+        print(
+            json.dumps(
+                {
+                    "median_ms": statistics.median(seconds) * 1000,
+                    "p90_ms": sorted(seconds)[int(N * 0.9)] * 1000,
+                }
+            )
+        )
     elif PHASE == "throughput":
         began = time.perf_counter()
         for run_id in ids:

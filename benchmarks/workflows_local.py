@@ -99,18 +99,26 @@ def main() -> None:
     args = parser.parse_args()
     if not DBOS_PYTHON.exists():
         sys.exit(f"DBOS is not installed ({DBOS_PYTHON}): run scripts/tools/dbos.sh")
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+    )
     found: dict[str, dict[str, Any]] = {}
     for engine in ("statekit", "dbos"):
-        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, tempfile.TemporaryDirectory() as c:
+        with (
+            tempfile.TemporaryDirectory() as a,
+            tempfile.TemporaryDirectory() as b,
+            tempfile.TemporaryDirectory() as c,
+        ):
             found[engine] = {
                 **phase(engine, "latency", Path(a), args.latency_runs),
                 **phase(engine, "throughput", Path(b), args.runs),
                 **crash(engine, Path(c), args.crash_runs),
             }
     ours, peer = found["statekit"], found["dbos"]
-    print(f"\n3-step workflow on SQLite: {args.latency_runs} runs for latency, {args.runs} for throughput, "
-          f"{args.crash_runs} killed in step two")
+    print(
+        f"\n3-step workflow on SQLite: {args.latency_runs} runs for latency, {args.runs} for throughput, "
+        f"{args.crash_runs} killed in step two"
+    )
     print("| measure | statekit local | DBOS 3.4.0 | statekit / DBOS |")
     print("|---|---:|---:|---:|")
     for key, label in (

@@ -29,7 +29,8 @@ def place_big_order(platform: DevPlatform, cart: str) -> dict[str, Any]:
     status, order = platform.call("POST", "/orders", {"cart_id": cart}, {"Idempotency-Key": cart})
     assert status == 201, order
     assert order["amount"] > APPROVAL_AMOUNT
-    return order
+    placed: dict[str, Any] = order
+    return placed
 
 
 @pytest.mark.parametrize(
