@@ -10,9 +10,16 @@ which starts as the workflow's input:
   with ``timeout`` seconds, then goes to ``next`` or to the first matching
   ``When`` (a choice on the state, so on a step's result).
 - ``Fail`` ends the run as a business failure.
+- ``Wait`` pauses durably (``seconds`` or ``until`` a time in the state);
+  ``WaitForEvent`` waits for ``send_event`` with a timeout (a manager's approval).
+- ``Parallel`` runs branches and ``Map`` a body per list item; each body is its
+  own scope (its own steps, its own compensations).
 - ``Compensation`` on a step undoes it: when a later step fails (or a ``Fail``
   is reached), the compensations of the completed steps run in reverse order
   (the saga pattern) and the run ends ``compensated``.
+
+The client (``WorkflowClient``) starts a run and returns at once, sends events,
+cancels, shows a run's status with its current step, lists runs and their history.
 
 Definitions are validated when built, so a mistake is a ``WorkflowDefinitionError``
 naming the step, not a broken deployment. ``open_workflows(url)`` returns the
