@@ -134,6 +134,9 @@ def test_long_running_case(
         assert outcome.output == case.output
     else:
         assert outcome.output is None
+    if case.events:  # the history shows the event the run received
+        entries = long_running.client.history(run_id)
+        assert ("approval", "event", "received") in {(e.step, e.kind, e.outcome) for e in entries}
 
 
 @pytest.mark.parametrize("long_running", ENGINES, indirect=True)
