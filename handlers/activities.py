@@ -111,6 +111,14 @@ def run_activity(envelope: Any, activities: Mapping[str, Activity] = ACTIVITIES)
         raise ActivityFailed(
             "InvalidInput", f"expected {{'activity': name, 'input': ...}}, got {envelope!r}"
         )
+    from statekit.workflows.callbacks import handle_callback_activity, is_callback_activity
+
+    if is_callback_activity(envelope):  # a run waits for an event: keep its callback
+        import statekit
+
+        return handle_callback_activity(
+            envelope, statekit.open_store(), deliver=statekit.open_workflows().send_event
+        )
     activity = activities.get(envelope["activity"])
     if activity is None:
         raise UnknownActivity(envelope["activity"])

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 import statekit
+from handlers.approval import workflow_for  # also makes its workflow known to the local driver
 from handlers.http import BadRequest, NotFound
 from handlers.logs import current_correlation_id, log
 from statekit.errors import Conflict
@@ -195,8 +196,6 @@ class Shop:
         return place
 
     def _place(self, body: dict[str, Any]) -> dict[str, Any]:
-        from handlers.saga import ORDER_SAGA
-
         cart_id = check_id(body.get("cart_id"), "body.cart_id")
         cart = self.get_cart(cart_id)
         if not cart["items"]:
@@ -226,7 +225,8 @@ class Shop:
         }
         if "fail_at" in body:  # lets a demo or test make a saga step fail on purpose
             saga_input["fail_at"] = body["fail_at"]
-        self.workflows.start(ORDER_SAGA, saga_input, id=order_id)
+        # Orders above APPROVAL_AMOUNT wait for a manager (handlers/approval.py).
+        self.workflows.start(workflow_for(order["amount"]), saga_input, id=order_id)
         event = {"type": "order_placed", "order_id": order_id, "correlation_id": correlation_id}
         # Where the queue deduplicates (FIFO SQS, the embedded queue) a resent event is
         # dropped at the source; everywhere else the consumer applies an event once.
@@ -248,10 +248,22 @@ class Shop:
             "events": item.value["events"],
             "saga": {
                 "status": run.status,
+                "step": run.step,
                 "error": run.error,
                 "compensated": list(run.compensated),
             },
         }
+
+    def approve_order(self, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A manager's decision on an order waiting for approval (handlers/approval.py)."""
+        from handlers.approval import APPROVAL_EVENT, approval_event
+
+        if self.store.get(f"order-{check_id(order_id, 'order id')}/order") is None:
+            raise NotFound(f"order {order_id!r} does not exist")
+        decision = approval_event(body)
+        self.workflows.send_event(order_id, APPROVAL_EVENT, decision)
+        log("order.approval", order_id=order_id, approved=decision["approved"])
+        return {"order_id": order_id, **decision}
 
     # -- order events (the queue consumer) --------------------------------------------
     def handle_order_event(self, event: Any) -> None:

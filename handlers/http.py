@@ -69,6 +69,11 @@ def _routes(app: Shop) -> list[Route]:
             "/orders/{order_id}",
             lambda r, order_id: Response(200, app.order_status(order_id)),
         ),
+        route(
+            "POST",
+            "/orders/{order_id}/approval",
+            lambda r, order_id: Response(202, app.approve_order(order_id, r.json())),
+        ),
         route("GET", "/health", lambda r: Response(200, {"ok": True})),
     ]
 

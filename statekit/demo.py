@@ -99,11 +99,12 @@ def app_walkthrough() -> None:
             {"cart_id": f"{cart}-2", "fail_at": "create_shipment"},
             {"Idempotency-Key": f"key-{run}-2"},
         )
-        _, failed = _call(url, "GET", f"/orders/{failing['order_id']}")
+        failed = _wait_for_saga(url, failing["order_id"])
         say(
             "order whose shipment fails",
             f"{failed['saga']['status']}, undone: {' then '.join(failed['saga']['compensated'])}",
         )
+        _approval_walkthrough(url, cart, run)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -119,6 +120,43 @@ def _call(
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def _approval_walkthrough(url: str, cart: str, run: str) -> None:
+    """Orders above the approval amount wait for a manager; approved, the saga goes on,
+    rejected, it is undone."""
+    for suffix, approved in (("big", True), ("big-no", False)):
+        big = f"{cart}-{suffix}"
+        _call(url, "POST", f"/carts/{big}/items", {"sku": "lamp", "qty": 20})
+        _, order = _call(
+            url, "POST", "/orders", {"cart_id": big}, {"Idempotency-Key": f"{big}-{run}"}
+        )
+        waiting = _wait_for_saga(url, order["order_id"], until_step="manager_approval")
+        say(
+            f"order of {order['amount']}: waits for a manager",
+            f"{waiting['saga']['status']} at {waiting['saga']['step']}",
+        )
+        decision = {"approved": approved, "by": "demo-manager"}
+        status, _ = _call(url, "POST", f"/orders/{order['order_id']}/approval", decision)
+        final = _wait_for_saga(url, order["order_id"])
+        undone = " then ".join(final["saga"]["compensated"]) or "nothing"
+        say(
+            f"POST /orders/<id>/approval approved={approved}",
+            f"{status}; saga {final['saga']['status']}, undone: {undone}",
+        )
+
+
+def _wait_for_saga(url: str, order_id: str, until_step: str | None = None) -> Any:
+    """The order once its saga has ended (or reached ``until_step``): sagas run in the
+    background, ``POST /orders`` answers at once."""
+    deadline = time.monotonic() + 30
+    while True:
+        _, order = _call(url, "GET", f"/orders/{order_id}")
+        saga = order["saga"]
+        reached = saga["step"] == until_step if until_step else saga["status"] != "running"
+        if reached or time.monotonic() > deadline:
+            return order
+        time.sleep(0.2)
 
 
 def _wait_for_event(url: str, order_id: str) -> Any:

@@ -98,6 +98,11 @@ class DevServer:
     def start(self) -> DevServer:
         for thread in self._threads:
             thread.start()
+        # The local workflow executor's driver: runs left waiting or interrupted by the
+        # last stop go on at once (timers, approvals), not only when the next one starts.
+        run_in_background = getattr(self.app.workflows, "run_in_background", None)
+        if run_in_background is not None:
+            run_in_background()
         return self
 
     def stop(self) -> None:

@@ -1,8 +1,9 @@
 """Workflows: one definition in Python, run by Step Functions, Durable Functions,
 Cloud Workflows or the local executor.
 
-``definition`` holds the language and the client protocol, ``validation`` the
-checks made when a workflow is built, ``engines/`` one folder per engine with its
+``definition`` holds the language (Step, Wait, WaitForEvent, Parallel, Map, Fail,
+When, Compensation, Retry) and the client protocol (start, send_event, cancel,
+status, list, history, result), ``validation`` the checks made when a workflow is built, ``engines/`` one folder per engine with its
 client beside its renderer or orchestrator.
 """
 
@@ -10,9 +11,14 @@ from typing import Any
 
 from statekit.lazy import lazy_attribute
 from statekit.workflows.definition import (
+    BRANCH_FAILED_ERROR,
+    CANCELLED,
     COMPENSATED,
     DEFAULT_WORKFLOW_URL,
+    ENDING_KEY,
+    EVENT_TIMEOUT_ERROR,
     FAILED,
+    FAILED_ITEM_KEY,
     FINAL_STATUSES,
     NO_RETRY,
     RESERVED_STATE_PREFIX,
@@ -23,8 +29,14 @@ from statekit.workflows.definition import (
     AnyStep,
     Compensation,
     Fail,
+    Map,
+    Parallel,
     Retry,
+    RunPage,
     Step,
+    StepRecord,
+    Wait,
+    WaitForEvent,
     When,
     Workflow,
     WorkflowClient,
@@ -35,6 +47,7 @@ from statekit.workflows.definition import (
     WorkflowNotFound,
     WorkflowRun,
     WorkflowTimeout,
+    WorkflowUnsupported,
     activity_envelope,
     check_name,
     check_path,
@@ -53,9 +66,14 @@ from statekit.workflows.definition import (
 )
 
 __all__ = [
+    "BRANCH_FAILED_ERROR",
+    "CANCELLED",
     "COMPENSATED",
     "DEFAULT_WORKFLOW_URL",
+    "ENDING_KEY",
+    "EVENT_TIMEOUT_ERROR",
     "FAILED",
+    "FAILED_ITEM_KEY",
     "FINAL_STATUSES",
     "NO_RETRY",
     "RESERVED_STATE_PREFIX",
@@ -66,8 +84,14 @@ __all__ = [
     "AnyStep",
     "Compensation",
     "Fail",
+    "Map",
+    "Parallel",
     "Retry",
+    "RunPage",
     "Step",
+    "StepRecord",
+    "Wait",
+    "WaitForEvent",
     "When",
     "Workflow",
     "WorkflowClient",
@@ -78,6 +102,7 @@ __all__ = [
     "WorkflowNotFound",
     "WorkflowRun",
     "WorkflowTimeout",
+    "WorkflowUnsupported",
     "activity_envelope",
     "check_name",
     "check_path",

@@ -10,9 +10,16 @@ which starts as the workflow's input:
   with ``timeout`` seconds, then goes to ``next`` or to the first matching
   ``When`` (a choice on the state, so on a step's result).
 - ``Fail`` ends the run as a business failure.
+- ``Wait`` pauses durably (``seconds`` or ``until`` a time in the state);
+  ``WaitForEvent`` waits for ``send_event`` with a timeout (a manager's approval).
+- ``Parallel`` runs branches and ``Map`` a body per list item; each body is its
+  own scope (its own steps, its own compensations).
 - ``Compensation`` on a step undoes it: when a later step fails (or a ``Fail``
   is reached), the compensations of the completed steps run in reverse order
   (the saga pattern) and the run ends ``compensated``.
+
+The client (``WorkflowClient``) starts a run and returns at once, sends events,
+cancels, shows a run's status with its current step, lists runs and their history.
 
 Definitions are validated when built, so a mistake is a ``WorkflowDefinitionError``
 naming the step, not a broken deployment. ``open_workflows(url)`` returns the
@@ -21,6 +28,7 @@ client of the engine named by ``STATEKIT_WORKFLOW_URL`` (docs/urls.md).
 
 from __future__ import annotations
 
+import builtins
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,7 +46,17 @@ RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"  # a step failed and nothing was undone (or undoing failed)
 COMPENSATED = "compensated"  # a step failed and every completed step was undone
-FINAL_STATUSES = frozenset({SUCCEEDED, FAILED, COMPENSATED})
+CANCELLED = "cancelled"  # stopped by ``cancel(run_id)``; nothing is undone
+FINAL_STATUSES = frozenset({SUCCEEDED, FAILED, COMPENSATED, CANCELLED})
+# The key of the output with which a compensated run ends *successfully* on the
+# clouds (so failure alarms fire only on real failures): {ENDING_KEY: "compensated", ...}.
+ENDING_KEY = "statekit_ending"
+# The error of a WaitForEvent whose timeout passed with no ``on_timeout`` step.
+EVENT_TIMEOUT_ERROR = "EventTimeout"
+# The error of a Parallel with a failed branch, or a Map with too many failed items.
+BRANCH_FAILED_ERROR = "BranchFailed"
+# What a failed (tolerated) Map item leaves in the Map's output list.
+FAILED_ITEM_KEY = "statekit_failed"
 
 # Names are identifiers so that they are valid ASL state names, Cloud Workflows step
 # names and Python names alike; "__" is kept for the states the renderers add.
@@ -72,6 +90,14 @@ class WorkflowIdInUse(StatekitError):
     def __init__(self, workflow_id: str, rule: str) -> None:
         super().__init__(f"workflow id {workflow_id!r} is already in use: {rule}")
         self.workflow_id = workflow_id
+
+
+class WorkflowUnsupported(StatekitError):
+    """The engine cannot do what was asked (named in the message); docs/workflows.md lists it."""
+
+    def __init__(self, engine: str, what: str) -> None:
+        super().__init__(f"{engine}: {what}")
+        self.engine = engine
 
 
 class WorkflowIdInvalid(StatekitError, ValueError):
@@ -151,7 +177,7 @@ class Step:
     choices: Sequence[When] = ()
     compensate: Compensation | None = None
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return [when.next for when in self.choices] + ([self.next] if self.next else [])
 
 
@@ -163,11 +189,84 @@ class Fail:
     error: str
     message: str = ""
 
-    def targets(self) -> list[str]:
+    def targets(self) -> builtins.list[str]:
         return []
 
 
-AnyStep = Step | Fail
+@dataclass(frozen=True)
+class Wait:
+    """Pause the run durably: ``seconds`` from now, or ``until`` the ISO 8601 time at a path."""
+
+    name: str
+    seconds: int | None = None
+    until: str | None = None  # "$.release_at"
+    next: str | None = None
+
+    def targets(self) -> builtins.list[str]:
+        return [self.next] if self.next else []
+
+
+@dataclass(frozen=True)
+class WaitForEvent:
+    """Wait for ``send_event(run_id, event, payload)``; the payload goes to ``output``.
+
+    After ``timeout`` seconds with no event the run goes to ``on_timeout`` (or, when
+    that is None, fails with ``EventTimeout``). ``choices`` are read after the event.
+    """
+
+    name: str
+    event: str
+    timeout: int | None = None
+    output: str | None = None
+    choices: Sequence[When] = ()
+    next: str | None = None
+    on_timeout: str | None = None
+
+    def targets(self) -> builtins.list[str]:
+        found = [when.next for when in self.choices] + ([self.next] if self.next else [])
+        return found + ([self.on_timeout] if self.on_timeout else [])
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Run each branch (a list of steps, starting at its first) on a copy of the state;
+    ``output`` gets the list of the branches' final states. A failed branch undoes its
+    own completed steps, then fails the Parallel step."""
+
+    name: str
+    branches: Sequence[Sequence[AnyStep]]
+    output: str | None = None
+    next: str | None = None
+
+    def targets(self) -> builtins.list[str]:
+        return [self.next] if self.next else []
+
+
+@dataclass(frozen=True)
+class Map:
+    """Run ``steps`` once per element of the list at ``items``, at most ``max_concurrency``
+    at a time (0: no bound). Each iteration's state is ``{"item": element}``; ``output``
+    gets the iterations' final states in item order, ``{"item": ..., "statekit_failed":
+    true}`` for a failed one. More than ``tolerated_failures`` failed items fail the step."""
+
+    name: str
+    items: str
+    steps: Sequence[AnyStep]
+    max_concurrency: int = 0
+    tolerated_failures: int = 0
+    output: str | None = None
+    next: str | None = None
+
+    def targets(self) -> builtins.list[str]:
+        return [self.next] if self.next else []
+
+
+AnyStep = Step | Fail | Wait | WaitForEvent | Parallel | Map
+
+
+# Every Workflow built in this process, by name: what lets the local executor drive a run
+# again after a restart (the module defining the workflow has only to be imported).
+KNOWN_WORKFLOWS: dict[str, Workflow] = {}
 
 
 class Workflow:
@@ -180,6 +279,7 @@ class Workflow:
         *,
         activities: Iterable[str] | Mapping[str, Callable[[Any], Any]],
         start: str | None = None,
+        _scope: tuple[Workflow, str] | None = None,
     ) -> None:
         if isinstance(activities, str):
             raise WorkflowDefinitionError(
@@ -196,9 +296,38 @@ class Workflow:
         self._by_name: dict[str, AnyStep] = {}
         # For every step: the compensable steps completed before it, oldest first.
         self.compensation_stack: dict[str, tuple[str, ...]] = {}
+        # The bodies of Parallel and Map steps, each its own Workflow (its own scope):
+        # "notify.0" is the first branch of step "notify", "per_seat" a Map's body.
+        self.scopes: dict[str, Workflow] = {}
+        # (root workflow, scope path) of a body; None for a workflow itself.
+        self.scope_of = _scope
         from statekit.workflows.validation import validate
 
         validate(self)
+        if _scope is None:
+            KNOWN_WORKFLOWS[self.name] = self
+
+    @property
+    def root(self) -> Workflow:
+        return self.scope_of[0] if self.scope_of else self
+
+    @property
+    def scope_path(self) -> str:
+        return self.scope_of[1] if self.scope_of else ""
+
+    def scope(self, path: str) -> Workflow:
+        """The body at ``path`` ("" is the workflow itself; "a.0/b" nests)."""
+        found: Workflow = self
+        for part in [p for p in path.split("/") if p]:
+            found = found.scopes[part]
+        return found
+
+    def all_steps(self) -> builtins.list[AnyStep]:
+        """Every step, those in bodies included."""
+        found = list(self.steps)
+        for body in self.scopes.values():
+            found += body.all_steps()
+        return found
 
     def step(self, name: str) -> AnyStep:
         return self._by_name[name]
@@ -259,7 +388,7 @@ def matches(value: Any, expected: str | int | float | bool | None) -> bool:
     return isinstance(value, str) and value == expected
 
 
-def choose_next(step: Step, state: Any) -> str | None:
+def choose_next(step: Step | WaitForEvent, state: Any) -> str | None:
     for when in step.choices:
         if matches(read_path(state, when.path), when.equals):
             return when.next
@@ -300,18 +429,98 @@ class WorkflowRun:
     error: Mapping[str, Any] | None = None  # {"step", "error", "message"} when not succeeded
     # The compensation activities that ran, in order, where the engine reports them.
     compensated: Sequence[str] = ()
+    # While running: the step it is at and the state so far, where the engine shows them.
+    step: str | None = None
+    state: Any = None
 
     @property
     def done(self) -> bool:
         return self.status in FINAL_STATUSES
 
 
+@dataclass(frozen=True)
+class RunPage:
+    """One page of ``list()``: pass ``cursor`` back for the next; None at the end."""
+
+    runs: Sequence[WorkflowRun]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One entry of ``history(run_id)``: an attempt of a step (or an undo, a wait)."""
+
+    step: str
+    kind: str  # step, undo, wait, event, parallel, map
+    attempt: int
+    started: float | None  # epoch seconds
+    ended: float | None  # None while it runs
+    outcome: str  # running, succeeded, failed, interrupted, timed_out, received
+    activity: str | None = None
+    error: str | None = None  # a failed attempt's error name and message
+    message: str | None = None
+
+
+ON_CONFLICT = ("fail", "use_existing")
+
+
 class WorkflowClient(Protocol):
-    def start(self, workflow: Workflow | str, input: Any, id: str) -> WorkflowRun: ...
+    def start(
+        self, workflow: Workflow | str, input: Any, id: str, on_conflict: str = "use_existing"
+    ) -> WorkflowRun: ...
+
+    def send_event(self, run_id: str, event: str, payload: Any = None) -> None: ...
+
+    def cancel(self, run_id: str) -> WorkflowRun: ...
 
     def status(self, id: str) -> WorkflowRun: ...
 
+    def list(
+        self,
+        workflow: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> RunPage: ...
+
+    def history(self, run_id: str) -> builtins.list[StepRecord]: ...
+
     def result(self, id: str, wait: float = 0.0) -> Any: ...
+
+
+def check_on_conflict(on_conflict: str) -> str:
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict must be 'fail' or 'use_existing', got {on_conflict!r}")
+    return on_conflict
+
+
+def compensated_output(failure: Mapping[str, Any], compensated: Sequence[str]) -> dict[str, Any]:
+    """The successful output with which a compensated run ends on the clouds."""
+    return {ENDING_KEY: COMPENSATED, "failure": dict(failure), "compensated": list(compensated)}
+
+
+def ending_of(output: Any) -> str | None:
+    """``compensated`` when ``output`` is such an ending, else None."""
+    if isinstance(output, Mapping) and output.get(ENDING_KEY) == COMPENSATED:
+        return COMPENSATED
+    return None
+
+
+def wait_until(state: Any, wait: Wait, now: float) -> float:
+    """The epoch second at which ``wait`` ends, read from the state for ``until``."""
+    if wait.seconds is not None:
+        return now + wait.seconds
+    assert wait.until is not None
+    text = read_path(state, wait.until)
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise KeyError(f"{wait.until}: {text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise KeyError(f"{wait.until}: {text!r} has no time zone (add Z or +00:00)")
+    return moment.timestamp()
 
 
 def workflow_name(workflow: Workflow | str) -> str:

@@ -16,8 +16,13 @@ from statekit.workflows.definition import (
     RESERVED_STATE_PREFIX,
     Compensation,
     Fail,
+    Map,
+    Parallel,
     Retry,
     Step,
+    Wait,
+    WaitForEvent,
+    When,
     WorkflowDefinitionError,
     check_name,
     check_path,
@@ -28,23 +33,30 @@ if TYPE_CHECKING:
     from statekit.workflows.definition import AnyStep, Workflow
 
 MAX_TIMEOUT_SECONDS = 24 * 3600  # longer activities belong in their own workflow
+# Waits may be long (Step Functions and Cloud Workflows runs last up to a year).
+MAX_WAIT_SECONDS = 365 * 24 * 3600
+STEP_TYPES = (Step, Fail, Wait, WaitForEvent, Parallel, Map)
 NAME_RULE = "letters, digits and '_' (not '__'), starting with a letter, at most 64 characters"
 
 
 def validate(workflow: Workflow) -> None:
-    def error(step: str | None, rule: str) -> WorkflowDefinitionError:
-        return WorkflowDefinitionError(str(workflow.name), step, rule)
+    root = workflow.root
+    where = f" (in the body {workflow.scope_path!r})" if workflow.scope_of else ""
 
-    if not check_name(workflow.name):
+    def error(step: str | None, rule: str) -> WorkflowDefinitionError:
+        return WorkflowDefinitionError(str(root.name), step, rule + where)
+
+    if not check_name(root.name):
         raise error(None, f"the workflow name must be {NAME_RULE}")
     if not workflow.steps:
-        raise error(None, "a workflow needs at least one step")
+        raise error(None, "a workflow (and each Parallel branch or Map body) needs a step")
     for activity in workflow.activities:
         if not isinstance(activity, str) or not activity:
             raise error(None, f"activity names must be non-empty strings, got {activity!r}")
     for step in workflow.steps:
-        if not isinstance(step, Step | Fail):
-            raise error(None, f"steps must be Step or Fail, got {type(step).__name__}")
+        if not isinstance(step, STEP_TYPES):
+            names = ", ".join(kind.__name__ for kind in STEP_TYPES)
+            raise error(None, f"steps must be one of {names}, got {type(step).__name__}")
         if not check_name(step.name):
             raise error(str(step.name), f"step names must be {NAME_RULE}")
         if step.name in workflow._by_name:
@@ -55,9 +67,96 @@ def validate(workflow: Workflow) -> None:
     for step in workflow.steps:
         if isinstance(step, Step):
             _check_step(workflow, step, error)
-        elif not isinstance(step.error, str) or not step.error:
-            raise error(step.name, "Fail needs an error name")
+        elif isinstance(step, Fail):
+            if not isinstance(step.error, str) or not step.error:
+                raise error(step.name, "Fail needs an error name")
+        else:
+            _check_long_running(workflow, step, error)
     _check_graph(workflow, error)
+    if workflow.scope_of is None:
+        _check_unique_names(workflow, error)
+
+
+def _check_output(name: str, output: str | None, error: Any) -> None:
+    if output is not None and (not check_name(output) or output.startswith(RESERVED_STATE_PREFIX)):
+        raise error(
+            name,
+            f"output {output!r} must be a state field name ({NAME_RULE}), "
+            f"not starting with {RESERVED_STATE_PREFIX!r}",
+        )
+
+
+def _check_targets(workflow: Workflow, step: Any, error: Any) -> None:
+    for target in step.targets():
+        if target not in workflow._by_name:
+            inside = (
+                " (a body's steps go only to steps of the same body)" if workflow.scope_of else ""
+            )
+            raise error(step.name, f"goes to unknown step {target!r}{inside}")
+
+
+def _check_choices(name: str, choices: Any, error: Any) -> None:
+    for when in choices:
+        if not isinstance(when, When):
+            raise error(name, f"choices must be When, got {type(when).__name__}")
+        if not check_path(when.path):
+            raise error(name, f"choice path {when.path!r} must look like '$.field.sub'")
+        if not (when.equals is None or isinstance(when.equals, str | int | float | bool)):
+            raise error(name, f"a choice compares with a JSON scalar, not {when.equals!r}")
+
+
+def _whole(value: object, lowest: int, highest: int) -> bool:
+    return type(value) is int and lowest <= value <= highest
+
+
+def _check_long_running(workflow: Workflow, step: Any, error: Any) -> None:
+    """Wait, WaitForEvent, Parallel and Map; a body becomes its own Workflow (scope)."""
+    from statekit.workflows.definition import Workflow as WorkflowType
+
+    _check_targets(workflow, step, error)
+    if isinstance(step, Wait):
+        if (step.seconds is None) == (step.until is None):
+            raise error(step.name, "Wait takes exactly one of seconds= or until=")
+        if step.seconds is not None and not _whole(step.seconds, 1, MAX_WAIT_SECONDS):
+            raise error(step.name, f"seconds must be whole seconds from 1 to {MAX_WAIT_SECONDS}")
+        if step.until is not None and not check_path(step.until):
+            raise error(step.name, f"until {step.until!r} must be a path like '$.release_at'")
+        return
+    if isinstance(step, WaitForEvent):
+        if not check_name(step.event):
+            raise error(step.name, f"event {step.event!r} must be {NAME_RULE}")
+        if step.timeout is not None and not _whole(step.timeout, 1, MAX_WAIT_SECONDS):
+            raise error(step.name, f"timeout must be whole seconds from 1 to {MAX_WAIT_SECONDS}")
+        if step.on_timeout is not None and step.timeout is None:
+            raise error(step.name, "on_timeout needs a timeout")
+        _check_output(step.name, step.output, error)
+        _check_choices(step.name, step.choices, error)
+        return
+    _check_output(step.name, step.output, error)
+    root = workflow.root
+    prefix = f"{workflow.scope_path}/" if workflow.scope_path else ""
+    if isinstance(step, Parallel):
+        if isinstance(step.branches, str) or not step.branches:
+            raise error(step.name, "Parallel needs a list of branches, each a list of steps")
+        bodies = {f"{step.name}.{index}": branch for index, branch in enumerate(step.branches)}
+    else:
+        assert isinstance(step, Map)
+        if not check_path(step.items):
+            raise error(step.name, f"items {step.items!r} must be a path like '$.seats'")
+        if not _whole(step.max_concurrency, 0, 1000):
+            raise error(step.name, "max_concurrency must be a whole number from 0 (no bound)")
+        if not _whole(step.tolerated_failures, 0, 10**6):
+            raise error(step.name, "tolerated_failures must be a whole number >= 0")
+        bodies = {step.name: step.steps}
+    for path, body in bodies.items():
+        if isinstance(body, str | Step | Fail) or not isinstance(body, list | tuple):
+            raise error(step.name, "a body is a list of steps")
+        workflow.scopes[path] = WorkflowType(
+            root.name,
+            body,
+            activities=root.implementations or root.activities,
+            _scope=(root, prefix + path),
+        )
 
 
 def _check_step(workflow: Workflow, step: Step, error: Any) -> None:
@@ -65,24 +164,11 @@ def _check_step(workflow: Workflow, step: Step, error: Any) -> None:
         known = ", ".join(sorted(workflow.activities)) or "none"
         raise error(step.name, f"unknown activity {step.activity!r} (known: {known})")
     _check_input(step.name, step.input, error)
-    if step.output is not None and (
-        not check_name(step.output) or step.output.startswith(RESERVED_STATE_PREFIX)
-    ):
-        raise error(
-            step.name,
-            f"output {step.output!r} must be a state field name ({NAME_RULE}), "
-            f"not starting with {RESERVED_STATE_PREFIX!r}",
-        )
+    _check_output(step.name, step.output, error)
     _check_retry(step.name, step.retry, error)
     _check_timeout(step.name, step.timeout, error)
-    for target in step.targets():
-        if target not in workflow._by_name:
-            raise error(step.name, f"goes to unknown step {target!r}")
-    for when in step.choices:
-        if not check_path(when.path):
-            raise error(step.name, f"choice path {when.path!r} must look like '$.field.sub'")
-        if not (when.equals is None or isinstance(when.equals, str | int | float | bool)):
-            raise error(step.name, f"a choice compares with a JSON scalar, not {when.equals!r}")
+    _check_targets(workflow, step, error)
+    _check_choices(step.name, step.choices, error)
     if step.compensate is not None:
         comp = step.compensate
         if not isinstance(comp, Compensation):
@@ -164,3 +250,13 @@ def _check_graph(workflow: Workflow, error: Any) -> None:
     for step in workflow.steps:
         if step.name not in done:
             raise error(step.name, f"is unreachable from the start step {workflow.start!r}")
+
+
+def _check_unique_names(workflow: Workflow, error: Any) -> None:
+    """Step names are unique across the whole workflow, bodies included: ASL state names
+    and Cloud Workflows step names share one namespace."""
+    seen: set[str] = set()
+    for step in workflow.all_steps():
+        if step.name in seen:
+            raise error(step.name, "two steps have this name (bodies included)")
+        seen.add(step.name)

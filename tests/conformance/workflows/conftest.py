@@ -74,3 +74,48 @@ def asl_validator() -> Path | None:
         return local
     found = shutil.which("asl-validator")
     return Path(found) if found else None
+
+
+@pytest.fixture(scope="module")
+def local_long_running(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests.conformance.workflows.engine_local import LocalLongRunning
+
+    return LocalLongRunning(tmp_path_factory.mktemp("local-long-running"))
+
+
+@pytest.fixture(scope="module")
+def stepfunctions_long_running(standins: Any) -> Any:
+    from tests.conformance.workflows.engine_stepfunctions import StepFunctionsLongRunning
+
+    return StepFunctionsLongRunning(standins.get("moto"))
+
+
+@pytest.fixture(scope="module")
+def durable_long_running() -> Iterator[Any]:
+    from tests.conformance.workflows.engine_durable import DurableLongRunning
+
+    engine = DurableLongRunning()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture(scope="module")
+def cloud_workflows_long_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.conformance.workflows.engine_cloud_workflows import CloudWorkflowsLongRunning, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        print(f"SKIP cloud_workflows: {reason}")
+        pytest.skip(reason)
+    engine = CloudWorkflowsLongRunning(tmp_path_factory.mktemp("cw-long-running"))
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture
+def long_running(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(f"{request.param}_long_running")

@@ -47,22 +47,25 @@ def compensation_activity(step_name: str) -> str:
 class ActivityFunction:
     """functions-framework serving the App's activity function, as a deployment does."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, source: Path | None = None) -> None:
+        """The App's activity function (its generated main.py), or ``source``'s
+        ``statekit_activity`` (the long-running conformance cases' own activities)."""
         from statekit.runtime import GCP_ENTRY_POINT, GCP_MAIN_PY
 
         self.port = free_port()
         main = workdir / "activity-function" / "main.py"
         main.parent.mkdir(exist_ok=True)
         main.write_text(GCP_MAIN_PY)
+        target = GCP_ENTRY_POINT if source is None else "statekit_activity"
         self.log_path = workdir / "activity-function.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("functions-framework")),
                 "--source",
-                str(main),
+                str(source or main),
                 "--target",
-                GCP_ENTRY_POINT,
+                target,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -165,3 +168,88 @@ class CloudWorkflowsEngine:
             calls=[call["activity"] for call in calls],
             seconds=seconds,
         )
+
+
+class CloudWorkflowsLongRunning:
+    """The long-running cases in workflows-emulator, one execution per case.
+
+    Gaps of the stand-in (strict xfails in the suite): it has no ``events``
+    library (``events.create_callback_endpoint`` / ``await_callback``), so no
+    run can wait for an event, and no Executions API, so there is no execution
+    to cancel and no id to conflict on: it runs one execution from the command line.
+    """
+
+    name = "cloud_workflows"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.function = ActivityFunction(
+            workdir, ROOT / "tests" / "conformance" / "workflows" / "conformance_activity.py"
+        )
+        self.runs: dict[str, Any] = {}
+
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
+        if run_id in self.runs:
+            raise AssertionError("workflows-emulator has no Executions API: no conflict on an id")
+        source = self.workdir / f"{workflow.name}.yaml"
+        source.write_text(
+            render_cloud_workflows_yaml(workflow, lambda _activity: self.function.url, auth=None)
+        )
+        input_path = self.workdir / f"{run_id}.json"
+        input_path.write_text(json.dumps(payload))
+        try:
+            finished = subprocess.run(
+                [str(EMULATOR_PYTHON), str(RUNNER), str(source), str(input_path)],
+                capture_output=True,
+                text=True,
+                timeout=40,  # the emulator hangs on some errors (see the suite's xfails)
+                cwd=self.workdir,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"workflows-emulator hung on {run_id}: {exc.stderr!r}") from None
+        lines = finished.stdout.splitlines()
+        marker = [line for line in lines if line.startswith("STATEKIT-EXECUTION ")]
+        if not marker:
+            raise AssertionError(
+                f"the emulator printed no execution:\n{finished.stdout}\n{finished.stderr}"
+            )
+        execution = json.loads(marker[-1].split(" ", 1)[1])
+        self.runs[run_id] = run_from_execution(
+            run_id,
+            workflow.name,
+            execution["state"],
+            execution["result"],
+            execution["error_payload"],
+        )
+        return self.runs[run_id]
+
+    @property
+    def client(self) -> Any:
+        return self
+
+    def status(self, run_id: str) -> Any:
+        return self.runs[run_id]
+
+    def send_event(self, run_id: str, event: str, payload: Any) -> None:
+        raise AssertionError("workflows-emulator has no events library")
+
+    def cancel(self, run_id: str) -> Any:
+        raise AssertionError("workflows-emulator has no Executions API to cancel an execution")
+
+    def tick(self, run_id: str) -> None:
+        pass
+
+    def waiting_for_event(self, run_id: str) -> bool:
+        return False
+
+    def let_time_pass(self, run_id: str) -> None:
+        pass
+
+    def compensations(self, run: Any) -> tuple[str, ...]:
+        return tuple(run.compensated)
+
+    def stop(self) -> None:
+        self.function.stop()

@@ -161,3 +161,51 @@ class DurableEngine:
             inputs=calls,
             seconds=seconds,
         )
+
+
+class DurableLongRunning:
+    """The long-running cases through the ``durable://`` client against the
+    management API of tests/conformance/workflows/durable_host.py (the real SDK's replay)."""
+
+    name = "durable"
+
+    def __init__(self) -> None:
+        from statekit.workflows.engines.durable.client import DurableWorkflows
+        from statekit.workflows.engines.durable.orchestrator import (
+            BODY_ORCHESTRATOR,
+            body_orchestrator_function,
+        )
+        from tests.conformance.workflows.durable_host import DurableHost
+        from tests.conformance.workflows.long_running import WORKFLOWS, run_activity
+
+        orchestrators: dict[str, Any] = {
+            workflow.name: orchestrator_function(workflow) for workflow in WORKFLOWS
+        }
+        orchestrators[BODY_ORCHESTRATOR] = body_orchestrator_function()
+        self.host = DurableHost(orchestrators, run_activity)
+        self.clients = {
+            workflow.name: DurableWorkflows(f"http://{self.host.host}", workflow.name, None)
+            for workflow in WORKFLOWS
+        }
+        self.client = next(iter(self.clients.values()))
+
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
+        self.client = self.clients[workflow.name]
+        return self.client.start(workflow, payload, run_id, on_conflict=on_conflict)
+
+    def tick(self, run_id: str) -> None:
+        pass  # the host carries out every action as soon as it is scheduled
+
+    def waiting_for_event(self, run_id: str) -> bool:
+        return self.client.status(run_id).step == "approval"
+
+    def let_time_pass(self, run_id: str) -> None:
+        self.host.fire_timers(run_id)
+
+    def compensations(self, run: Any) -> tuple[str, ...]:
+        return tuple(run.compensated)
+
+    def stop(self) -> None:
+        self.host.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from handlers.saga import ORDER_SAGA
@@ -28,15 +29,13 @@ class LocalEngine:
     def run(self, scenario: Scenario) -> Outcome:
         run_id = scenario.order["order_id"]
         began = time.monotonic()
-        self.client.start(ORDER_SAGA, scenario.order, run_id)
+        self.client.start(ORDER_SAGA, scenario.order, run_id)  # returns at once
+        with contextlib.suppress(WorkflowFailed):
+            self.client.result(run_id, wait=60)  # the background driver runs it
         seconds = time.monotonic() - began
         run = self.client.status(run_id)
-        with contextlib.suppress(WorkflowFailed):
-            self.client.result(run_id)
         attempts = [
-            event
-            for event in self.client.history(run_id)
-            if event["event"] in ("step_attempt", "undo_attempt")
+            entry for entry in self.client.history(run_id) if entry.kind in ("step", "undo")
         ]
         return Outcome(
             status=run.status,
@@ -44,6 +43,44 @@ class LocalEngine:
             failed_step=(run.error or {}).get("step"),
             error=run.error,
             compensations=tuple(run.compensated),
-            calls=[event["activity"] for event in attempts],
+            calls=[str(entry.activity) for entry in attempts],
             seconds=seconds,
         )
+
+
+class LocalLongRunning:
+    """The long-running cases on the local executor: SQLite store, a manual clock,
+    ``run_pending()`` as the driver, so waits and timeouts take no real time."""
+
+    name = "local"
+
+    def __init__(self, workdir: Path) -> None:
+        from statekit.store import open_store
+        from statekit.workflows.engines.local.client import ManualClock
+        from tests.conformance.workflows.long_running import ACTIVITIES
+
+        self.clock = ManualClock()
+        self.client = LocalWorkflows(
+            open_store(f"sqlite:///{workdir / 'long-running.db'}"),
+            clock=self.clock,
+            background=False,
+            activities=ACTIVITIES,
+        )
+
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
+        return self.client.start(workflow, payload, run_id, on_conflict=on_conflict)
+
+    def tick(self, run_id: str) -> None:
+        self.client.run_pending()
+
+    def waiting_for_event(self, run_id: str) -> bool:
+        return self.client.status(run_id).step == "approval"
+
+    def let_time_pass(self, run_id: str) -> None:
+        self.clock.advance(3600)
+        self.client.run_pending()
+
+    def compensations(self, run: Any) -> tuple[str, ...]:
+        return tuple(run.compensated)

@@ -103,3 +103,104 @@ class StepFunctionsEngine:
                 calls.append(details["resource"].rsplit(":statekit-", 1)[-1])
                 inputs.append(json.loads(details["input"]))
         return calls, inputs
+
+
+AWAIT = object()  # where the WaitForEvent task invokes its Lambda (moto answers "{}")
+
+
+class StepFunctionsLongRunning:
+    """The long-running cases on moto's Step Functions (Wait, Parallel, inline Map,
+    ``.waitForTaskToken`` and ``SendTaskSuccess``, ``StopExecution`` all execute).
+
+    Deviation handled here, as for the saga: moto's Lambda runs no code, so each
+    call's answer is queued from the same case run on the local executor, and
+    this harness plays the activity side of ``WaitForEvent``: it reads the task
+    token from the TaskScheduled event and keeps it in the store as the Lambda
+    would (``statekit.workflows.callbacks.handle_callback_activity``).
+    """
+
+    name = "stepfunctions"
+
+    def __init__(self, moto: Any) -> None:
+        from statekit.store import open_store
+
+        self.endpoint = moto.endpoint
+        moto.configure(
+            {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        )
+        self.sfn = boto3.client(
+            "stepfunctions",
+            region_name=REGION,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        self.store = open_store("memory://")
+        self.clients: dict[str, StepFunctionsWorkflows] = {}
+        self.handled: set[str] = set()
+        self.client: StepFunctionsWorkflows | None = None
+        self.pending_script: list[Any] | None = None
+
+    def _client(self, workflow: Any) -> StepFunctionsWorkflows:
+        if workflow.name not in self.clients:
+            machine = f"{workflow.name}-{uuid.uuid4().hex[:8]}"
+            self.sfn.create_state_machine(
+                name=machine,
+                definition=json.dumps(render_asl(workflow, activity_arn)),
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/statekit-workflows",
+            )
+            self.clients[workflow.name] = StepFunctionsWorkflows(
+                REGION, ACCOUNT, machine, self.sfn, self.store
+            )
+        return self.clients[workflow.name]
+
+    def queue(self, answers: list[Any]) -> None:
+        results = [
+            "{}"
+            if answer is AWAIT
+            else OVERSIZED
+            if isinstance(answer, Exception)
+            else json.dumps(answer)
+            for answer in answers
+        ]
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/static/lambda-simple/response",
+            data=json.dumps({"results": results, "region": REGION}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+
+    def start(
+        self, workflow: Any, payload: Any, run_id: str, on_conflict: str = "use_existing"
+    ) -> Any:
+        self.client = self._client(workflow)
+        if self.pending_script is not None:
+            self.queue(self.pending_script)
+            self.pending_script = None
+        return self.client.start(workflow, payload, run_id, on_conflict=on_conflict)
+
+    def tick(self, run_id: str) -> None:
+        """The activity side of WaitForEvent: keep each new task token in the store."""
+        from statekit.workflows.callbacks import handle_callback_activity
+
+        assert self.client is not None
+        history = self.sfn.get_execution_history(executionArn=self.client.execution_arn(run_id))
+        for event in history["events"]:
+            details = event.get("taskScheduledEventDetails") or {}
+            key = f"{run_id}/{event['id']}"
+            if "waitForTaskToken" in str(details.get("resource")) and key not in self.handled:
+                self.handled.add(key)
+                envelope = json.loads(details["parameters"])["Payload"]
+                handle_callback_activity(envelope, self.store, deliver=self.client.send_event)
+        time.sleep(0.2)
+
+    def waiting_for_event(self, run_id: str) -> bool:
+        return any(key.startswith(f"{run_id}/") for key in self.handled)
+
+    def let_time_pass(self, run_id: str) -> None:
+        pass  # real time: the definitions' waits and timeouts are a few seconds
+
+    def compensations(self, run: Any) -> tuple[str, ...]:
+        return tuple(run.compensated)

@@ -14,7 +14,7 @@ from typing import Any
 from handlers.activities import ACTIVITIES, ActivityFailed
 from handlers.saga import ORDER_SAGA, order
 from statekit.store import open_store
-from statekit.workflows.engines.local.client import LocalWorkflows
+from statekit.workflows.engines.local.client import LocalWorkflows, ManualClock
 
 COMPENSATIONS_IN_REVERSE = ("refund_payment", "release_stock")
 
@@ -57,10 +57,13 @@ def script(order_input: dict[str, Any]) -> tuple[list[Call], Any]:
     engine = LocalWorkflows(
         open_store("memory://"),
         activities={name: recording(name) for name in ACTIVITIES},
-        sleep=lambda _seconds: None,
+        clock=ManualClock(),  # retries' backoff takes no time
+        background=False,
     )
-    run = engine.start(ORDER_SAGA, order_input, f"script-{order_input['order_id']}")
-    return calls, run.output
+    run_id = f"script-{order_input['order_id']}"
+    engine.start(ORDER_SAGA, order_input, run_id)
+    engine.run_pending()
+    return calls, engine.status(run_id).output
 
 
 def scenarios(run_tag: str) -> dict[str, Scenario]:

@@ -103,10 +103,27 @@ def test_durable_output_is_read_back() -> None:
     assert run.error == {"step": "create_shipment", "error": "X", "message": "m"}
     assert run.compensated == ("refund_payment", "release_stock")
     assert run_from_orchestration("o-1", "place_order", "Running", None).status == "running"
+    # A terminated instance is a cancelled run (cancel() terminates it).
     terminated = run_from_orchestration("o-1", "place_order", "Terminated", "by operator")
-    assert terminated.status == "failed"
-    assert terminated.error is not None
-    assert terminated.error["error"] == "Terminated"
+    assert terminated.status == "cancelled"
+    # A compensated run completes (a business outcome, not a failed instance).
+    completed = run_from_orchestration(
+        "o-1",
+        "place_order",
+        "Completed",
+        {
+            "statekit_ending": "compensated",
+            "failure": {"step": "s", "error": "E", "message": "m"},
+            "compensated": ["undo"],
+        },
+    )
+    assert completed.status == "compensated"
+    assert completed.error == {"step": "s", "error": "E", "message": "m"}
+    assert completed.compensated == ("undo",)
+    crashed = run_from_orchestration("o-1", "place_order", "Failed", "boom")
+    assert crashed.status == "failed"
+    assert crashed.error is not None
+    assert crashed.error["error"] == "Failed"
 
 
 def test_cloud_workflows_execution_is_read_back() -> None:

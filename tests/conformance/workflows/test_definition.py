@@ -11,8 +11,12 @@ from statekit import StatekitError
 from statekit.workflows import (
     Compensation,
     Fail,
+    Map,
+    Parallel,
     Retry,
     Step,
+    Wait,
+    WaitForEvent,
     When,
     Workflow,
     WorkflowDefinitionError,
@@ -170,3 +174,78 @@ def test_map_input() -> None:
 def test_retry_delays() -> None:
     retry = Retry(max_attempts=5, interval=2, backoff_rate=3.0, max_interval=10)
     assert [retry.delay_before(n) for n in (2, 3, 4, 5)] == [2.0, 6.0, 10.0, 10.0]
+
+
+# -- long-running constructs ------------------------------------------------------------
+
+
+def test_waits_need_exactly_one_of_seconds_or_until() -> None:
+    rejects([Wait("w")], "w", "exactly one of seconds= or until=")
+    rejects([Wait("w", seconds=5, until="$.at")], "w", "exactly one")
+    rejects([Wait("w", seconds=0)], "w", "whole seconds")
+    rejects([Wait("w", until="release_at")], "w", "must be a path")
+    assert build([Wait("w", until="$.release_at", next="s"), Step("s", activity="a")])
+
+
+def test_wait_for_event_rules() -> None:
+    rejects([WaitForEvent("e", event="bad name")], "e", "event 'bad name'")
+    rejects([WaitForEvent("e", event="ok", on_timeout="e")], "e", "on_timeout needs a timeout")
+    rejects([WaitForEvent("e", event="ok", timeout=5, on_timeout="nowhere")], "e", "unknown step")
+    rejects([WaitForEvent("e", event="ok", output="statekit_x")], "e", "output")
+    rejects(
+        [WaitForEvent("e", event="ok", choices=[When("nope", equals=1, next="e")])],
+        "e",
+        "choice path",
+    )
+
+
+def test_a_body_is_its_own_scope() -> None:
+    # A branch's step may not jump out of its branch, nor to another branch.
+    rejects(
+        [
+            Parallel("p", branches=[[Step("in_a", activity="a", next="after")]], next="after"),
+            Step("after", activity="b"),
+        ],
+        "in_a",
+        "a body's steps go only to steps of the same body",
+    )
+    rejects(
+        [Map("m", items="$.xs", steps=[Step("x", activity="nope")])],
+        "x",
+        "unknown activity 'nope'",
+    )
+    rejects([Map("m", items="xs", steps=[Step("x", activity="a")])], "m", "items")
+    rejects(
+        [Map("m", items="$.xs", steps=[Step("x", activity="a")], max_concurrency=-1)],
+        "m",
+        "max_concurrency",
+    )
+    rejects([Parallel("p", branches=[])], "p", "list of branches")
+    rejects([Parallel("p", branches=[[]])], None, "needs a step")
+    # Names are unique across bodies too (ASL and Cloud Workflows share one namespace).
+    rejects(
+        [Parallel("p", branches=[[Step("same", activity="a")], [Step("same", activity="b")]])],
+        "same",
+        "two steps have this name",
+    )
+
+
+def test_compensations_inside_a_body_chain_within_it() -> None:
+    wf = build(
+        [
+            Step("outer", activity="a", compensate=Compensation("undo_a"), next="p"),
+            Parallel(
+                "p",
+                branches=[
+                    [
+                        Step("b1", activity="b", compensate=Compensation("undo_a"), next="b2"),
+                        Step("b2", activity="c"),
+                    ]
+                ],
+            ),
+        ]
+    )
+    body = wf.scope("p.0")
+    assert body.compensation_stack["b2"] == ("b1",)  # not "outer": the body undoes its own
+    assert wf.compensation_stack["p"] == ("outer",)
+    assert [s.name for s in wf.all_steps()] == ["outer", "p", "b1", "b2"]

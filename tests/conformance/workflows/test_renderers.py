@@ -22,7 +22,11 @@ from statekit.workflows.engines.cloud_workflows.render import (
     escape_for_terraform,
     render_cloud_workflows_yaml,
 )
-from statekit.workflows.engines.stepfunctions.asl import COMPENSATED_ERROR, render_asl
+from statekit.workflows.engines.stepfunctions.asl import (
+    COMPENSATED_ERROR,
+    COMPENSATION_FAILED_ERROR,
+    render_asl,
+)
 from tests.conformance.workflows.conftest import asl_validator
 
 
@@ -70,7 +74,13 @@ def test_asl_tasks_retries_and_compensation_chain(asl: dict[str, Any]) -> None:
     assert states["charge_payment__undo"]["ResultPath"] is None
     assert states["charge_payment__undo"]["Next"] == "reserve_stock__undo"
     assert states["reserve_stock__undo"]["Next"] == "statekit__compensated"
-    assert states["statekit__compensated"]["Error"] == COMPENSATED_ERROR
+    # Compensated is a business outcome: the execution succeeds, its output says so.
+    assert states["statekit__compensated"] == {
+        "Type": "Pass",
+        "Parameters": {"statekit_ending": "compensated", "failure.$": "$.statekit_failure"},
+        "End": True,
+    }
+    assert states["statekit__compensation_failed"]["Error"] == COMPENSATION_FAILED_ERROR
     # The first step has nothing to undo.
     assert states["reserve_stock__failed"]["Next"] == "statekit__failed"
 
@@ -148,3 +158,60 @@ def test_the_documented_names_reach_the_engines_renderers() -> None:
     assert workflows.render_cloud_workflows_yaml is render_cloud_workflows_yaml
     with pytest.raises(AttributeError, match="no_such_renderer"):
         _ = workflows.no_such_renderer
+
+
+def test_long_running_asl_passes_asl_validator_and_maps_each_construct(tmp_path: Path) -> None:
+    from tests.conformance.workflows.long_running import GROUP_BOOKING, SEATS_TOLERANT
+
+    booking = render_asl(GROUP_BOOKING, lambda_arn)
+    states = booking["States"]
+    assert states["cool_off"] == {"Type": "Wait", "Seconds": 1, "Next": "approval"}
+    approval = states["approval"]
+    assert approval["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert approval["Parameters"]["Payload"]["input"]["token.$"] == "$$.Task.Token"
+    assert approval["TimeoutSeconds"] == 3
+    assert approval["Catch"][0] == {
+        "ErrorEquals": ["States.Timeout"],
+        "ResultPath": None,
+        "Next": "rejected",
+    }
+    assert states["notify_guests"]["Type"] == "Parallel"
+    assert len(states["notify_guests"]["Branches"]) == 2
+    seats = render_asl(SEATS_TOLERANT, lambda_arn)["States"]
+    assert seats["per_seat"]["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
+    assert seats["per_seat"]["MaxConcurrency"] == 1
+    assert seats["per_seat__check"]["Choices"][0]["NumericGreaterThan"] == 1
+    validator = asl_validator()
+    if validator is None:
+        print("SKIP asl-validator: not installed")
+        pytest.skip("asl-validator not installed: npm install --no-save asl-validator@4.0.0")
+    for name, definition in (
+        ("booking", booking),
+        ("seats", render_asl(SEATS_TOLERANT, lambda_arn)),
+    ):
+        path = tmp_path / f"{name}.asl.json"
+        path.write_text(json.dumps(definition))
+        checked = subprocess.run(
+            [str(validator), "--json-path", str(path)], capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_long_running_cloud_workflows_yaml() -> None:
+    from tests.conformance.workflows.long_running import GROUP_BOOKING, SEATS
+
+    parsed = yaml.safe_load(render_cloud_workflows_yaml(GROUP_BOOKING, "https://fn.example/"))
+    steps = {name: body for step in parsed["main"]["steps"] for name, body in step.items()}
+    assert steps["cool_off"]["call"] == "sys.sleep"
+    assert steps["approval__callback"]["call"] == "events.create_callback_endpoint"
+    assert steps["approval__keep"]["args"]["body"]["activity"] == "statekit_keep_callback"
+    assert steps["approval"]["try"]["call"] == "events.await_callback"
+    assert steps["approval"]["try"]["args"]["timeout"] == 3
+    assert steps["notify_guests"]["try"]["parallel"]["shared"] == ["statekit_results"]
+    assert "statekit_body_notify_guests_0" in parsed
+    compensated = steps["statekit__compensated"]["return"]
+    assert compensated["statekit_ending"] == "compensated"  # a succeeded execution
+    seats = yaml.safe_load(render_cloud_workflows_yaml(SEATS, "https://fn.example/"))
+    loop = next(s["per_seat"] for s in seats["main"]["steps"] if "per_seat" in s)
+    assert loop["try"]["parallel"]["concurrency_limit"] == 1
+    assert loop["try"]["parallel"]["for"]["in"] == '${state["seats"]}'

@@ -2,33 +2,48 @@
 
 The workflow is the YAML that ``render_cloud_workflows_yaml`` produced (the
 GCP stack deploys it). Cloud Workflows names executions itself, so the run id
-is kept in the statekit store: ``start`` first claims ``wfgcp-<id>/execution``
-with ``if_absent`` and records the execution's name in it, so a second
-``start`` with the same id finds the same execution instead of starting
-another. How a run ended comes from the ``raise`` at the end of the YAML.
+is kept in the statekit store: ``start`` first claims ``wfgcp/<id>`` with
+``if_absent`` and records the execution's name in it, so a second ``start``
+with the same id finds the same execution instead of starting another (and
+``list`` pages through the claims). A compensated run is a succeeded execution
+whose result says so; a failed one ends with the YAML's ``raise``.
+
+``send_event`` POSTs the payload to the callback URL that the activity side
+kept in the store for the execution and event (``callbacks.py``), signed with
+the caller's Google credentials; an event for a run not waiting yet is kept and
+posted by the activity side when the run creates its callback. ``history``
+shows only the execution's current steps: the step-entries API is not in the
+``executions_v1`` client.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from statekit.errors import Conflict, InvalidURL
+from statekit.errors import BackendUnavailable, Conflict, InvalidURL
 from statekit.store import Store, open_store
 from statekit.urls import ConnectionURL
+from statekit.workflows.callbacks import callback_key, keep_pending, take_pending
 from statekit.workflows.definition import (
+    CANCELLED,
     COMPENSATED,
     FAILED,
     RUNNING,
     SUCCEEDED,
+    RunPage,
+    StepRecord,
     Workflow,
     WorkflowIdInUse,
     WorkflowNotFound,
     WorkflowRun,
+    check_on_conflict,
     check_run_id,
+    ending_of,
     wait_for_result,
 )
 
@@ -67,8 +82,19 @@ def run_from_execution(
     its ``result`` JSON and its ``error.payload``."""
     if state in ("ACTIVE", "QUEUED"):
         return WorkflowRun(run_id, workflow, RUNNING)
+    if state == "CANCELLED":
+        return WorkflowRun(run_id, workflow, CANCELLED)
     if state == "SUCCEEDED":
-        return WorkflowRun(run_id, workflow, SUCCEEDED, output=json.loads(result or "null"))
+        output = json.loads(result or "null")
+        if ending_of(output) == COMPENSATED:
+            return WorkflowRun(
+                run_id,
+                workflow,
+                COMPENSATED,
+                error=failure_error(output.get("failure")),
+                compensated=tuple(output.get("compensated") or ()),
+            )
+        return WorkflowRun(run_id, workflow, SUCCEEDED, output=output)
     try:
         raised = json.loads(error_payload or "")
     except ValueError:
@@ -112,9 +138,12 @@ class CloudWorkflows:
         return cls(url.host, parts[0], parts[1], executions_v1.ExecutionsClient(), store)
 
     def _claim_key(self, run_id: str) -> str:
-        return f"wfgcp-{check_run_id(run_id)}/execution"
+        return f"{CLAIMS}{check_run_id(run_id)}"
 
-    def start(self, workflow: Workflow | str, input: Any, id: str) -> WorkflowRun:
+    def start(
+        self, workflow: Workflow | str, input: Any, id: str, on_conflict: str = "use_existing"
+    ) -> WorkflowRun:
+        check_on_conflict(on_conflict)
         key = self._claim_key(id)
         digest = input_digest(input)
         try:
@@ -122,6 +151,8 @@ class CloudWorkflows:
                 key, {"parent": self.parent, "input": digest, "execution": None}, if_absent=True
             )
         except Conflict:
+            if on_conflict == "fail":
+                raise WorkflowIdInUse(id, "a run with this id exists") from None
             return self._join(id, digest)
         from google.cloud.workflows import executions_v1
 
@@ -159,7 +190,73 @@ class CloudWorkflows:
     def status(self, id: str) -> WorkflowRun:
         execution = self.client.get_execution(name=self._execution_name(id))
         error = execution.error.payload if execution.error else None
-        return run_from_execution(id, self.workflow, execution.state.name, execution.result, error)
+        run = run_from_execution(id, self.workflow, execution.state.name, execution.result, error)
+        if run.status == RUNNING:
+            steps = list(getattr(getattr(execution, "status", None), "current_steps", []) or [])
+            if steps:
+                return WorkflowRun(id, self.workflow, RUNNING, step=steps[-1].step)
+        return run
 
     def result(self, id: str, wait: float = 0.0) -> Any:
         return wait_for_result(self.status, id, wait, first_delay=0.2)
+
+    def send_event(self, run_id: str, event: str, payload: Any = None) -> None:
+        execution_id = self._execution_name(run_id).rsplit("/", 1)[-1]
+        keep_pending(self.store, execution_id, event, payload)
+        kept = self.store.get(callback_key(execution_id, event))
+        if kept is None or "url" not in kept.value:
+            return  # the run is not waiting yet: the activity side posts it when it is
+        post_callback(str(kept.value["url"]), payload)
+        self.store.delete(callback_key(execution_id, event))
+        take_pending(self.store, execution_id, event)
+
+    def cancel(self, run_id: str) -> WorkflowRun:
+        self.client.cancel_execution(name=self._execution_name(run_id))
+        return self.status(run_id)
+
+    def list(
+        self,
+        workflow: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """The runs started through statekit (their claims), oldest id first."""
+        page = self.store.list(CLAIMS, limit=limit, cursor=cursor)
+        runs = []
+        for item in page.items:
+            if item.value.get("parent") != self.parent or not item.value.get("execution"):
+                continue
+            run = self.status(item.key[len(CLAIMS) :])
+            if workflow in (None, run.workflow) and status in (None, run.status):
+                runs.append(run)
+        return RunPage(runs, page.cursor)
+
+    def history(self, run_id: str) -> builtins.list[StepRecord]:
+        """The execution's current steps only (see the module's docstring)."""
+        execution = self.client.get_execution(name=self._execution_name(run_id))
+        steps = list(getattr(getattr(execution, "status", None), "current_steps", []) or [])
+        return [
+            StepRecord(
+                step=s.step, kind="step", attempt=1, started=None, ended=None, outcome="running"
+            )
+            for s in steps
+        ]
+
+
+CLAIMS = "wfgcp/"
+
+
+def post_callback(url: str, payload: Any) -> None:
+    """POST ``payload`` to a Cloud Workflows callback URL with the caller's credentials
+    (it needs ``workflows.callbacks.send``)."""
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+    response = session.post(url, json=payload, timeout=30)
+    if response.status_code >= 400:
+        raise BackendUnavailable(
+            "workflows", f"callback {url}: HTTP {response.status_code}: {response.text[:200]}"
+        )

@@ -9,31 +9,51 @@ Python SDK's ``RetryOptions`` has no backoff rate or maximum interval; a step's
 deterministic: the code reads only the input, task results and
 ``current_utc_datetime``.
 
-A run that does not succeed raises ``WorkflowEnded``, whose message
-``statekit.<Ending>: <failure JSON>`` the ``durable://`` client reads back from
-the instance's output.
+``Wait`` is a durable timer (``create_timer``); ``WaitForEvent`` is
+``wait_for_external_event`` raced with a timer through ``task_any`` (Durable
+Functions keeps an event raised before the orchestrator waits for it);
+``Parallel`` and ``Map`` run each branch or item as a sub-orchestration
+(``body_orchestrator_function``) joined with ``task_all``, a Map in groups of
+``max_concurrency``. The step a run is at is its custom status.
+
+A compensated run completes with ``{"statekit_ending": "compensated", ...}``
+as its output (a business outcome, not a failed instance); a run that failed
+raises ``WorkflowEnded``, whose message ``statekit.<Ending>: <failure JSON>``
+the ``durable://`` client reads back from the instance's output.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from statekit.workflows.definition import (
+    BRANCH_FAILED_ERROR,
+    EVENT_TIMEOUT_ERROR,
+    FAILED_ITEM_KEY,
+    KNOWN_WORKFLOWS,
     Compensation,
     Fail,
+    Map,
+    Parallel,
     Retry,
     Step,
+    Wait,
+    WaitForEvent,
     Workflow,
     activity_envelope,
     choose_next,
+    compensated_output,
     map_input,
     named_error,
+    read_path,
+    wait_until,
 )
 
 DEFAULT_ACTIVITY_FUNCTION = "statekit_activity"
+BODY_ORCHESTRATOR = "statekit_body"
 ENDINGS = {
     "compensated": "statekit.Compensated",
     "failed": "statekit.Failed",
@@ -104,12 +124,16 @@ def _attempts(
             yield context.create_timer(context.current_utc_datetime + pause)
 
 
-def orchestrator_function(
-    definition: Workflow, activity_function: str = DEFAULT_ACTIVITY_FUNCTION
-) -> Orchestrator:
-    """The orchestrator generator function for ``definition``."""
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
-    def call(context: Any, what: Step | Compensation, payload: Any) -> Generator[Any, Any, Any]:
+
+def _run_scope(
+    context: Any, definition: Workflow, state: dict[str, Any], activity_function: str, body: str
+) -> Generator[Any, Any, tuple[str, Any]]:
+    """Interpret one scope; ``("succeeded", state)`` or ``(ending, failure dict)``."""
+
+    def call(what: Step | Compensation, payload: Any) -> Generator[Any, Any, Any]:
         return _attempts(
             context,
             activity_function,
@@ -119,6 +143,154 @@ def orchestrator_function(
             timeout=what.timeout,
         )
 
+    def bodies(step: Parallel | Map, inputs: list[Any], scopes: list[str]) -> list[Any]:
+        return [
+            context.call_sub_orchestrator(
+                body,
+                {"workflow": definition.root.name, "scope": scope, "state": payload},
+                f"{context.instance_id}:{step.name}.{index}",
+                expected_type=object,
+            )
+            for index, (payload, scope) in enumerate(zip(inputs, scopes, strict=True))
+        ]
+
+    prefix = f"{definition.scope_path}/" if definition.scope_path else ""
+    completed: list[str] = []
+    failure: dict[str, Any] | None = None
+    at: str | None = definition.start
+    while at is not None:
+        step = definition.step(at)
+        if not definition.scope_of:
+            context.set_custom_status({"step": at})
+        if isinstance(step, Fail):
+            failure = {"step": step.name, "error": step.error, "message": step.message}
+            break
+        try:
+            if isinstance(step, Step):
+                result = yield from call(step, map_input(state, step.input))
+                if step.output:
+                    state = {**state, step.output: result}
+                if step.compensate is not None:
+                    completed.append(step.name)
+                at = choose_next(step, state)
+            elif isinstance(step, Wait):
+                now = context.current_utc_datetime.timestamp()
+                yield context.create_timer(_moment(wait_until(state, step, now)))
+                at = step.next
+            elif isinstance(step, WaitForEvent):
+                event = context.wait_for_external_event(step.event, expected_type=object)
+                if step.timeout is None:
+                    payload = yield event
+                else:
+                    deadline = context.current_utc_datetime + timedelta(seconds=step.timeout)
+                    timer = context.create_timer(deadline)
+                    winner = yield context.task_any([event, timer])
+                    if winner is timer:
+                        if step.on_timeout:
+                            at = step.on_timeout
+                            continue
+                        failure = {
+                            "step": step.name,
+                            "error": EVENT_TIMEOUT_ERROR,
+                            "message": f"no {step.event!r} event within {step.timeout} s",
+                        }
+                        break
+                    timer.cancel()
+                    payload = event.result
+                if step.output:
+                    state = {**state, step.output: payload}
+                at = choose_next(step, state)
+            elif isinstance(step, Parallel):
+                count = len(step.branches)
+                scopes = [f"{prefix}{step.name}.{index}" for index in range(count)]
+                try:
+                    results = yield context.task_all(bodies(step, [state] * count, scopes))
+                except Exception as exc:
+                    failure = {"step": step.name, "error": BRANCH_FAILED_ERROR, "message": str(exc)}
+                    break
+                if step.output:
+                    state = {**state, step.output: list(results)}
+                at = step.next
+            else:
+                assert isinstance(step, Map)
+                items = read_path(state, step.items)
+                if not isinstance(items, list):
+                    raise KeyError(f"{step.items} is not a list")
+                inputs = [{"item": item} for item in items]
+                tasks = bodies(step, inputs, [prefix + step.name] * len(items))
+                # Bounded concurrency: one task_all per group of max_concurrency items.
+                size = step.max_concurrency or max(1, len(tasks))
+                results = []
+                for first in range(0, len(tasks), size):
+                    results += list((yield context.task_all(tasks[first : first + size])))
+                failed = sum(
+                    1
+                    for result in results
+                    if isinstance(result, dict) and result.get(FAILED_ITEM_KEY)
+                )
+                if failed > step.tolerated_failures:
+                    failure = {
+                        "step": step.name,
+                        "error": BRANCH_FAILED_ERROR,
+                        "message": f"more than {step.tolerated_failures} items failed",
+                    }
+                    break
+                if step.output:
+                    state = {**state, step.output: results}
+                at = step.next
+        except WorkflowEnded:
+            raise
+        except Exception as exc:
+            failure = error_of(exc, step.name)
+            break
+    if failure is None:
+        return "succeeded", state
+    undone: list[str] = []
+    for name in reversed(completed):
+        undo = definition.step(name)
+        assert isinstance(undo, Step) and undo.compensate is not None
+        try:
+            payload = map_input(state, undo.compensate.input)
+            yield from call(undo.compensate, payload)
+        except Exception as exc:
+            return "compensation_failed", {
+                "failure": failure,
+                "compensation": error_of(exc, name),
+                "compensated": undone,
+            }
+        undone.append(undo.compensate.activity)
+    ending = "compensated" if completed else "failed"
+    return ending, {"failure": failure, "compensated": undone}
+
+
+def _finish(definition: Workflow, state: dict[str, Any], outcome: tuple[str, Any]) -> Any:
+    ending, value = outcome
+    if ending == "succeeded":
+        return value
+    kind = scope_kind(definition)
+    if kind == "item":  # a failed Map item is a result, counted by the Map
+        return {**state, FAILED_ITEM_KEY: True}
+    if kind == "" and ending == "compensated":  # a business outcome: the instance completes
+        return compensated_output(value["failure"], value["compensated"])
+    raise WorkflowEnded(ending, value)
+
+
+def scope_kind(definition: Workflow) -> str:
+    """ "" for a workflow, "branch" for a Parallel branch, "item" for a Map body."""
+    if not definition.scope_of:
+        return ""
+    return "branch" if "." in definition.scope_path.rsplit("/", 1)[-1] else "item"
+
+
+def orchestrator_function(
+    definition: Workflow,
+    activity_function: str = DEFAULT_ACTIVITY_FUNCTION,
+    body_orchestrator: str = BODY_ORCHESTRATOR,
+) -> Orchestrator:
+    """The orchestrator generator function for ``definition``. A workflow with a
+    Parallel or Map also needs ``body_orchestrator_function()`` registered under the
+    name ``body_orchestrator``: each branch and item is a sub-orchestration."""
+
     def orchestrator(context: Any) -> Generator[Any, Any, Any]:
         state = context.get_input(expected_type=dict)
         if not isinstance(state, dict):
@@ -126,47 +298,29 @@ def orchestrator_function(
                 "failed",
                 {"failure": {"step": None, "error": "InvalidInput", "message": "not an object"}},
             )
-        completed: list[str] = []
-        failure: dict[str, Any] | None = None
-        at: str | None = definition.start
-        while at is not None:
-            step = definition.step(at)
-            if isinstance(step, Fail):
-                failure = {"step": step.name, "error": step.error, "message": step.message}
-                break
-            try:
-                result = yield from call(context, step, map_input(state, step.input))
-                if step.output:
-                    state = {**state, step.output: result}
-                if step.compensate is not None:
-                    completed.append(step.name)
-                at = choose_next(step, state)
-            except WorkflowEnded:
-                raise
-            except Exception as exc:
-                failure = error_of(exc, step.name)
-                break
-        if failure is None:
-            return state
-        undone: list[str] = []
-        for name in reversed(completed):
-            undo = definition.step(name)
-            assert isinstance(undo, Step) and undo.compensate is not None
-            try:
-                payload = map_input(state, undo.compensate.input)
-                yield from call(context, undo.compensate, payload)
-            except Exception as exc:
-                raise WorkflowEnded(
-                    "compensation_failed",
-                    {
-                        "failure": failure,
-                        "compensation": error_of(exc, name),
-                        "compensated": undone,
-                    },
-                ) from None
-            undone.append(undo.compensate.activity)
-        ending = "compensated" if completed else "failed"
-        raise WorkflowEnded(ending, {"failure": failure, "compensated": undone})
+        outcome = yield from _run_scope(
+            context, definition, state, activity_function, body_orchestrator
+        )
+        return _finish(definition, state, outcome)
 
     orchestrator.__name__ = definition.name
     return orchestrator
+
+
+def body_orchestrator_function(
+    activity_function: str = DEFAULT_ACTIVITY_FUNCTION, body_orchestrator: str = BODY_ORCHESTRATOR
+) -> Orchestrator:
+    """The sub-orchestration that runs one Parallel branch or Map item of any workflow
+    built in this process: input ``{"workflow", "scope", "state"}``."""
+
+    def body(context: Any) -> Generator[Any, Any, Any]:
+        payload = context.get_input(expected_type=dict)
+        definition = KNOWN_WORKFLOWS[payload["workflow"]].scope(payload["scope"])
+        state = payload["state"]
+        outcome = yield from _run_scope(
+            context, definition, state, activity_function, body_orchestrator
+        )
+        return _finish(definition, state, outcome)
+
+    body.__name__ = body_orchestrator
+    return body
