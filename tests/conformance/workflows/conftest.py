@@ -103,7 +103,10 @@ def durable_long_running() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def cloud_workflows_long_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.conformance.workflows.engine_cloud_workflows import CloudWorkflowsLongRunning, missing_reason
+    from tests.conformance.workflows.engine_cloud_workflows import (
+        CloudWorkflowsLongRunning,
+        missing_reason,
+    )
 
     reason = missing_reason()
     if reason:

@@ -23,7 +23,6 @@ from statekit.workflows.engines.cloud_workflows.render import (
     render_cloud_workflows_yaml,
 )
 from statekit.workflows.engines.stepfunctions.asl import (
-    COMPENSATED_ERROR,
     COMPENSATION_FAILED_ERROR,
     render_asl,
 )
