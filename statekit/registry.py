@@ -77,4 +77,6 @@ def open_backend(kind: str, url: str, source: str = "url") -> Any:
     label = f"{kind} url" if source == "url" else source
     parsed = parse_url(url, source=label, allowed_schemes=REGISTRY[kind])
     cls = backend_class(kind, parsed.scheme, url, label)
-    return cls.from_url(parsed)
+    from statekit.observability.instrument import instrument
+
+    return instrument(kind, cls.from_url(parsed), parsed)

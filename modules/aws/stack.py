@@ -11,6 +11,7 @@ from constructs import Construct
 import modules.aws.policy  # noqa: F401  (registers the AWS policy rules)
 from modules.aws.cache import Cache
 from modules.aws.context import AwsContext
+from modules.aws.dashboard import StateDashboard
 from modules.aws.database import Database
 from modules.aws.functions import FunctionAccess, Functions
 from modules.aws.kms import StackKey
@@ -122,6 +123,16 @@ class AwsStateStack(StateStack):
             function_error_alarm(alerts, ctx, role, name)
         if self.orchestrator:
             workflow_failure_alarm(alerts, ctx, self.orchestrator.arn)
+        StateDashboard(
+            self,
+            "dashboard",
+            ctx,
+            alert_topic_arn=alerts.arn,
+            functions=list(self.functions.names.values()),
+            queues=[self.queue.name] if self.queue else [],
+            dead_letter_queues=[self.queue.dlq_name] if self.queue else [],
+            state_machines=[self.orchestrator.arn] if self.orchestrator else [],
+        )
         if on.budget:
             monthly_budget(self, ctx, alerts)
         self.publish_urls(self.urls)

@@ -101,6 +101,13 @@ class ObservabilitySettings:
     tracing: bool = True
     dead_letter_alarm_threshold: int = _bounded(1, 100000, 1)
     function_error_alarm_threshold: int = _bounded(1, 100000, 1)
+    # Alert when this percentage of state operations in 5 minutes failed (unavailable,
+    # invalid or error; a Conflict is an answer, not a failure): docs/observability.md.
+    state_error_percent_threshold: int = _bounded(1, 100, 5)
+    # AWS: the ADOT collector Lambda layer (arn:aws:lambda:<region>:901920570463:layer:
+    # aws-otel-collector-<arch>-ver-...) that receives OTLP on localhost and exports spans to
+    # X-Ray and statekit's metrics to CloudWatch; empty: Lambda's own X-Ray tracing only.
+    aws_otel_collector_layer: str = ""
     alarm_email: str = ""
 
 

@@ -32,6 +32,7 @@ from statekit.idempotency.record import (
     completed_value,
     in_progress_value,
 )
+from statekit.observability.telemetry import count_replay
 from statekit.store import Capability, Item, Store
 
 _MAX_CLAIM_ROUNDS = 64  # races on one key settle in a few rounds; this only stops a livelock
@@ -51,6 +52,7 @@ class Runner(CallIdentity):
         except StopIteration as claim:
             claimed, replayed = claim.value
         if claimed is None:
+            count_replay(self.name)
             return replayed
         try:
             result = self.func(*args, **kwargs)
@@ -74,6 +76,7 @@ class Runner(CallIdentity):
         except StopIteration as claim:
             claimed, replayed = claim.value
         if claimed is None:
+            count_replay(self.name)
             return replayed
         try:
             result = await self.func(*args, **kwargs)

@@ -1,0 +1,146 @@
+"""What observability costs: store get/put and cache get with OpenTelemetry absent, API only, SDK on.
+
+    .venv/bin/python benchmarks/observability_overhead.py [--rounds 7] [--ops 2000]
+
+Three configurations, each measured in its own interpreter (global providers can be
+set only once per process), in alternating rounds within one run:
+
+- ``absent``: ``opentelemetry`` cannot be imported (blocked in ``sys.modules``), as
+  on an install without the ``otel`` extra;
+- ``api``: the API is importable but no SDK is configured (statekit wraps nothing);
+- ``sdk``: the SDK with a ``BatchSpanProcessor`` (exporting to a no-op exporter, so the
+  network is not measured) and a metrics ``MeterProvider``: every call is a span and a
+  histogram point.
+
+Backends: the embedded SQLite store and in-process cache, and Redis (a redis-server
+started through tests/standins/redis.py). Prints per-op medians and the ratio of each
+configuration against ``absent``. Goals (issue 17): ``api`` within noise of ``absent``;
+``sdk`` at most 1.10x on a loopback Redis call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.standins.redis import create  # noqa: E402
+
+CONFIGS = ("absent", "api", "sdk")
+
+CHILD = r"""
+import json, sys, time
+config, store_url, cache_url, ops = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+if config == "absent":
+    sys.modules["opentelemetry"] = None  # ImportError on any import of it, as when not installed
+elif config == "sdk":
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Drop(SpanExporter):
+        def export(self, spans):
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Drop()))
+    trace.set_tracer_provider(provider)
+    metrics.set_meter_provider(MeterProvider())
+import statekit
+
+store = statekit.open_store(store_url)
+cache = statekit.open_cache(cache_url)
+store.put("bench/k", {"n": 1, "s": "x" * 64})
+cache.set("bench-k", {"n": 1})
+wrapped = type(store.backend).__name__
+
+def per_op(fn):
+    for _ in range(50):
+        fn()
+    started = time.perf_counter()
+    for _ in range(ops):
+        fn()
+    return (time.perf_counter() - started) / ops * 1e6
+
+value = {"n": 2, "s": "y" * 64}
+print(json.dumps({
+    "wrapped": wrapped,
+    "store get": per_op(lambda: store.get("bench/k")),
+    "store put": per_op(lambda: store.put("bench/k", value)),
+    "cache get": per_op(lambda: cache.get("bench-k")),
+}))
+"""
+
+
+def run(config: str, store_url: str, cache_url: str, ops: int) -> dict[str, float | str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, config, store_url, cache_url, str(ops)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    result: dict[str, float | str] = json.loads(done.stdout)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--ops", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        server = create(Path(workdir))
+        server.start()
+        try:
+            targets = {
+                "embedded": (f"sqlite:///{workdir}/bench.db", "memory://"),
+                "redis": (f"{server.url}?prefix=obs-bench:", server.url),
+            }
+            samples: dict[tuple[str, str, str], list[float]] = {}
+            wrapped: dict[tuple[str, str], str] = {}
+            for _ in range(args.rounds):
+                for target, (store_url, cache_url) in targets.items():
+                    for config in CONFIGS:
+                        result = run(config, store_url, cache_url, args.ops)
+                        wrapped[(target, config)] = str(result.pop("wrapped"))
+                        for operation, micros in result.items():
+                            samples.setdefault((target, operation, config), []).append(
+                                float(micros)
+                            )
+        finally:
+            server.stop()
+    print(
+        f"per-op medians of {args.rounds} rounds x {args.ops} ops (microseconds); ratio vs absent"
+    )
+    print(
+        f"{'backend':<9} {'operation':<10} {'absent':>8} {'api':>8} {'sdk':>8} {'api/abs':>8} {'sdk/abs':>8}"
+    )
+    for target in targets:
+        for operation in ("store get", "store put", "cache get"):
+            medians = {c: statistics.median(samples[(target, operation, c)]) for c in CONFIGS}
+            print(
+                f"{target:<9} {operation:<10} {medians['absent']:8.1f} {medians['api']:8.1f} "
+                f"{medians['sdk']:8.1f} {medians['api'] / medians['absent']:8.2f}x "
+                f"{medians['sdk'] / medians['absent']:8.2f}x"
+            )
+    print(
+        "store backend class per configuration:", {f"{t}/{c}": w for (t, c), w in wrapped.items()}
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from tests.observability.telemetry_fixture import telemetry
+
+__all__ = ["telemetry"]
