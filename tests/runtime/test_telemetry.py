@@ -194,17 +194,24 @@ def test_telemetry_is_set_up_once_per_cold_start_before_the_app_opens_anything(
 def test_a_failing_telemetry_set_up_never_breaks_a_cold_start(
     app_spec: str,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     import statekit.observability.platform as platform
+    from statekit.runtime.logs import get_logger
 
     def configure_for_platform(service_name: str | None = None) -> None:
         raise RuntimeError("exporter misconfigured")
 
     monkeypatch.setattr(platform, "configure_for_platform", configure_for_platform)
-    _cold_start(monkeypatch, "api")
-    answer = aws.handle(_http_event("still-up"), None)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    get_logger().addHandler(handler)  # the runtime's JSON logger does not propagate
+    try:
+        _cold_start(monkeypatch, "api")
+        answer = aws.handle(_http_event("still-up"), None)
+    finally:
+        get_logger().removeHandler(handler)
     assert answer["statusCode"] == 200
-    failure = next(r for r in caplog.records if r.getMessage() == "runtime.telemetry_failed")
+    failure = next(r for r in records if r.getMessage() == "runtime.telemetry_failed")
     assert failure.levelno == logging.ERROR and failure.exc_info is not None
     assert str(failure.exc_info[1]) == "exporter misconfigured"
