@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from statekit.errors import Conflict, InvalidURL, InvalidValue
+from statekit.observability.workflows import count_run_ended
 from statekit.store import Item, Store, open_store
 from statekit.urls import ConnectionURL
 from statekit.workflows.definition import (
@@ -181,6 +182,7 @@ class LocalWorkflows:
                     run.compensate()
         except LeaseLost:
             return
+        count_run_ended("local", definition.name, run.record["status"])
 
     def implementation(self, definition: Workflow, activity: str) -> Activity:
         found = self.activities.get(activity) or definition.implementations.get(activity)
