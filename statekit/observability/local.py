@@ -44,7 +44,9 @@ class LocalTelemetry:
                 _warn(f"stopping telemetry failed: {type(exc).__name__}: {exc}")
 
 
-def configure_for_dev(show_operations: bool, service_name: str | None = None) -> LocalTelemetry | None:
+def configure_for_dev(
+    show_operations: bool, service_name: str | None = None
+) -> LocalTelemetry | None:
     """Set up what ``statekit dev`` shows and exports; None when neither is on."""
     try:
         return _configure(show_operations, service_name)
@@ -63,7 +65,9 @@ def _configure(show_operations: bool, service_name: str | None) -> LocalTelemetr
     try:
         from opentelemetry.sdk.trace import TracerProvider
     except ImportError:
-        _warn("state operations are not shown: install the otel extra (pip install 'statekit[otel]')")
+        _warn(
+            "state operations are not shown: install the otel extra (pip install 'statekit[otel]')"
+        )
         return None
     from statekit.observability.request_operations import RequestOperations
 
@@ -73,7 +77,9 @@ def _configure(show_operations: bool, service_name: str | None) -> LocalTelemetr
     tracer_provider.add_span_processor(operations)
     # Keys only while they stay on this machine (see the module's docstring).
     configure(tracer_provider, meter_provider, record_keys=None if exported else True)
-    return LocalTelemetry(operations, tracer_provider, meter_provider, exporting=exported is not None)
+    return LocalTelemetry(
+        operations, tracer_provider, meter_provider, exporting=exported is not None
+    )
 
 
 def _warn(message: str) -> None:

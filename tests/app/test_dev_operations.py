@@ -50,11 +50,11 @@ class Dev:
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                assert response.headers["x-correlation-id"] == correlation_id
-                return int(response.status)
+                status, headers = int(response.status), response.headers
         except urllib.error.HTTPError as error:
-            assert error.headers["x-correlation-id"] == correlation_id
-            return error.code
+            status, headers = error.code, error.headers
+        assert headers["x-correlation-id"] == correlation_id
+        return status
 
     def printed(self, quiet_for: float = 1.0) -> list[str]:
         """What the server printed until it has been quiet for ``quiet_for`` seconds."""

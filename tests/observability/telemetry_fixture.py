@@ -26,7 +26,7 @@ class Captured:
 
     def points(self, metric_name: str) -> list[tuple[dict[str, Any], Any]]:
         """(attributes, data point) of every point of ``metric_name`` collected so far."""
-        found = []
+        found: list[tuple[dict[str, Any], Any]] = []
         data = self.reader.get_metrics_data()
         for resource_metrics in data.resource_metrics if data else []:
             for scope in resource_metrics.scope_metrics:

@@ -15,7 +15,9 @@ from tests.observability.telemetry_fixture import Captured
 
 
 def _update_spans(telemetry: Captured) -> list[Any]:
-    return [s for s in telemetry.spans() if (s.attributes or {}).get(semconv.DB_OPERATION) == "update"]
+    return [
+        s for s in telemetry.spans() if (s.attributes or {}).get(semconv.DB_OPERATION) == "update"
+    ]
 
 
 def test_an_update_that_met_a_concurrent_writer_records_two_attempts(

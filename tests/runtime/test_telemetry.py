@@ -178,7 +178,7 @@ def test_queue_schedule_and_activity_calls_carry_their_correlation_ids(
 def test_telemetry_is_set_up_once_per_cold_start_before_the_app_opens_anything(
     app_spec: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import statekit.observability.platform as platform
+    from statekit.observability import platform
 
     def configure_for_platform(service_name: str | None = None) -> None:
         ORDER.append("telemetry")
@@ -195,7 +195,7 @@ def test_a_failing_telemetry_set_up_never_breaks_a_cold_start(
     app_spec: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import statekit.observability.platform as platform
+    from statekit.observability import platform
     from statekit.runtime.logs import get_logger
 
     def configure_for_platform(service_name: str | None = None) -> None:
@@ -203,8 +203,12 @@ def test_a_failing_telemetry_set_up_never_breaks_a_cold_start(
 
     monkeypatch.setattr(platform, "configure_for_platform", configure_for_platform)
     records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
     get_logger().addHandler(handler)  # the runtime's JSON logger does not propagate
     try:
         _cold_start(monkeypatch, "api")
