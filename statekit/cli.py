@@ -124,6 +124,9 @@ def register_more_commands(app: typer.Typer) -> None:
         fire: str | None = typer.Option(
             None, "--fire", help="run this schedule of the App once, then exit"
         ),
+        quiet: bool = typer.Option(
+            False, "--quiet", help="do not print each request's state operations"
+        ),
     ) -> None:
         """Serve an App locally: HTTP functions, queue workers, local workflows, embedded state."""
         from statekit.app import AppError
@@ -137,7 +140,7 @@ def register_more_commands(app: typer.Typer) -> None:
                 return
             from statekit.dev import serve
 
-            serve(host, port, app_spec)
+            serve(host, port, app_spec, quiet=quiet)
         except AppError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None

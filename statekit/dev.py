@@ -12,13 +12,18 @@ example's ``handlers.app:APP``) serves on 127.0.0.1:
   and reaches the dead-letter queue after ``max_attempts``;
 - its workflows on the local executor, in the process that starts them;
 - schedules by hand: ``POST /_statekit/fire/<name>`` on the server, or
-  ``statekit dev --fire <name>`` once (cron does not run them here).
+  ``statekit dev --fire <name>`` once (cron does not run them here);
+- after each HTTP request, the state operations it made with their durations
+  (from statekit's spans; ``--quiet`` turns it off), e.g. ``  put shop/cart-42  1.2 ms ok``.
+  Keys are shown because this is the developer's own machine; values never are.
+  With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, traces and metrics also go over OTLP.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +31,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from statekit.app import App, AppError, Request, load_app, resolve_app
+from statekit.app.correlation import CORRELATION_HEADER, new_correlation_id, usable_correlation_id
 from statekit.app.functions import Function, Http, Schedule
+from statekit.observability.local import configure_for_dev
 from statekit.runtime.dispatch import call_http, consume_one, fire
 
 WORKER_VISIBILITY_SECONDS = 2
@@ -68,9 +75,13 @@ class DevServer:
         port: int = 8080,
         *,
         worker: bool = True,
+        show_operations: bool = True,
     ) -> None:
         import statekit
 
+        # Before the App's modules are imported: they may open stores at import.
+        self.telemetry = configure_for_dev(show_operations, "statekit-dev")
+        self._print_lock = threading.Lock()
         self.app = choose_app(app)
         self.queue = statekit.open_queue() if self.app.queue_consumers else None
         self._stop = threading.Event()
@@ -111,6 +122,32 @@ class DevServer:
         self.httpd.server_close()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self.telemetry is not None:
+            self.telemetry.shutdown()
+
+    def watch(self, headers: dict[str, str]) -> str | None:
+        """Give the request its correlation id now (the dispatch keeps a sane one) and
+        collect the operations made under it; None when they are not shown."""
+        operations = self.telemetry.operations if self.telemetry is not None else None
+        if operations is None:
+            return None
+        sent = next((v for k, v in headers.items() if k.lower() == CORRELATION_HEADER), None)
+        correlation_id = usable_correlation_id(sent) or new_correlation_id()
+        for name in [k for k in headers if k.lower() == CORRELATION_HEADER]:
+            del headers[name]
+        headers[CORRELATION_HEADER] = correlation_id
+        operations.watch(correlation_id)
+        return correlation_id
+
+    def show(self, method: str, path: str, status: int, correlation_id: str | None) -> None:
+        """Print the request and one line per state operation it made."""
+        if correlation_id is None or self.telemetry is None or self.telemetry.operations is None:
+            return
+        done = self.telemetry.operations.take(correlation_id)
+        lines = [f"{method} {path} -> {status}  [{correlation_id}]"]
+        lines.extend(operation.line() for operation in done)
+        with self._print_lock:
+            print("\n".join(lines), flush=True)
 
     def fire(self, name: str) -> None:
         fire_schedule(self.app, name)
@@ -167,14 +204,17 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 }
                 self._send(404, json.dumps(payload).encode(), {"content-type": "application/json"})
                 return
+            request_headers = dict(self.headers.items())
+            correlation_id = server.watch(request_headers)
             request = Request(
                 method=self.command,
                 path=path,
                 query=dict(parse_qsl(parts.query)),
-                headers=dict(self.headers.items()),
+                headers=request_headers,
                 body=body,
             )
             response, data, headers = call_http(server.app, function, request)
+            server.show(self.command, parts.path, response.status, correlation_id)
             self._send(response.status, data, headers)
 
         def _control(self, what: str) -> tuple[int, Any]:
@@ -217,9 +257,12 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(host: str = "127.0.0.1", port: int = 8080, app: str | None = None) -> None:
-    """Run until interrupted (Ctrl-C)."""
-    server = DevServer(app, host, port).start()
+def serve(
+    host: str = "127.0.0.1", port: int = 8080, app: str | None = None, *, quiet: bool = False
+) -> None:
+    """Run until interrupted (Ctrl-C or SIGTERM); ``quiet``: no per-request operations."""
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: exports what is left
+    server = DevServer(app, host, port, show_operations=not quiet).start()
     print(
         f"statekit dev: serving app {server.app.name!r} on {server.url} (Ctrl-C stops)", flush=True
     )
@@ -229,3 +272,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, app: str | None = None) -> 
         pass
     finally:
         server.stop()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -30,6 +30,7 @@ CONFLICT = "statekit.conflict"
 CACHE_HIT = "statekit.cache.hit"
 ATTEMPT = "statekit.queue.attempt"
 CORRELATION_ID = "statekit.correlation_id"
+UPDATE_ATTEMPTS = "statekit.update.attempts"
 
 DB_SYSTEMS = {
     "sqlite": "sqlite",

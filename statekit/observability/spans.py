@@ -19,6 +19,7 @@ from statekit.observability.context import current_correlation_id
 from statekit.observability.telemetry import Telemetry, outcome_of
 
 ResultAttributes = Callable[[Any], Mapping[str, Any]]
+FinalAttributes = Callable[[], Mapping[str, Any]]
 
 
 def measure(
@@ -29,11 +30,13 @@ def measure(
     fn: Callable[..., Any],
     *args: Any,
     result_attributes: ResultAttributes | None = None,
+    final_attributes: FinalAttributes | None = None,
 ) -> Any:
     """Call ``fn(*args)`` inside a CLIENT span; record its duration under its outcome.
 
     ``metric_attributes`` maps each outcome label to the metric's attributes (built
-    once per operation by the caller, so a call allocates none).
+    once per operation by the caller, so a call allocates none). ``final_attributes``,
+    asked once the call is over (either way), goes on the span and the metric point.
     """
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -53,15 +56,30 @@ def measure(
             span.set_attribute(semconv.CONFLICT, True)
         else:
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-        telemetry.duration.record(time.perf_counter() - started, metric_attributes[outcome])
+        telemetry.duration.record(
+            time.perf_counter() - started,
+            _final(span, metric_attributes[outcome], final_attributes),
+        )
         span.end()
         raise
-    telemetry.duration.record(time.perf_counter() - started, metric_attributes["ok"])
+    telemetry.duration.record(
+        time.perf_counter() - started, _final(span, metric_attributes["ok"], final_attributes)
+    )
     if result_attributes is not None:
         span.set_attributes(result_attributes(result))
     span.set_attribute(semconv.OUTCOME, "ok")
     span.end()
     return result
+
+
+def _final(
+    span: Any, metric_attributes: Mapping[str, Any], final_attributes: FinalAttributes | None
+) -> Mapping[str, Any]:
+    if final_attributes is None:
+        return metric_attributes
+    final = final_attributes()
+    span.set_attributes(final)
+    return {**metric_attributes, **final}
 
 
 def partition_of(key: str) -> str:

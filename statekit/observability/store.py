@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from statekit.observability import mutations, semconv
@@ -73,6 +73,35 @@ class InstrumentedStore(InstrumentedBackend):
             self._mutation(operation, key, None, outcome_of(error))
             raise
         return result
+
+    def traced_update(self, update: Callable[..., Any]) -> Callable[..., Any]:
+        """The store's ``update`` in a span of its own with the attempts it took.
+
+        The facade asks for it once, when it is made over this backend. An attempt is
+        one call of the caller's ``change`` (each is followed by one conditional write),
+        so counting those calls needs no hook inside the retry loop."""
+        telemetry = self.telemetry
+        if telemetry is None:  # the mutation log alone: nothing to time
+            return update
+
+        def traced(key: str, change: Callable[[Any], Any], **options: Any) -> Any:
+            attempts = 0
+
+            def counted(value: Any) -> Any:
+                nonlocal attempts
+                attempts += 1
+                return change(value)
+
+            return measure(
+                telemetry,
+                self.span_name("update"),
+                self._attributes("update", key),
+                self.metric("update"),
+                lambda: update(key, counted, **options),
+                final_attributes=lambda: {semconv.UPDATE_ATTEMPTS: attempts},
+            )
+
+        return traced
 
     # reads
     def get(self, key: str, now: float) -> Any:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from statekit.observability import semconv
 from statekit.observability.base import InstrumentedBackend
 from statekit.observability.spans import measure
+from statekit.observability.telemetry import active
 
 TRACED = frozenset({"start", "status", "result", "send_event", "cancel", "list", "history"})
 
@@ -48,3 +50,19 @@ class InstrumentedWorkflows(InstrumentedBackend):
             return result
 
         return traced
+
+
+def count_run_ended(engine: str, workflow_name: str, status: str) -> None:
+    """A run this process drove ended (the local executor): ``statekit.workflow.runs``."""
+    telemetry = active()
+    if telemetry is not None:
+        telemetry.workflow_runs.add(
+            1,
+            {
+                semconv.BLOCK: "workflows",
+                semconv.BACKEND: engine,
+                "statekit.workflow.name": workflow_name,
+                "statekit.workflow.event": "ended",
+                "statekit.workflow.status": status,
+            },
+        )

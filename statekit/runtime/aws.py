@@ -23,6 +23,7 @@ from typing import Any
 from statekit.app import App, Request
 from statekit.app.functions import Function
 from statekit.app.task_token import task_token_scope
+from statekit.observability.platform import flush_platform
 from statekit.queue import handle_sqs_event
 from statekit.runtime.dispatch import (
     RuntimeConfigError,
@@ -38,6 +39,15 @@ _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/java
 
 
 def handle(event: Any, context: Any) -> Any:
+    try:
+        return _handle(event)
+    finally:
+        # Lambda freezes the instance once the answer is returned: export this
+        # invocation's spans and metrics now (nothing to do without telemetry).
+        flush_platform()
+
+
+def _handle(event: Any) -> Any:
     app = load_app()
     function = current_function(app)
     if function is None:

@@ -25,6 +25,7 @@ from statekit.app.correlation import CORRELATION_HEADER, correlation, usable_cor
 from statekit.app.declaration import ACTIVITY_FUNCTION, APP_VARIABLE, FUNCTION_VARIABLE, resolve_app
 from statekit.app.declaration import load_app as _load_app
 from statekit.app.functions import Function
+from statekit.observability import correlation_scope
 from statekit.queue import Message
 from statekit.runtime.logs import log, log_error
 
@@ -40,7 +41,31 @@ def load_app(spec: str | None = None) -> App:
 
 @functools.cache
 def _loaded(spec: str) -> App:
+    start_telemetry()  # before the App's modules run: they may open stores at import
     return _load_app(spec)
+
+
+@functools.cache
+def start_telemetry() -> str | None:
+    """Once per cold start, before the first ``open_*``: the platform's telemetry export.
+
+    Which exporter, if any (``configure_for_platform``). Telemetry is secondary: a
+    failure here is logged and the function starts without it."""
+    try:
+        from statekit.observability.platform import configure_for_platform
+
+        return configure_for_platform()
+    except Exception as exc:
+        log_error("runtime.telemetry_failed", exc)
+        return None
+
+
+@contextmanager
+def call_scope(correlation_id: object) -> Iterator[str]:
+    """One handler call: its correlation id in the app's logs and in statekit's spans and
+    mutation records alike (a fresh id when the caller's is missing or not sane)."""
+    with correlation(correlation_id) as value, correlation_scope(value):
+        yield value
 
 
 def function_name(environ: Mapping[str, str] | None = None) -> str:
@@ -71,7 +96,7 @@ def call_http(
     app: App, function: Function, request: Request
 ) -> tuple[Response, bytes, dict[str, str]]:
     """Run an HTTP handler; returns the response, its body's bytes and the headers to send."""
-    with correlation(request.header(CORRELATION_HEADER)) as correlation_id:
+    with call_scope(request.header(CORRELATION_HEADER)) as correlation_id:
         request = _with_correlation(request, correlation_id)
         try:
             response = app.handler(function.name)(request)
@@ -116,7 +141,7 @@ def message_correlation(message: Message) -> str | None:
 
 def consume_one(app: App, function: Function, message: Message) -> None:
     """Run the consumer on one message under its correlation id; re-raises its error."""
-    with correlation(message_correlation(message)):
+    with call_scope(message_correlation(message)):
         try:
             app.handler(function.name)(message)
         except Exception as exc:
@@ -144,7 +169,7 @@ def consume(app: App, function: Function, messages: Iterable[Message]) -> list[s
 # -- schedules -----------------------------------------------------------------------------
 def fire(app: App, function: Function, correlation_id: str | None = None) -> None:
     """Run a schedule's job once; its error is logged and raised (the platform records a failure)."""
-    with correlation(correlation_id):
+    with call_scope(correlation_id):
         log("schedule.fired", function=function.name)
         try:
             app.handler(function.name)()
@@ -161,7 +186,7 @@ def run_activity(app: App, envelope: Any) -> Any:
     payload = envelope.get("input") if isinstance(envelope, Mapping) else None
     correlation_id = payload.get("correlation_id") if isinstance(payload, Mapping) else None
     name = envelope.get("activity") if isinstance(envelope, Mapping) else None
-    with correlation(correlation_id):
+    with call_scope(correlation_id):
         try:
             result = app.run_activity(envelope)
         except Exception as exc:

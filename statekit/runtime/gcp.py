@@ -31,6 +31,7 @@ from flask import Request as FlaskRequest
 from statekit.app import App, Request
 from statekit.app.correlation import CORRELATION_HEADER
 from statekit.app.functions import Function
+from statekit.observability.platform import flush_platform
 from statekit.queue import Message
 from statekit.queue.messages import decode_body
 from statekit.runtime.dispatch import (
@@ -51,6 +52,15 @@ Answer = tuple[bytes | str, int, dict[str, str]]
 
 @functions_framework.http
 def handle(request: FlaskRequest) -> Answer:
+    try:
+        return _handle(request)
+    finally:
+        # Cloud Run gives the instance CPU only while a request is served: export
+        # this request's spans and metrics before answering.
+        flush_platform()
+
+
+def _handle(request: FlaskRequest) -> Answer:
     app = load_app()
     function = current_function(app)
     if function is None:

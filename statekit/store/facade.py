@@ -78,6 +78,11 @@ class Store(SharedClient):
     def __init__(self, backend: StoreBackend) -> None:
         self.backend = backend
         self._listeners: list[WriteListener] = []
+        # Only an instrumented backend has it (statekit.observability): ``update`` then
+        # gets a span of its own with the attempts it took; otherwise nothing changes.
+        traced_update = getattr(backend, "traced_update", None)
+        if traced_update is not None:
+            self.update = traced_update(self.update)  # type: ignore[method-assign]
 
     # -- introspection -----------------------------------------------------------------
     @property

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from statekit.errors import Conflict, InvalidURL, InvalidValue
+from statekit.observability.workflows import count_run_ended
 from statekit.store import Item, Store, open_store
 from statekit.urls import ConnectionURL
 from statekit.workflows.definition import (
@@ -381,7 +382,9 @@ class LocalWorkflows:
                 else:
                     run.compensate()
         except LeaseLost:
-            pass
+            return run.advanced
+        if run.record["status"] in FINAL_STATUSES and item.value["scope"] == "":
+            count_run_ended("local", root.name, run.record["status"])
         return run.advanced
 
     def _background(self) -> None:
