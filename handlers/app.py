@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import time
 import uuid
@@ -29,6 +30,7 @@ from handlers.http import BadRequest, NotFound
 from handlers.logs import current_correlation_id, log
 from statekit.errors import Conflict
 from statekit.queue.backend import QueueCapability
+from statekit.workflows import workflow_url_variable
 
 CART_TTL = 7 * 24 * 3600
 OPEN_CARTS = "open-carts/"  # the index of live carts the nightly job walks
@@ -57,6 +59,13 @@ def check_id(value: object, what: str) -> str:
     return value
 
 
+
+@functools.cache
+def _engine(url: str) -> Any:
+    """One client per engine URL per process, reused by warm invocations."""
+    return statekit.open_workflows(url)
+
+
 @dataclass
 class Shop:
     store: statekit.Store
@@ -73,6 +82,13 @@ class Shop:
             queue=statekit.open_queue(),
             workflows=statekit.open_workflows(),
         )
+
+    def engine_for(self, workflow: Any) -> Any:
+        """The engine running ``workflow``: a deployed stack has one per workflow, named by
+        ``STATEKIT_WORKFLOW_URL_<NAME>``; elsewhere ``workflows`` runs them all."""
+        variable = workflow_url_variable(workflow)
+        url = os.environ.get(variable)
+        return _engine(url) if url else self.workflows
 
     @cached_property
     def products(self) -> Any:
@@ -226,7 +242,8 @@ class Shop:
         if "fail_at" in body:  # lets a demo or test make a saga step fail on purpose
             saga_input["fail_at"] = body["fail_at"]
         # Orders above APPROVAL_AMOUNT wait for a manager (handlers/approval.py).
-        self.workflows.start(workflow_for(order["amount"]), saga_input, id=order_id)
+        workflow = workflow_for(order["amount"])
+        self.engine_for(workflow).start(workflow, saga_input, id=order_id)
         event = {"type": "order_placed", "order_id": order_id, "correlation_id": correlation_id}
         # Where the queue deduplicates (FIFO SQS, the embedded queue) a resent event is
         # dropped at the source; everywhere else the consumer applies an event once.
@@ -241,7 +258,7 @@ class Shop:
         item = self.store.get(f"order-{check_id(order_id, 'order id')}/order")
         if item is None:
             raise NotFound(f"order {order_id!r} does not exist")
-        run = self.workflows.status(order_id)
+        run = self.engine_for(workflow_for(item.value["amount"])).status(order_id)
         return {
             "order_id": order_id,
             "amount": item.value["amount"],
@@ -258,10 +275,13 @@ class Shop:
         """A manager's decision on an order waiting for approval (handlers/approval.py)."""
         from handlers.approval import APPROVAL_EVENT, approval_event
 
-        if self.store.get(f"order-{check_id(order_id, 'order id')}/order") is None:
+        item = self.store.get(f"order-{check_id(order_id, 'order id')}/order")
+        if item is None:
             raise NotFound(f"order {order_id!r} does not exist")
         decision = approval_event(body)
-        self.workflows.send_event(order_id, APPROVAL_EVENT, decision)
+        self.engine_for(workflow_for(item.value["amount"])).send_event(
+            order_id, APPROVAL_EVENT, decision
+        )
         log("order.approval", order_id=order_id, approved=decision["approved"])
         return {"order_id": order_id, **decision}
 
@@ -299,6 +319,7 @@ def get_app() -> Shop:
 
 
 # -- the declaration: what the kit deploys, serves (statekit dev) and compares ------------
+from handlers.approval import APPROVED_ORDER_SAGA  # noqa: E402
 from handlers.saga import ORDER_SAGA  # noqa: E402  (the saga's module imports no handlers.app)
 from statekit.app import App, Http, QueueConsumer, Schedule  # noqa: E402
 
@@ -310,5 +331,5 @@ APP = App(
         QueueConsumer("order-events", "handlers.consumer:handle"),
         Schedule("nightly", "handlers.jobs:nightly", cron="0 3 * * *"),
     ],
-    workflows=[ORDER_SAGA],
+    workflows=[ORDER_SAGA, APPROVED_ORDER_SAGA],
 )

@@ -39,7 +39,11 @@ from statekit.queue import Message
 from statekit.queue.messages import decode_body
 from statekit.runtime.dispatch import call_http, consume_one, fire, load_app, run_activity
 from statekit.workflows import Workflow
-from statekit.workflows.engines.durable.orchestrator import orchestrator_function
+from statekit.workflows.engines.durable.orchestrator import (
+    BODY_ORCHESTRATOR,
+    body_orchestrator_function,
+    orchestrator_function,
+)
 
 QUEUE_NAME_SETTING = "%STATEKIT_QUEUE_NAME%"
 QUEUE_CONNECTION_SETTING = "STATEKIT_QUEUE_CONNECTION"
@@ -62,6 +66,7 @@ def function_app(spec: str | None = None) -> df.DFApp:
     if app.workflows and only in (ALL, ACTIVITY_FUNCTION):
         for workflow in app.workflows:
             _register_orchestrator(functions, workflow)
+        _register_body_orchestrator(functions)
         _register_activities(functions, app)
     return functions
 
@@ -124,6 +129,16 @@ def _register_orchestrator(functions: df.DFApp, workflow: Workflow) -> None:
     @functions.orchestration_trigger(context_name="context")
     def orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
         # The one definition, interpreted: the same steps, retries and compensations.
+        return (yield from run(context))
+
+
+def _register_body_orchestrator(functions: df.DFApp) -> None:
+    # Each Parallel branch and Map item is a sub-orchestration of this one function.
+    run = body_orchestrator_function(activity_function=ACTIVITY_FUNCTION)
+
+    @functions.function_name(BODY_ORCHESTRATOR)
+    @functions.orchestration_trigger(context_name="context")
+    def body(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
         return (yield from run(context))
 
 

@@ -559,12 +559,25 @@ def wait_for_result(
         delay = min(delay * 2, max_delay)
 
 
-def open_workflows(url: str | None = None) -> WorkflowClient:
-    """The workflow engine named by ``url``, or ``$STATEKIT_WORKFLOW_URL``, or the local one."""
+def workflow_url_variable(workflow: Workflow | str) -> str:
+    """``STATEKIT_WORKFLOW_URL_GROUP_APPROVAL``: the variable naming one workflow's engine.
+
+    A deployed App has one state machine (or workflow, or orchestrator) per declared
+    workflow; the stacks set this variable for each, beside ``STATEKIT_WORKFLOW_URL``.
+    """
+    suffix = re.sub(r"[^A-Z0-9]+", "_", workflow_name(workflow).upper()).strip("_")
+    return f"{WORKFLOW_URL_VARIABLE}_{suffix}"
+
+
+def open_workflows(url: str | None = None, *, workflow: Workflow | str | None = None) -> WorkflowClient:
+    """The workflow engine named by ``url``; else, for ``workflow``, by its own variable
+    (``workflow_url_variable``); else by ``$STATEKIT_WORKFLOW_URL``; else the local one."""
     from statekit.registry import open_backend
 
     source = "url"
-    if url is None:
+    if url is None and workflow is not None:
+        url, source = url_from_env(workflow_url_variable(workflow), "")
+    if not url:
         url, source = url_from_env(WORKFLOW_URL_VARIABLE, DEFAULT_WORKFLOW_URL)
     client: WorkflowClient = open_backend("workflows", url, source)
     return client

@@ -183,7 +183,15 @@ def test_each_declared_function_has_its_trigger() -> None:
     assert str(http.auth_level).lower().endswith("anonymous")  # Http("api", public=True)
     timer = functions()["nightly"].get_trigger()
     assert (timer.type, timer.schedule) == ("timerTrigger", "0 0 3 * * *")
-    assert sorted(functions()) == ["activities", "api", "nightly", "order-events", "place_order"]
+    assert sorted(functions()) == [
+        "activities",
+        "api",
+        "nightly",
+        "order-events",
+        "place_large_order",
+        "place_order",
+        "statekit_body",
+    ]
 
 
 def test_a_function_app_for_one_function_registers_only_it(
