@@ -23,17 +23,20 @@ REGISTRY: dict[str, dict[str, tuple[str, str | None]]] = {
         "firestore": ("statekit.store.backends.firestore.store:FirestoreStore", "gcp"),
         "redis": ("statekit.store.backends.redis.store:RedisStore", "redis"),
         "rediss": ("statekit.store.backends.redis.store:RedisStore", "redis"),
+        "postgresql": ("statekit.store.backends.postgresql:PostgreSQLStore", "postgresql"),
     },
     "cache": {
         "memory": ("statekit.cache.backends.memory:MemoryCache", None),
         "redis": ("statekit.cache.backends.redis:RedisCache", "redis"),
         "rediss": ("statekit.cache.backends.redis:RedisCache", "redis"),
+        "memcached": ("statekit.cache.backends.memcached:MemcachedCache", "memcached"),
     },
     "queue": {
         "sqlite": ("statekit.queue.backends.sqlite:SQLiteQueue", None),
         "sqs": ("statekit.queue.backends.sqs:SQSQueue", "aws"),
         "azurequeue": ("statekit.queue.backends.azurequeue:AzureQueue", "azure"),
         "pubsub": ("statekit.queue.backends.pubsub:PubSubQueue", "gcp"),
+        "postgresql": ("statekit.queue.backends.postgresql:PostgreSQLQueue", "postgresql"),
     },
     "workflows": {
         "local": ("statekit.workflows.engines.local.client:LocalWorkflows", None),
