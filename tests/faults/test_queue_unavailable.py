@@ -42,7 +42,15 @@ def _pubsub(server: StandIn) -> str:
     return PstestServer.queue_url("faults")
 
 
+def _postgresql(server: StandIn) -> str:
+    from tests.standins.postgresql import PostgreSQLServer
+
+    assert isinstance(server, PostgreSQLServer)
+    return server.url(queue="faults")
+
+
 OUTAGES = {
+    "postgresql": Outage("postgresql", "psycopg", _postgresql),
     "pubsub": Outage("pstest", "google.cloud.pubsub_v1", _pubsub),
     "sqs": Outage("moto", "boto3", _sqs),
     "azurequeue": Outage("azurite", "azure.storage.queue", _azure),

@@ -9,6 +9,7 @@ down), and ``restart`` keeps the port and the data, for the fault test.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -46,6 +47,7 @@ class PostgreSQLServer(StandIn):
         # Not under pytest's folder: that one is private to root, and the server runs
         # as postgres when the tests run as root.
         self.datadir = Path(tempfile.mkdtemp(prefix="statekit-pg-"))
+        atexit.register(shutil.rmtree, self.datadir, True)
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             try:

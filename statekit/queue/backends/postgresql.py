@@ -37,7 +37,7 @@ from statekit.clients.postgresql import (
     schema_ready,
     shared_pool,
 )
-from statekit.errors import StatekitError
+from statekit.errors import BackendUnavailable, StatekitError
 from statekit.queue.backend import (
     OutgoingRaw,
     QueueBackend,
@@ -211,7 +211,10 @@ class PostgreSQLQueue(QueueBackend):
                 conn.execute(self._sql.forget_dedup, (self.queue, now))
                 return [self._insert(conn, message, now) for message in messages]
 
-        return self._run("send_many", body)
+        try:
+            return self._run("send_many", body)
+        except BackendUnavailable as exc:  # one transaction: every message failed alike
+            return [exc] * len(messages)
 
     # -- receiving -----------------------------------------------------------------------
     def _claim(self, table: str, max_messages: int, visibility: int) -> list[ReceivedRaw]:

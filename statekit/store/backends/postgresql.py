@@ -45,7 +45,7 @@ from statekit.clients.postgresql import (
     schema_ready,
     shared_pool,
 )
-from statekit.errors import Conflict, InvalidValue, StatekitError
+from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
     PreparedCheck,
@@ -307,7 +307,10 @@ class PostgreSQLStore(StoreBackend):
                         ),
                     )
 
-        self._run("put_many", body)
+        try:
+            self._run("put_many", body)
+        except BackendUnavailable as exc:  # one transaction: every key failed alike
+            return {op.item.key: exc for op in ops}
         self._wrote(len(ops))
         return {}
 
@@ -317,7 +320,10 @@ class PostgreSQLStore(StoreBackend):
                 for start in range(0, len(keys), BATCH_CHUNK):
                     conn.execute(self._sql.delete_many, (list(keys[start : start + BATCH_CHUNK]),))
 
-        self._run("delete_many", body)
+        try:
+            self._run("delete_many", body)
+        except BackendUnavailable as exc:
+            return dict.fromkeys(keys, exc)
         return {}
 
     def _check(
