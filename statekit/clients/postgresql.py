@@ -129,7 +129,9 @@ class PoolSettings:
                 "use ?password_env=VAR, ?password_secret=ARN or ?auth=aws_iam|azure_entra|gcp_iam"
             )
         if not url.host:
-            raise url.error("a postgresql URL needs a host, like postgresql://app@db.example.com/app")
+            raise url.error(
+                "a postgresql URL needs a host, like postgresql://app@db.example.com/app"
+            )
         if not url.username:
             raise url.error("a postgresql URL names its user, like postgresql://app@HOST/DATABASE")
         parts = url.path_parts()
@@ -207,7 +209,7 @@ class SharedPool:
 
         class _Connection(psycopg.Connection[Any]):
             @classmethod
-            def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:  # type: ignore[override]
+            def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
                 return super().connect(conninfo, **configure_password(kwargs))
 
         self.pool = ConnectionPool(
@@ -291,7 +293,7 @@ def schema_ready(pool: SharedPool, name: str, ddl: str) -> None:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
                 for statement in ddl.split(";"):  # built from checked identifiers
-                    conn.execute(statement, prepare=False)  # type: ignore[arg-type]
+                    conn.execute(statement, prepare=False)
         except psycopg.errors.InsufficientPrivilege as exc:
             raise StatekitError(
                 f"{pool.label}: the user may not create {name} ({exc}); create it once "

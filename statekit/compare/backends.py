@@ -14,6 +14,8 @@ BACKEND_CLOUD = {
     "pubsub": "gcp",
     "workflows": "gcp",
     "redis": "all",  # ElastiCache, Azure Cache for Redis and Memorystore all speak it
+    "postgresql": "all",  # Aurora, Flexible Server and Cloud SQL
+    "memcached": "all",  # ElastiCache and Memorystore (Azure has no managed Memcached)
     "sqlite": "local",
     "memory": "local",
     "local": "local",

@@ -149,9 +149,7 @@ def test_expired_rows_are_invisible_then_swept(
     assert keys == ["e/long"]
 
 
-def test_pool_is_small_and_shared_by_store_and_queue(
-    server: PostgreSQLServer, table: str
-) -> None:
+def test_pool_is_small_and_shared_by_store_and_queue(server: PostgreSQLServer, table: str) -> None:
     url = server.url(table=table, pool_size="2")
     store = statekit.open_store(url)
     queue = open_queue(server.url(table=f"{table}_q", queue="shared", pool_size="2")).provision()

@@ -12,7 +12,7 @@ from tests.standins.base import StandInPool
 from tests.standins.redis import RedisServer
 from tests.standins.redis_cluster import RedisClusterServers
 
-CACHE_BACKENDS = ["memory", "redis", "redis_cluster"]
+CACHE_BACKENDS = ["memory", "redis", "redis_cluster", "memcached"]
 
 
 def redis_url(standins: StandInPool) -> str:
@@ -30,6 +30,9 @@ def redis_cluster_url(standins: StandInPool) -> str:
 def cache_url(backend: str, standins: StandInPool) -> str:
     if backend == "memory":
         return "memory://"
+    if backend == "memcached":
+        pytest.importorskip("pymemcache")
+        return standins.get("memcached").url  # type: ignore[attr-defined, no-any-return]
     pytest.importorskip("redis")
     if backend == "redis_cluster":
         return redis_cluster_url(standins)

@@ -53,7 +53,9 @@ class PostgreSQLServer(StandIn):
             try:
                 account = pwd.getpwnam("postgres")
             except KeyError:
-                raise StandInUnavailable(f"no 'postgres' user to run the server as; {INSTALL_HINT}")
+                raise StandInUnavailable(
+                    f"no 'postgres' user to run the server as; {INSTALL_HINT}"
+                ) from None
             os.chown(self.datadir, account.pw_uid, account.pw_gid)
             setpriv = shutil.which("setpriv")
             if setpriv is None:
@@ -81,6 +83,7 @@ class PostgreSQLServer(StandIn):
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,
         )
         if result.returncode != 0:
             raise StandInUnavailable(f"initdb failed: {result.stderr[-2000:]}")
@@ -114,6 +117,7 @@ class PostgreSQLServer(StandIn):
             [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
             capture_output=True,
             timeout=5,
+            check=False,
         )
         return probe.returncode == 0
 

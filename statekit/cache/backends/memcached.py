@@ -37,7 +37,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from pymemcache.client.base import Client
 from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
@@ -84,6 +84,13 @@ def unwrap(stored: bytes | None) -> bytes | None:
 
 class MemcachedCache(CacheBackend):
     name = "memcached"
+    # What callers must not expect of it (README and docs/memcached.md say the same).
+    limitations: ClassVar[tuple[str, ...]] = (
+        "no persistence: a restart or a node replacement empties it",
+        "evicts least-recently-used entries under memory pressure, before their TTL",
+        "no replication, no transactions, no compare-and-set through statekit",
+        "values up to the server's item size (1 MB by default)",
+    )
 
     def __init__(
         self, host: str, port: int, prefix: str = "", tls: ssl.SSLContext | None = None
@@ -101,7 +108,9 @@ class MemcachedCache(CacheBackend):
     def from_url(cls, url: ConnectionURL) -> MemcachedCache:
         url.require_known_params(("prefix", "tls"))
         if not url.host:
-            raise url.error("a memcached URL needs a host, like memcached://cache.example.com:11211")
+            raise url.error(
+                "a memcached URL needs a host, like memcached://cache.example.com:11211"
+            )
         if url.username is not None or "@" in url.raw.split("?")[0]:
             raise url.error("Memcached takes no user or password in the URL")
         if url.path.strip("/"):

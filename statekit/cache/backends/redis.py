@@ -71,6 +71,7 @@ CACHE_CONNECT_TIMEOUT_SECONDS = 0.5
 CACHE_ATTEMPTS = 3
 CACHE_BACKOFF_SECONDS = (0.05, 0.1)  # before the 2nd and 3rd attempts
 
+
 def explain(exc: BaseException) -> str:
     """A refusal's text, with the fix when a plain client reached a cluster."""
     text = str(exc)

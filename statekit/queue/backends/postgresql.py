@@ -106,11 +106,12 @@ class Statements:
             "RETURNING queue, id, body, attempts, sent_at, seq), "
             f"moved AS (INSERT INTO {dead} (queue, id, body, attempts, visible_at, sent_at, "
             "dead_at) SELECT queue, id, body, attempts, %(now)s, sent_at, %(now)s FROM poison "
-            "ORDER BY seq) "
-            + claim.format(t=messages, extra=" AND attempts < %(max)s")
+            "ORDER BY seq) " + claim.format(t=messages, extra=" AND attempts < %(max)s")
         )
         self.receive_dead = claim.format(t=dead, extra="")
-        self.ack = {k: f"DELETE FROM {t} WHERE seq = %s AND receipt = %s" for k, t in self.tables.items()}
+        self.ack = {
+            k: f"DELETE FROM {t} WHERE seq = %s AND receipt = %s" for k, t in self.tables.items()
+        }
         self.change_visibility = {
             k: f"UPDATE {t} SET visible_at = %s WHERE seq = %s AND receipt = %s AND visible_at > %s"
             for k, t in self.tables.items()
@@ -227,7 +228,7 @@ class PostgreSQLQueue(QueueBackend):
             "max": self.max_attempts,
         }
         sql = self._sql.receive if table == "m" else self._sql.receive_dead
-        rows = self._run("receive", lambda c: c.execute(sql, params).fetchall())  # type: ignore[arg-type]
+        rows = self._run("receive", lambda c: c.execute(sql, params).fetchall())
         rows.sort()  # RETURNING has no order; send order is the contract here
         return [
             ReceivedRaw(mid, data, attempts, (table, seq, receipt))
@@ -257,7 +258,7 @@ class PostgreSQLQueue(QueueBackend):
     def ack(self, message: ReceivedRaw) -> None:
         table, seq, receipt = message.receipt
         sql = self._sql.ack[table]
-        removed = self._run("ack", lambda c: c.execute(sql, (seq, receipt)).rowcount)  # type: ignore[arg-type]
+        removed = self._run("ack", lambda c: c.execute(sql, (seq, receipt)).rowcount)
         if removed != 1:
             raise ReceiptExpired(self.name, message.id, "ack")
 
@@ -267,7 +268,7 @@ class PostgreSQLQueue(QueueBackend):
             with conn.transaction():
                 for message in messages:
                     table, seq, receipt = message.receipt
-                    cursor = conn.execute(self._sql.ack[table], (seq, receipt))  # type: ignore[arg-type]
+                    cursor = conn.execute(self._sql.ack[table], (seq, receipt))
                     if cursor.rowcount != 1:
                         failed[message.id] = ReceiptExpired(self.name, message.id, "ack")
             return failed
@@ -282,7 +283,7 @@ class PostgreSQLQueue(QueueBackend):
         # consumer may have it, and moving that delivery would be wrong.
         changed = self._run(
             "change_visibility",
-            lambda c: c.execute(sql, (now + seconds, seq, receipt, now)).rowcount,  # type: ignore[arg-type]
+            lambda c: c.execute(sql, (now + seconds, seq, receipt, now)).rowcount,
         )
         if changed != 1:
             raise ReceiptExpired(self.name, message.id, "release" if seconds == 0 else "extend")

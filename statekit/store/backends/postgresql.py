@@ -165,7 +165,10 @@ def _conflict(key: str, condition: WriteCondition, seen: Row | None) -> Conflict
     if current.etag == condition.if_match:
         return Conflict(key, "if_match: the etag no longer matches (the item changed)")
     return Conflict(
-        key, "if_match: the etag no longer matches (the item changed)", current, current_reported=True
+        key,
+        "if_match: the etag no longer matches (the item changed)",
+        current,
+        current_reported=True,
     )
 
 
@@ -377,7 +380,7 @@ class PostgreSQLStore(StoreBackend):
             sql = self._sql.list_open.replace("k >=", "k >") if past else self._sql.list_open
         else:
             sql = self._sql.list_after if past else self._sql.list
-        rows = self._run("list", lambda c: c.execute(sql, params).fetchall())  # type: ignore[arg-type]
+        rows = self._run("list", lambda c: c.execute(sql, params).fetchall())
         return [Item(k, rules.decode_value(v), etag, exp) for k, v, etag, exp in rows]
 
     def close(self) -> None:
@@ -386,4 +389,3 @@ class PostgreSQLStore(StoreBackend):
 
 def _key_of(op: PreparedOp) -> str:
     return op.item.key if isinstance(op, PreparedPut) else op.key
-
