@@ -27,19 +27,18 @@ URL: ``postgresql://USER@HOST:PORT/DATABASE?...`` (``postgres://`` too), with
 
 One pool per URL per process (``shared_pool``), so a warm invocation reuses the
 connection its cold start opened and the store and queue of one URL share it. A
-connection idle longer than ``IDLE_CHECK_SECONDS`` is pinged before it is lent
-out (a frozen function's connection may have been closed by the server or the
+connection idle longer than ``IDLE_CHECK_SECONDS`` is pinged before it is used (a frozen function's connection may have been closed by the server or the
 proxy meanwhile); a busy one is not, so the hot path pays no extra round trip.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -75,6 +74,7 @@ GCP_SCOPE = "https://www.googleapis.com/auth/sqlservice.login"
 # may succeed, so they become BackendUnavailable. Everything else the server says
 # (a constraint, a bad statement) is a StatekitError naming the operation.
 UNREACHABLE = (psycopg.OperationalError, PoolTimeout)
+T = TypeVar("T")
 
 
 def _int_param(url: ConnectionURL, name: str, default: int, low: int, high: int) -> int:
@@ -196,12 +196,21 @@ class PoolSettings:
 
 
 class SharedPool:
-    """A ``psycopg_pool.ConnectionPool`` of 1-2 connections, lending one per call."""
+    """A ``psycopg_pool.ConnectionPool`` of 1-2 connections, lent one call at a time.
+
+    psycopg_pool opens, re-opens (with backoff) and closes the connections; the
+    connections it has lent stay parked here between calls ("lanes", as the Redis
+    cache has), so a call borrows one with ``list.pop`` and hands it back with
+    ``list.append`` (atomic under the GIL, no lock): the pool's own checkout costs
+    more CPU than that on every call (benchmarks/store_postgresql.py).
+    """
 
     def __init__(self, settings: PoolSettings) -> None:
         self.settings = settings
         self.label = settings.label
-        self._last_used: dict[int, float] = {}
+        self._idle: list[tuple[psycopg.Connection[Any], float]] = []
+        self._taken = 0  # connections lent by the pool: parked or in use
+        self._lock = threading.Lock()
 
         def configure_password(kwargs: dict[str, Any]) -> dict[str, Any]:
             password = settings.password()
@@ -212,34 +221,92 @@ class SharedPool:
             def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
                 return super().connect(conninfo, **configure_password(kwargs))
 
-        self.pool = ConnectionPool(
+        self.pool: ConnectionPool[Any] = ConnectionPool(
             kwargs=settings.connect_kwargs(),
             connection_class=_Connection,
             min_size=0,  # nothing opened before the first call; then kept for warm calls
             max_size=settings.pool_size,
             timeout=settings.timeout,
-            check=self._check_if_idle,
-            # Retry a failed connect quickly: a restarted server is reused within a second.
+            # Retry a failed connect for as long as a caller waits, not five minutes.
             reconnect_timeout=settings.timeout,
             open=True,
             name=settings.label,
         )
 
-    def _check_if_idle(self, conn: psycopg.Connection[Any]) -> None:
-        if time.monotonic() - self._last_used.get(id(conn), 0.0) > IDLE_CHECK_SECONDS:
-            conn.execute("SELECT 1")
+    def _borrow(self, operation: str) -> tuple[psycopg.Connection[Any], float]:
+        deadline = time.monotonic() + self.settings.timeout
+        while True:
+            with self._lock:
+                grow = self._taken < self.settings.pool_size
+                if grow:
+                    self._taken += 1
+            if grow:
+                try:
+                    return self.pool.getconn(), time.monotonic()
+                except BaseException as exc:
+                    with self._lock:
+                        self._taken -= 1
+                    if isinstance(exc, UNREACHABLE):
+                        raise BackendUnavailable(self.label, operation, exc) from None
+                    raise
+            # Every connection is busy in another thread: wait for one to come back.
+            time.sleep(0.002)
+            try:
+                return self._idle.pop()
+            except IndexError:
+                if time.monotonic() > deadline:
+                    raise BackendUnavailable(
+                        self.label, f"{operation} (all {self.settings.pool_size} connections busy)"
+                    ) from None
 
-    @contextmanager
-    def connection(self, operation: str) -> Iterator[psycopg.Connection[Any]]:
-        """A connection for one call; server unreachable -> ``BackendUnavailable``."""
+    def _discard(self, conn: psycopg.Connection[Any]) -> None:
+        with self._lock:
+            self._taken -= 1
+        # The pool drops a broken connection and opens anew; a pool closing meanwhile
+        # takes nothing back, which is fine.
+        with contextlib.suppress(Exception):
+            self.pool.putconn(conn)
+
+    def run(self, operation: str, body: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``body`` on a lent connection. Unreachable -> ``BackendUnavailable``; any other
+        refusal of the server -> a ``StatekitError`` naming the operation."""
         try:
-            with self.pool.connection() as conn:
-                yield conn
-                self._last_used[id(conn)] = time.monotonic()
+            conn, used = self._idle.pop()
+        except IndexError:
+            conn, used = self._borrow(operation)
+        if time.monotonic() - used > IDLE_CHECK_SECONDS:
+            # A frozen function's connection may have been closed by the server or the
+            # proxy meanwhile: ping it before trusting it with a write.
+            try:
+                conn.execute("SELECT 1")
+            except psycopg.Error:
+                self._discard(conn)
+                conn, used = self._borrow(operation)
+        try:
+            result = body(conn)
         except UNREACHABLE as exc:
+            self._discard(conn)
             raise BackendUnavailable(self.label, operation, exc) from None
+        except psycopg.Error as exc:
+            self._settle(conn)
+            raise StatekitError(f"{self.label} refused {operation}: {exc}") from None
+        except BaseException:
+            self._settle(conn)
+            raise
+        self._idle.append((conn, time.monotonic()))
+        return result
+
+    def _settle(self, conn: psycopg.Connection[Any]) -> None:
+        if conn.broken or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self._discard(conn)
+        else:
+            self._idle.append((conn, time.monotonic()))
 
     def close(self) -> None:
+        with self._lock:
+            parked, self._idle = self._idle, []
+        for conn, _ in parked:
+            self._discard(conn)
         self.pool.close(timeout=1.0)
 
 
@@ -288,7 +355,8 @@ os.register_at_fork(after_in_child=_forget_pools_after_fork)
 def schema_ready(pool: SharedPool, name: str, ddl: str) -> None:
     """Create the tables once (idempotent DDL under an advisory lock, so cold starts
     racing each other do not collide on the catalog)."""
-    with pool.connection(f"create {name}") as conn:
+
+    def create(conn: psycopg.Connection[Any]) -> None:
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
@@ -299,3 +367,5 @@ def schema_ready(pool: SharedPool, name: str, ddl: str) -> None:
                 f"{pool.label}: the user may not create {name} ({exc}); create it once "
                 "with the DDL in the docs (docs/postgresql.md), or grant CREATE"
             ) from None
+
+    pool.run(f"create {name}", create)

@@ -165,13 +165,7 @@ class PostgreSQLQueue(QueueBackend):
     def _run(self, operation: str, body: Callable[[psycopg.Connection[Any]], T]) -> T:
         if not self._ready:
             self.provision()  # created on first use: idempotent, once per process
-        with self._pool.connection(operation) as conn:
-            try:
-                return body(conn)
-            except psycopg.OperationalError:
-                raise  # unreachable: the pool maps it to BackendUnavailable
-            except psycopg.Error as exc:
-                raise StatekitError(f"{self._label} refused {operation}: {exc}") from None
+        return self._pool.run(operation, body)
 
     # -- sending -------------------------------------------------------------------------
     def _insert(self, conn: psycopg.Connection[Any], message: OutgoingRaw, now: float) -> str:

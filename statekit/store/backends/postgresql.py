@@ -213,13 +213,7 @@ class PostgreSQLStore(StoreBackend):
 
     # -- running -------------------------------------------------------------------------
     def _run(self, operation: str, body: Callable[[psycopg.Connection[Any]], T]) -> T:
-        with self._pool.connection(operation) as conn:
-            try:
-                return body(conn)
-            except psycopg.OperationalError:
-                raise  # unreachable: the pool maps it to BackendUnavailable
-            except psycopg.Error as exc:
-                raise StatekitError(f"{self._label} refused {operation}: {exc}") from None
+        return self._pool.run(operation, body)
 
     def _wrote(self, count: int = 1) -> None:
         self._writes += count
