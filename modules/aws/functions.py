@@ -70,7 +70,7 @@ WORKFLOW_ACTIONS = [
 class FunctionAccess:
     """The exact resources the functions may use; ``None`` for a component switched off."""
 
-    table_arn: str
+    table_arn: str | None  # None: the store is PostgreSQL (modules/aws/postgres.py grants it)
     queue_arns: list[str] | None = None
     secret_arn: str | None = None
     state_machine_arn: str | None = None
@@ -170,7 +170,7 @@ class Functions(Construct):
         itself depends on the activity function.
         """
         statements = [
-            allow(STORE_ACTIONS, [access.table_arn], "Store"),
+            *([allow(STORE_ACTIONS, [access.table_arn], "Store")] if access.table_arn else []),
             allow(
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [f"{group.arn}:*" for group in self.log_groups.values()],
