@@ -110,3 +110,63 @@ def test_aws_memcached_is_serverless_in_the_vpc(aws_prod: dict[str, Any]) -> Non
         r["from_port"] for r in aws_prod["resource"]["aws_vpc_security_group_ingress_rule"].values()
     }
     assert {5432, 11211} <= ports
+
+
+@pytest.fixture(scope="module")
+def gcp_prod(synth_one: Synth) -> dict[str, Any]:
+    return dict(json.loads(synth_one(settings("gcp", production=True))))
+
+
+def test_gcp_cloud_sql_private_ip_iam_auth_and_pitr(gcp_prod: dict[str, Any]) -> None:
+    instance = one(gcp_prod, "google_sql_database_instance")
+    config = instance["settings"]
+    assert instance["database_version"].startswith("POSTGRES_")
+    assert config["ip_configuration"]["ipv4_enabled"] is False  # private IP only
+    assert config["ip_configuration"]["private_network"].startswith("${google_compute_network.")
+    assert config["ip_configuration"]["ssl_mode"] == "ENCRYPTED_ONLY"
+    assert {"name": "cloudsql.iam_authentication", "value": "on"} in config["database_flags"]
+    assert config["backup_configuration"]["point_in_time_recovery_enabled"] is True
+    assert config["availability_type"] == "REGIONAL" and instance["deletion_protection"] is True
+    user = one(gcp_prod, "google_sql_user")
+    assert user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
+    assert "trimsuffix" in user["name"] and "gserviceaccount.com" in user["name"]
+    roles = {m["role"] for m in gcp_prod["resource"]["google_project_iam_member"].values()}
+    assert {"roles/cloudsql.client", "roles/cloudsql.instanceUser"} <= roles
+    one(gcp_prod, "google_service_networking_connection")  # one peering for both services
+    memcache = one(gcp_prod, "google_memcache_instance")
+    assert memcache["authorized_network"].startswith("${google_compute_network.")
+    outputs = {k: v["value"] for k, v in gcp_prod["output"].items()}
+    assert "auth=gcp_iam" in outputs["statekit_store_url"]
+    assert outputs["statekit_store_url"].startswith("postgresql://${trimsuffix(")
+    assert outputs["statekit_cache_url"].startswith("memcached://${google_memcache_instance.")
+    assert "google_firestore_database" not in gcp_prod["resource"]
+
+
+def test_azure_flexible_server_with_entra_pgbouncer_and_private_access(
+    synth_one: Synth,
+) -> None:
+    prod = settings("azure", production=True, cache=CacheSettings(engine="redis"))
+    config = json.loads(synth_one(prod))
+    server = one(config, "azurerm_postgresql_flexible_server")
+    assert server["authentication"]["password_auth_enabled"] is False
+    assert server["authentication"]["active_directory_auth_enabled"] is True
+    assert server["public_network_access_enabled"] is False
+    assert server["high_availability"]["mode"] == "ZoneRedundant"
+    assert server["backup_retention_days"] == 35 and "administrator_password" not in server
+    pgbouncer = one(config, "azurerm_postgresql_flexible_server_configuration")
+    assert pgbouncer["name"] == "pgbouncer.enabled" and pgbouncer["value"] == "true"
+    admin = one(config, "azurerm_postgresql_flexible_server_active_directory_administrator")
+    assert admin["principal_type"] == "ServicePrincipal"
+    endpoints = config["resource"]["azurerm_private_endpoint"].values()
+    assert any(
+        e["private_service_connection"]["subresource_names"] == ["postgresqlServer"]
+        for e in endpoints
+    )
+    store = config["output"]["statekit_store_url"]["value"]
+    assert ":6432/statekit?auth=azure_entra&sslmode=verify-full" in store
+    assert "azurerm_cosmosdb_account" not in config["resource"]
+
+
+def test_azure_refuses_memcached_and_points_to_redis(synth_one: Synth) -> None:
+    with pytest.raises(Exception, match=r"no managed Memcached.*cache.engine = \"redis\""):
+        synth_one(settings("azure", production=False))
