@@ -58,7 +58,12 @@ def test_postgres_and_memcached_resources_are_priced(tmp_path: Path, cloud: str)
     folder.mkdir(parents=True)
     (folder / "cdk.tf.json").write_text(json.dumps({"provider": providers, "resource": resources}))
     stack = load_stack(folder / "cdk.tf.json")
-    usage = {"writes": 1_000_000, "reads": 5_000_000, "storage_gb": 10, "cache_size_gb": 1}
+    usage: dict[str, float] = {
+        "writes": 1_000_000,
+        "reads": 5_000_000,
+        "storage_gb": 10,
+        "cache_size_gb": 1,
+    }
     cost = estimate(stack, Workload("w", "", usage, {}), load_pricing())
     assert cost.unpriced == [], cost.unpriced
     assert cost.floor_usd + cost.usage_usd > 0
