@@ -89,6 +89,12 @@ class Statements:
             "DO UPDATE SET message_id = excluded.message_id, expires_at = excluded.expires_at "
             "WHERE d.expires_at <= %(now)s RETURNING message_id"
         )
+        # Many messages in one statement, in send order (the sequence follows ORDER BY).
+        self.insert_many = (
+            f"INSERT INTO {messages} (queue, id, body, visible_at, sent_at) "
+            "SELECT %s, id, body, visible_at, %s FROM unnest(%s::text[], %s::text[], "
+            "%s::float8[]) WITH ORDINALITY AS m(id, body, visible_at, n) ORDER BY n"
+        )
         self.holder = f"SELECT message_id FROM {dedup} WHERE queue = %s AND dedup_id = %s"
         self.forget_dedup = f"DELETE FROM {dedup} WHERE queue = %s AND expires_at <= %s"
         claim = (
@@ -204,7 +210,20 @@ class PostgreSQLQueue(QueueBackend):
             now = time.time()
             with conn.transaction():  # all of them or an error
                 conn.execute(self._sql.forget_dedup, (self.queue, now))
-                return [self._insert(conn, message, now) for message in messages]
+                if any(message.dedup_id is not None for message in messages):
+                    return [self._insert(conn, message, now) for message in messages]
+                ids = [uuid.uuid4().hex for _ in messages]
+                conn.execute(
+                    self._sql.insert_many,
+                    (
+                        self.queue,
+                        now,
+                        ids,
+                        [message.data for message in messages],
+                        [now + message.delay for message in messages],
+                    ),
+                )
+                return list(ids)
 
         try:
             return self._run("send_many", body)
