@@ -26,6 +26,7 @@ from pathlib import Path
 
 from modules.common.bytecode import compile_package
 from modules.common.package import APP_PACKAGES
+from statekit.registry import CLOUDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +128,7 @@ def main() -> None:
     print(
         f"{'cloud':<7}{'SDK alone ms':>14}{'entry ms':>11}{'ratio':>8}  other clouds' SDKs imported"
     )
-    for cloud in ("aws", "azure", "gcp"):
+    for cloud in CLOUDS:
         paired_microseconds(SDK_ALONE[cloud], ENTRY[cloud])  # warm the file cache
         pairs = [paired_microseconds(SDK_ALONE[cloud], ENTRY[cloud]) for _ in range(args.runs)]
         sdk = statistics.median(alone for alone, _ in pairs)

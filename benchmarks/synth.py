@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from statekit.registry import CLOUDS
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SCENARIOS: dict[str, dict[str, str]] = {
@@ -111,8 +113,10 @@ def main() -> None:
         help="repeatable; default: every scenario whose cloud exists",
     )
     args = parser.parse_args()
-    present = [c for c in ("aws", "azure", "gcp") if (ROOT / "modules" / c / "stack.py").exists()]
-    if len(present) < 3:  # a checkout where a cloud is not built yet: "all" means all present
+    present = [c for c in CLOUDS if (ROOT / "modules" / c / "stack.py").exists()]
+    if len(present) < len(
+        CLOUDS
+    ):  # a checkout where a cloud is not built yet: "all" means all present
         SCENARIOS["all clouds x all envs"] = {"STATEKIT_CLOUDS": ",".join(present)}
     names = args.scenario or [
         name

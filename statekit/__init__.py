@@ -6,7 +6,6 @@ idempotency load on first use so a function's cold start pays for what it uses.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from statekit.errors import (
@@ -22,6 +21,7 @@ from statekit.errors import (
     Unsupported,
     ValueTooLarge,
 )
+from statekit.lazy import lazy_attribute
 from statekit.store import (
     BatchResult,
     Capability,
@@ -50,10 +50,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'statekit' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return lazy_attribute(__name__, _LAZY, name)
 
 
 __all__ = [

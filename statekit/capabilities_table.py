@@ -3,18 +3,17 @@
 Every class registered for the store (``statekit.registry.REGISTRY["store"]``)
 declares ``capabilities`` and ``limits``; this module imports each one and
 renders them as Markdown, so the README cannot drift from the code. A backend
-whose SDK is not installed (or that is not built yet) is left out with a note
-saying why, instead of failing the whole table.
+whose SDK is not installed is left out with a note naming the extra to install,
+instead of failing the whole table.
 
     python -m statekit.capabilities_table
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
-from statekit.registry import REGISTRY
+from statekit.registry import REGISTRY, Backend, MissingExtra
 from statekit.store.types import Capability, Limits
 
 CAPABILITY_COLUMNS = (
@@ -37,24 +36,17 @@ class Declared:
 
 def declared_backends() -> tuple[list[Declared], list[str]]:
     """Each registered store class once (in registry order), and notes on those left out."""
-    by_path: dict[str, list[str]] = {}
-    for scheme, (path, _extra) in REGISTRY["store"].items():
-        by_path.setdefault(path, []).append(scheme)
+    by_class: dict[Backend, list[str]] = {}
+    for scheme, entry in REGISTRY["store"].items():
+        by_class.setdefault(entry, []).append(scheme)
     found: list[Declared] = []
     notes: list[str] = []
-    for path, schemes in by_path.items():
-        module_name, _, class_name = path.partition(":")
-        extra = REGISTRY["store"][schemes[0]][1]
+    for entry, schemes in by_class.items():
         label = " / ".join(f"`{s}://`" for s in schemes)
         try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("statekit"):
-                notes.append(f"{label}: not built yet")
-            else:
-                notes.append(
-                    f"{label}: not shown, needs {exc.name!r} (`pip install 'statekit[{extra}]'`)"
-                )
+            cls = entry.load()
+        except MissingExtra as exc:
+            notes.append(f"{label}: not shown, needs {exc.module!r} (`{exc.hint}`)")
             continue
         found.append(Declared(tuple(schemes), cls.name, cls.capabilities, cls.limits))
     return found, notes

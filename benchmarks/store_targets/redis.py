@@ -17,7 +17,7 @@ import redis
 
 import statekit
 from benchmarks.store_targets import RoundTrips, count_redis_round_trips
-from statekit.cache.backends.redis import client_options
+from statekit.clients.redis import client_options
 from statekit.store.backends.redis import scripts as redis_scripts
 from statekit.store.rules import new_etag
 from statekit.urls import parse_url

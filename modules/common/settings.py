@@ -16,8 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Cloud = Literal["aws", "azure", "gcp"]
-CLOUDS: tuple[Cloud, ...] = ("aws", "azure", "gcp")
+from statekit import registry
+
+# The list of clouds is written once, in statekit's registry.
+Cloud = registry.Cloud
+CLOUDS = registry.CLOUDS
 
 # The one TTL attribute name shared by the store backends and the table constructs:
 # statekit writes epoch seconds here so DynamoDB/Firestore native TTL reclaims items.

@@ -4,71 +4,30 @@
 ``memory://``, a bounded in-process LRU). ``Cache`` holds the shared rules (keys
 follow the store's key rules, values are JSON-compatible and at most the store's
 portable size, TTLs are positive seconds) and a backend only moves JSON text
-(``CacheBackend``). One ``Cache`` per URL per process, so a warm serverless
+(``CacheBackend``, in backend.py). One ``Cache`` per URL per process, so a warm serverless
 invocation reuses the connection pool its cold start made.
 
 The hit path is kept thin on purpose (it is benchmarked against a raw redis-py
 GET): a key check, one backend call, one JSON decode.
 
 ``CacheAside`` (cache-aside over a ``Store``, invalidated by the store's writes,
-with single-flight misses) lives in ``statekit.cache.aside`` and is re-exported here.
+with single-flight misses) lives in ``statekit.cache.aside``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import threading
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from statekit.cache.backend import CacheBackend, Data
+from statekit.clients.shared import SharedClient, open_shared
 from statekit.errors import InvalidOption, InvalidValue
 from statekit.store import rules
-from statekit.urls import url_from_env
-
-if TYPE_CHECKING:
-    from statekit.urls import ConnectionURL
 
 CACHE_URL_VARIABLE = "STATEKIT_CACHE_URL"
 DEFAULT_CACHE_URL = "memory://"
-
-# What a backend returns for a hit: the stored JSON text, as str or UTF-8 bytes.
-Data = str | bytes
-
-
-class CacheBackend(ABC):
-    """One cache service's translation: keys arrive validated, values as JSON text."""
-
-    name: ClassVar[str]
-
-    @classmethod
-    @abstractmethod
-    def from_url(cls, url: ConnectionURL) -> CacheBackend: ...
-
-    @abstractmethod
-    def get(self, key: str) -> Data | None:
-        """The JSON text stored under ``key``, or ``None`` when missing or expired."""
-
-    @abstractmethod
-    def get_many(self, keys: Sequence[str]) -> list[Data | None]:
-        """One entry per key, in order (``None`` for a miss); one round trip where possible."""
-
-    @abstractmethod
-    def set(self, key: str, data: str, ttl_ms: int | None) -> None:
-        """Store ``data``; ``ttl_ms`` milliseconds to live, or ``None`` for no expiry."""
-
-    @abstractmethod
-    def set_many(self, items: Sequence[tuple[str, str]], ttl_ms: int | None) -> None:
-        """Store every pair with the same TTL; one round trip where possible."""
-
-    @abstractmethod
-    def delete(self, key: str) -> bool:
-        """Remove ``key``; ``True`` if it was there."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections; the default has none."""
 
 
 def ttl_ms(ttl: object) -> int | None:
@@ -123,8 +82,10 @@ def decode(data: Data, key: str = "<cache>") -> Any:
         raise InvalidValue(key, f"the cached text is not JSON: {exc}") from None
 
 
-class Cache:
+class Cache(SharedClient):
     """get/set/delete/get_many/set_many with TTL; values are JSON-compatible."""
+
+    backend: CacheBackend
 
     def __init__(self, backend: CacheBackend, *, default_ttl: float | None = None) -> None:
         self.backend = backend
@@ -181,43 +142,15 @@ class Cache:
     def delete(self, key: str) -> bool:
         return self.backend.delete(_check_key(key))
 
-    def close(self) -> None:
-        self.backend.close()
-        _forget(self)
-
-    def __enter__(self) -> Cache:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<Cache backend={self.backend.name}>"
 
 
-# One Cache per URL per process: a warm invocation reuses the cold start's pool.
-_open_caches: dict[tuple[int, str], Cache] = {}
-_open_lock = threading.Lock()
-
-
 def open_cache(url: str | None = None) -> Cache:
-    """The cache named by ``url``, or ``$STATEKIT_CACHE_URL``, or an in-process LRU."""
-    from statekit.registry import open_backend
+    """The cache named by ``url``, or ``$STATEKIT_CACHE_URL``, or an in-process LRU.
 
-    source = "url"
-    if url is None:
-        url, source = url_from_env(CACHE_URL_VARIABLE, DEFAULT_CACHE_URL)
-    cache_key = (os.getpid(), url)
-    with _open_lock:
-        cache = _open_caches.get(cache_key)
-        if cache is None:
-            cache = Cache(open_backend("cache", url, source))
-            _open_caches[cache_key] = cache
-        return cache
-
-
-def _forget(cache: Cache) -> None:
-    with _open_lock:
-        for cache_key, open_one in list(_open_caches.items()):
-            if open_one is cache:
-                del _open_caches[cache_key]
+    One Cache per URL per process (``statekit.clients.shared``): a warm invocation
+    reuses the cold start's pool."""
+    return open_shared(
+        "cache", url, CACHE_URL_VARIABLE, DEFAULT_CACHE_URL, lambda backend, _url: Cache(backend)
+    )

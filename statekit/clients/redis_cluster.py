@@ -4,7 +4,7 @@ ElastiCache Serverless only speaks Redis Cluster (cluster mode enabled), as do
 sharded ElastiCache replication groups and Memorystore for Redis Cluster: a plain
 client gets ``MOVED`` replies and "SELECT is not allowed in cluster mode". With
 ``cluster=true`` the store and the cache use redis-py's ``RedisCluster`` with the
-URL's TLS, credentials and timeouts (``cache_redis.client_options``), database 0.
+URL's TLS, credentials and timeouts (``redis.client_options`` beside this file), database 0.
 
 * The client is made at the first call, not when the store or cache is opened
   (``LazyCluster``): ``RedisCluster`` asks the server for its slot map as it is
@@ -23,7 +23,6 @@ URL's TLS, credentials and timeouts (``cache_redis.client_options``), database 0
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.cluster import RedisCluster
@@ -38,8 +37,7 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from statekit.cache.backends.redis import Lane, RedisCache, T, _get, _Lanes
-from statekit.cache.facade import Data
+from statekit.clients.redis import Lane, Lanes
 
 NOT_A_CLUSTER = (
     "cluster=true, but the server is not a Redis Cluster (cluster mode disabled): "
@@ -63,13 +61,13 @@ def cluster_options(options: dict[str, Any]) -> dict[str, Any]:
 
 # Replies of a cluster being reconfigured (a failover, a slot migration): worth a retry,
 # then BackendUnavailable, not a refusal.
-_TRANSIENT = (SlotNotCoveredError, ClusterDownError, TryAgainError)
+TRANSIENT = (SlotNotCoveredError, ClusterDownError, TryAgainError)
 
 
 def as_redis_error(exc: Exception) -> Exception:
     """The ``RedisError`` a ``RedisClusterException`` stands for, a reconfiguring cluster
     as a connection error; other errors as they are."""
-    if isinstance(exc, _TRANSIENT):
+    if isinstance(exc, TRANSIENT):
         return RedisConnectionError(f"{type(exc).__name__}: {exc}")
     if not isinstance(exc, RedisClusterException):
         return exc
@@ -137,7 +135,7 @@ class LazyCluster:
             client.close()
 
 
-class ClusterLanes(_Lanes):
+class ClusterLanes(Lanes):
     """Every call shares one ``RedisCluster``: it is thread-safe (a pool per node), so
     the single-connection lanes of a plain client have no counterpart here."""
 
@@ -154,49 +152,3 @@ class ClusterLanes(_Lanes):
     def close(self) -> None:
         self.idle.clear()
         self.cluster.close()
-
-
-class RedisClusterCache(RedisCache):
-    """The Redis cache on a cluster: the same retry and error handling (``_run``), with
-    ``RedisClusterException`` mapped first, and batches split by slot."""
-
-    @staticmethod
-    def _open_lanes(options: dict[str, Any]) -> _Lanes:
-        return ClusterLanes(options)
-
-    def _run(self, operation: str, command: Callable[[Lane], T], tried: int = 0) -> T:
-        def mapped(lane: Lane) -> T:
-            try:
-                return command(lane)
-            except (RedisClusterException, *_TRANSIENT) as exc:
-                raise as_redis_error(exc) from None
-
-        return super()._run(operation, mapped, tried)
-
-    def get(self, key: str) -> Data | None:
-        # No inline first attempt as on a plain client: the cluster client's own routing
-        # costs far more than this call to ``_run``.
-        name = self._prefix + key
-        return self._run(f"get {key!r}", lambda lane: _get(lane, name))
-
-    def get_many(self, keys: Sequence[str]) -> list[Data | None]:
-        names = [self._prefix + key for key in keys]
-        # Keys of many slots: one MGET per slot (redis-py pipelines them per node).
-        return self._run(
-            f"get_many of {len(keys)} keys",
-            lambda lane: _cluster(lane).mget_nonatomic(names),
-        )
-
-    def set_many(self, items: Sequence[tuple[str, str]], ttl_ms: int | None) -> None:
-        def pipelined(lane: Lane) -> Any:
-            pipe = _cluster(lane).pipeline(transaction=False)  # type: ignore[no-untyped-call]
-            for key, data in items:  # SET PX: MSET has no TTL (and would span slots)
-                pipe.set(self._prefix + key, data, px=ttl_ms)
-            return pipe.execute()  # one round trip per node
-
-        self._run(f"set_many of {len(items)} keys", pipelined)
-
-
-def _cluster(lane: Lane) -> RedisCluster:
-    assert isinstance(lane, RedisCluster)  # a ClusterLanes lends nothing else
-    return lane

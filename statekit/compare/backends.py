@@ -1,25 +1,14 @@
-"""Which cloud a backend (a URL scheme) belongs to, for grouping measured results."""
+"""Which cloud a backend (a URL scheme) belongs to, for grouping measured results.
+
+Derived from the registry (``statekit.registry``): a backend's cloud is written once,
+on its registry line.
+"""
 
 from __future__ import annotations
 
-BACKEND_CLOUD = {
-    "dynamodb": "aws",
-    "sqs": "aws",
-    "stepfunctions": "aws",
-    "elasticache": "aws",
-    "cosmos": "azure",
-    "azurequeue": "azure",
-    "durable": "azure",
-    "firestore": "gcp",
-    "pubsub": "gcp",
-    "workflows": "gcp",
-    "redis": "all",  # ElastiCache, Azure Cache for Redis and Memorystore all speak it
-    "postgresql": "all",  # Aurora, Flexible Server and Cloud SQL
-    "memcached": "all",  # ElastiCache and Memorystore (Azure has no managed Memcached)
-    "sqlite": "local",
-    "memory": "local",
-    "local": "local",
-}
+from statekit.registry import cloud_of_scheme
+
+BACKEND_CLOUD: dict[str, str] = dict(cloud_of_scheme())
 
 
 def cloud_of_backend(backend: str) -> str:

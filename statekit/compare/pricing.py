@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from statekit.compare.tfjson import Resource
+from statekit.registry import CLOUDS
 
 PRICING_FILE = Path(__file__).with_name("pricing.csv")
 COLUMNS = (
@@ -148,8 +149,10 @@ def load_pricing(path: Path = PRICING_FILE) -> list[PriceRow]:
     rows = []
     for (line_number, _), record in zip(numbered[1:], reader, strict=True):
         where = f"{path}:{line_number}"
-        if record["cloud"] not in ("aws", "azure", "gcp"):
-            raise PricingError(f"{where}: cloud must be aws, azure or gcp, got {record['cloud']!r}")
+        if record["cloud"] not in CLOUDS:
+            raise PricingError(
+                f"{where}: cloud must be one of {', '.join(CLOUDS)}, got {record['cloud']!r}"
+            )
         if not record["source"].startswith("https://"):
             raise PricingError(f"{where}: source must be the https:// address of the pricing page")
         per = _float(record["per"], f"{where} per")

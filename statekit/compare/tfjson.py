@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from statekit.compare.components import component_of
+from statekit.registry import CLOUDS
 
-CLOUD_ORDER = ("aws", "azure", "gcp")
+CLOUD_ORDER = CLOUDS
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 _REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.\[\]]+)\}")
 

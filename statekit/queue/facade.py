@@ -5,18 +5,17 @@ embedded SQLite file ``.statekit/queue.db``, queue ``default``). ``Queue`` holds
 every shared rule (JSON bodies, the portable limits, dedup id syntax, capability
 gates) and calls the backend's hooks (``statekit.queue.backend``).
 
-The portable limits are in queue_messages.py (and docs/queue.md); the batch
-helpers ``process_batch`` and ``handle_sqs_event`` in queue_batch.py.
+The portable limits are in messages.py (and docs/queue.md); the batch
+helpers ``process_batch`` and ``handle_sqs_event`` in batch.py.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from statekit.clients.shared import SharedClient, open_shared
 from statekit.errors import InvalidOption, InvalidValue, StatekitError, Unsupported, ValueTooLarge
 from statekit.queue.backend import (
     OutgoingRaw,
@@ -40,14 +39,15 @@ from statekit.queue.messages import (
     encode_body,
     whole_seconds,
 )
-from statekit.urls import url_from_env
 
 QUEUE_URL_VARIABLE = "STATEKIT_QUEUE_URL"
 DEFAULT_QUEUE_URL = "sqlite://"
 
 
-class Queue:
+class Queue(SharedClient):
     """At-least-once messages with visibility timeouts and a dead-letter queue, on any backend."""
+
+    backend: QueueBackend
 
     def __init__(self, backend: QueueBackend, url: str | None = None) -> None:
         self.backend = backend
@@ -69,10 +69,6 @@ class Queue:
     @property
     def max_attempts(self) -> int:
         return self.backend.max_attempts
-
-    def _require(self, capability: QueueCapability) -> None:
-        if capability not in self.backend.capabilities:
-            raise Unsupported(self.backend.name, capability.value)
 
     # -- sending -----------------------------------------------------------------------
     def _prepare(self, body: Any, dedup_id: object, delay: object, where: str) -> OutgoingRaw:
@@ -198,46 +194,16 @@ class Queue:
         self.backend.provision()
         return self
 
-    def close(self) -> None:
-        self.backend.close()
-        _forget(self)
-
-    def __enter__(self) -> Queue:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<Queue backend={self.backend.name}>"
 
 
-# One Queue per URL per process: a warm invocation reuses the cold start's client.
-_open_queues: dict[tuple[int, str], Queue] = {}
-_open_lock = threading.Lock()
-
-
 def open_queue(url: str | None = None) -> Queue:
-    """The queue named by ``url``, or ``$STATEKIT_QUEUE_URL``, or the embedded SQLite file."""
-    from statekit.registry import open_backend
+    """The queue named by ``url``, or ``$STATEKIT_QUEUE_URL``, or the embedded SQLite file.
 
-    source = "url"
-    if url is None:
-        url, source = url_from_env(QUEUE_URL_VARIABLE, DEFAULT_QUEUE_URL)
-    cache_key = (os.getpid(), url)
-    with _open_lock:
-        queue = _open_queues.get(cache_key)
-        if queue is None:
-            queue = Queue(open_backend("queue", url, source), url)
-            _open_queues[cache_key] = queue
-        return queue
-
-
-def _forget(queue: Queue) -> None:
-    with _open_lock:
-        for cache_key, open_one in list(_open_queues.items()):
-            if open_one is queue:
-                del _open_queues[cache_key]
+    One Queue per URL per process (``statekit.clients.shared``): a warm invocation
+    reuses the cold start's client."""
+    return open_shared("queue", url, QUEUE_URL_VARIABLE, DEFAULT_QUEUE_URL, Queue)
 
 
 def max_attempts_param(value: str | None, low: int, high: int, url: Any) -> int:

@@ -23,6 +23,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
+from statekit.errors import Conflict
+
 if TYPE_CHECKING:
     from statekit.errors import StatekitError
     from statekit.store.types import Capability, Item, Limits
@@ -41,6 +43,23 @@ class WriteCondition(NamedTuple):
 
 
 NO_CONDITION = WriteCondition()
+
+# The rules a failed write condition names, worded once for every backend.
+KEY_EXISTS = "if_absent: the key already exists"
+KEY_MISSING = "if_match: the key does not exist"
+ETAG_CHANGED = "if_match: the etag no longer matches (the item changed)"
+
+
+def condition_failed(key: str, condition: WriteCondition, current: Item | None) -> Conflict:
+    """The Conflict of a write whose condition failed, reporting the current item
+    (``None``: missing) that the backend read or got back in the same round trip."""
+    if condition.if_absent:
+        rule = KEY_EXISTS
+    elif current is None:
+        rule = KEY_MISSING
+    else:
+        rule = ETAG_CHANGED
+    return Conflict(key, rule, current, current_reported=True)
 
 
 class PreparedPut(NamedTuple):

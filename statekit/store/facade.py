@@ -12,13 +12,12 @@ partition, because that is what every backend can do atomically and cheaply.
 
 from __future__ import annotations
 
-import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from statekit.clients.shared import SharedClient, open_shared
 from statekit.errors import (
     Conflict,
     CrossPartitionTransaction,
@@ -26,7 +25,6 @@ from statekit.errors import (
     InvalidOption,
     InvalidTransaction,
     StatekitError,
-    Unsupported,
 )
 from statekit.store import rules
 from statekit.store.backend import (
@@ -50,14 +48,11 @@ from statekit.store.types import (
     Put,
     WriteListener,
 )
-from statekit.urls import url_from_env
 
 STORE_URL_VARIABLE = "STATEKIT_STORE_URL"
 DEFAULT_STORE_URL = "sqlite://"
 DEFAULT_UPDATE_ATTEMPTS = 32
 MAX_LIST_LIMIT = 1000
-
-
 
 
 def _condition(key: str, if_match: object, if_absent: object) -> WriteCondition:
@@ -75,8 +70,10 @@ def _condition(key: str, if_match: object, if_absent: object) -> WriteCondition:
 _ABSENT = WriteCondition(None, True)
 
 
-class Store:
+class Store(SharedClient):
     """Key-value state with etags, TTL, transactions and listing, on any backend."""
+
+    backend: StoreBackend
 
     def __init__(self, backend: StoreBackend) -> None:
         self.backend = backend
@@ -90,10 +87,6 @@ class Store:
     @property
     def limits(self) -> Limits:
         return self.backend.limits
-
-    def _require(self, capability: Capability) -> None:
-        if capability not in self.backend.capabilities:
-            raise Unsupported(self.backend.name, capability.value)
 
     def add_write_listener(self, listener: WriteListener) -> None:
         """Call ``listener(key)`` after every successful write through this store.
@@ -367,17 +360,6 @@ class Store:
                 return
             cursor = page.cursor
 
-    # -- lifecycle ---------------------------------------------------------------------
-    def close(self) -> None:
-        self.backend.close()
-        _forget(self)
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<Store backend={self.backend.name}>"
 
@@ -388,30 +370,10 @@ def _iterable(values: Iterable[str], what: str) -> Iterable[str]:
     return values
 
 
-# One Store per URL per process: a warm serverless invocation reuses the client
-# (and its connection pool) that the cold start made.
-_open_stores: dict[tuple[int, str], Store] = {}
-_open_lock = threading.Lock()
-
-
 def open_store(url: str | None = None) -> Store:
-    """The store named by ``url``, or ``$STATEKIT_STORE_URL``, or the embedded SQLite file."""
-    from statekit.registry import open_backend
+    """The store named by ``url``, or ``$STATEKIT_STORE_URL``, or the embedded SQLite file.
 
-    source = "url"
-    if url is None:
-        url, source = url_from_env(STORE_URL_VARIABLE, DEFAULT_STORE_URL)
-    cache_key = (os.getpid(), url)
-    with _open_lock:
-        store = _open_stores.get(cache_key)
-        if store is None:
-            store = Store(open_backend("store", url, source))
-            _open_stores[cache_key] = store
-        return store
-
-
-def _forget(store: Store) -> None:
-    with _open_lock:
-        for cache_key, open_one in list(_open_stores.items()):
-            if open_one is store:
-                del _open_stores[cache_key]
+    One Store per URL per process (``statekit.clients.shared``)."""
+    return open_shared(
+        "store", url, STORE_URL_VARIABLE, DEFAULT_STORE_URL, lambda backend, _url: Store(backend)
+    )

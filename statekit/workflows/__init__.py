@@ -6,6 +6,9 @@ checks made when a workflow is built, ``engines/`` one folder per engine with it
 client beside its renderer or orchestrator.
 """
 
+from typing import Any
+
+from statekit.lazy import lazy_attribute
 from statekit.workflows.definition import (
     COMPENSATED,
     DEFAULT_WORKFLOW_URL,
@@ -43,8 +46,6 @@ from statekit.workflows.definition import (
     named_error,
     open_workflows,
     read_path,
-    render_asl,
-    render_cloud_workflows_yaml,
     result_of,
     target_for,
     wait_for_result,
@@ -95,3 +96,14 @@ __all__ = [
     "wait_for_result",
     "workflow_name",
 ]
+
+# The renderers live with their engines; the docs also name them from here. Imported on
+# first use: a function that starts or runs a workflow never pays for a renderer.
+_RENDERERS = {
+    "render_asl": "statekit.workflows.engines.stepfunctions.asl",
+    "render_cloud_workflows_yaml": "statekit.workflows.engines.cloud_workflows.render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(__name__, _RENDERERS, name)

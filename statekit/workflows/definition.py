@@ -368,28 +368,3 @@ def target_for(target: ActivityTarget) -> Callable[[str], str]:
     if isinstance(target, str):
         return lambda _activity: target
     return target
-
-
-def render_asl(definition: Workflow, activity_arn_for: ActivityTarget) -> dict[str, Any]:
-    """Amazon States Language for ``definition`` (see statekit.workflows.engines.stepfunctions.asl).
-
-    ``activity_arn_for``: the Lambda ARN serving every activity, or a function
-    from activity name to ARN."""
-    from statekit.workflows.engines.stepfunctions.asl import render_asl as render
-
-    return render(definition, activity_arn_for)
-
-
-def render_cloud_workflows_yaml(
-    definition: Workflow, activity_url_for: ActivityTarget, *, auth: str | None = "OIDC"
-) -> str:
-    """Cloud Workflows YAML for ``definition`` (see statekit.workflows.engines.cloud_workflows.render).
-
-    ``activity_url_for``: the function URL serving every activity, or a function
-    from activity name to URL. Embedding the YAML in Terraform? Pass it through
-    ``escape_for_terraform`` (its ``${...}`` expressions are not Terraform's)."""
-    from statekit.workflows.engines.cloud_workflows.render import (
-        render_cloud_workflows_yaml as render,
-    )
-
-    return render(definition, activity_url_for, auth=auth)

@@ -7,7 +7,6 @@ the client made before the stop works again once the stand-in is back on its por
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,8 +28,7 @@ def restartable_cases(cases: dict[str, Case]) -> list[str]:
 @contextmanager
 def start_own(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Restartable]:
     """Start the case's restartable stand-in with the SDK's variables set; stop it after."""
-    if case.needs_module and importlib.util.find_spec(case.needs_module) is None:
-        pytest.skip(f"{case.name}: optional extra missing ({case.needs_module} not installed)")
+    case.skip_without_its_extra()
     assert case.restartable is not None
     own = case.restartable(workdir)
     for name, value in own.env.items():

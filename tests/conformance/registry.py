@@ -18,13 +18,16 @@ The benchmarks reuse the same cases instead of writing the URL factory again.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from tests.standins.base import StandIn, StandInPool
+import pytest
+
+from tests.standins.base import StandIn, StandInPool, StandInUnavailable
 
 UrlFactory = Callable[[StandInPool, Path], str]
 
@@ -69,6 +72,19 @@ class Case:
     xfail: Mapping[str, str] = field(default_factory=dict)
     # Extra the backend needs (``pip install statekit[<extra>]``); absent -> skipped with reason.
     needs_module: str | None = None
+
+    def skip_without_its_extra(self) -> None:
+        """Skip (the reason printed) when the backend's optional SDK is not installed."""
+        if self.needs_module and importlib.util.find_spec(self.needs_module) is None:
+            pytest.skip(f"{self.name}: optional extra missing ({self.needs_module} not installed)")
+
+    def live_url(self, standins: StandInPool, workdir: Path) -> str:
+        """``url`` on a running stand-in; a stand-in that cannot start fails the test."""
+        self.skip_without_its_extra()
+        try:
+            return self.url(standins, workdir)
+        except StandInUnavailable as exc:
+            pytest.fail(f"{self.name}: stand-in unavailable: {exc}")
 
 
 def discover(block: str) -> list[Case]:

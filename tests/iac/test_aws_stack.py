@@ -325,7 +325,12 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
     archive = synthesized.stack_dir(PROD) / function["filename"]
     with zipfile.ZipFile(archive) as package:
         names = set(package.namelist())
-    expected = {"handlers/aws.py", "handlers/saga.py", "statekit/store.py", "redis/__init__.py"}
+    expected = {
+        "handlers/aws.py",
+        "handlers/saga.py",
+        "statekit/store/facade.py",
+        "redis/__init__.py",
+    }
     assert expected <= names
     # Bytecode only as the packager compiled it for the runtime, never a developer's cache.
     tag = "cpython-" + runtime_version(PROD_RUNTIME).replace(".", "")

@@ -64,7 +64,7 @@ def test_each_cloud_registers_rules_for_its_data_services() -> None:
 
 def test_the_ttl_attribute_is_the_one_the_store_backends_write() -> None:
     from statekit.store.backends.dynamodb import store as dynamodb
-    from statekit.store.backends.firestore import store as firestore
+    from statekit.store.backends.firestore import documents as firestore
 
     assert dynamodb.TTL_ATTRIBUTE == TTL_ATTRIBUTE
     assert firestore.TTL_FIELD == TTL_ATTRIBUTE

@@ -9,7 +9,6 @@ decorator makes.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import uuid
 from typing import Any
@@ -20,7 +19,7 @@ from statekit import Item, Store
 from statekit.store import open_store
 from statekit.store.backend import StoreBackend
 from tests.conformance.registry import Case, discover
-from tests.standins.base import StandInPool, StandInUnavailable
+from tests.standins.base import StandInPool
 
 STORE_CASES = {case.name: case for case in discover("store")}
 
@@ -79,12 +78,7 @@ def store_url(
     request: pytest.FixtureRequest, standins: StandInPool, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     case: Case = STORE_CASES[request.param]
-    if case.needs_module and importlib.util.find_spec(case.needs_module) is None:
-        pytest.skip(f"{case.name}: optional extra missing ({case.needs_module} not installed)")
-    try:
-        return case.url(standins, tmp_path_factory.mktemp(f"idempotency-{case.name}"))
-    except StandInUnavailable as exc:
-        pytest.fail(f"{case.name}: stand-in unavailable: {exc}")
+    return case.live_url(standins, tmp_path_factory.mktemp(f"idempotency-{case.name}"))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from statekit.registry import REGISTRY
 def test_every_registered_store_backend_is_a_row_or_a_note() -> None:
     rendered = capabilities_table.render()
     shown, notes = capabilities_table.declared_backends()
-    assert len(shown) + len(notes) == len({path for path, _ in REGISTRY["store"].values()})
+    assert len(shown) + len(notes) == len({entry.target for entry in REGISTRY["store"].values()})
     for backend in shown:
         assert f"| {backend.name} | " in rendered
         assert f"{backend.limits.max_transaction_ops:,}" in rendered

@@ -13,7 +13,7 @@ pytest.importorskip("google.cloud.firestore")
 from google.auth.credentials import AnonymousCredentials
 from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
 
-from statekit.store.backends.firestore import store as backend
+from statekit.store.backends.firestore import client as backend
 
 
 def test_the_service_channel_carries_the_reconnect_options() -> None:
@@ -32,7 +32,7 @@ def test_the_service_channel_carries_the_reconnect_options() -> None:
         credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
         client = backend.QuickReconnectClient(project="p", credentials=credentials)
         api = client._firestore_api
-    assert isinstance(api._transport, backend._QuickReconnectTransport)
+    assert isinstance(api._transport, backend.QuickReconnectTransport)
     for option in backend.RECONNECT_OPTIONS:
         assert option in seen["options"]
     assert ("grpc.keepalive_time_ms", 30000) in seen["options"]  # the SDK's own stay

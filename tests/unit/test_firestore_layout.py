@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("google.cloud.firestore")
 
-from statekit.store.backends.firestore.store import _doc_id, _Etag
+from statekit.store.backends.firestore.documents import Etag, doc_id
 
 
 @pytest.mark.parametrize(
@@ -21,21 +21,21 @@ from statekit.store.backends.firestore.store import _doc_id, _Etag
     ],
 )
 def test_document_ids_are_legal(key: str, expected: str) -> None:
-    assert _doc_id(key) == expected
-    assert "/" not in _doc_id(key)
+    assert doc_id(key) == expected
+    assert "/" not in doc_id(key)
 
 
 def test_distinct_keys_get_distinct_ids() -> None:
     keys = ["a/b", "a~sb", "a~b", "~p.", ".", "~p..", ".."]
-    assert len({_doc_id(k) for k in keys}) == len(keys)
+    assert len({doc_id(k) for k in keys}) == len(keys)
 
 
 @pytest.mark.parametrize("expires_at", [None, 1795710286.8899996])
 def test_etags_round_trip(expires_at: float | None) -> None:
-    etag = _Etag(1795710286, 123456000, "AbC-_09xyz", expires_at)
-    assert _Etag.parse(etag.text()) == etag
+    etag = Etag(1795710286, 123456000, "AbC-_09xyz", expires_at)
+    assert Etag.parse(etag.text()) == etag
 
 
 @pytest.mark.parametrize("text", ["", "no-such-etag", "1.2", "x.y.z", "1.2.t~notafloat"])
 def test_foreign_etags_do_not_parse(text: str) -> None:
-    assert _Etag.parse(text) is None
+    assert Etag.parse(text) is None

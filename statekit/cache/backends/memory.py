@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from statekit.cache.facade import CacheBackend, Data
+from statekit.cache.backend import CacheBackend, Data
 from statekit.urls import ConnectionURL
 
 DEFAULT_MAX_ENTRIES = 10_000

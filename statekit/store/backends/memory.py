@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from statekit.errors import Conflict, InvalidValue, StatekitError
+from statekit.errors import InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
     PreparedCheck,
@@ -20,6 +20,7 @@ from statekit.store.backend import (
     PreparedPut,
     StoreBackend,
     WriteCondition,
+    condition_failed,
 )
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
@@ -85,16 +86,11 @@ class MemoryStore(StoreBackend):
 
     def _check(self, key: str, cond: WriteCondition, now: float) -> None:
         row = self._live(key, now)
-        if cond.if_absent and row is not None:
-            raise Conflict(key, "if_absent: the key already exists", self._item(key, row))
-        if cond.if_match is not None and (row is None or row[1] != cond.if_match):
-            current = None if row is None else self._item(key, row)
-            rule = (
-                "if_match: the key does not exist"
-                if row is None
-                else "if_match: the etag no longer matches (the item changed)"
-            )
-            raise Conflict(key, rule, current, current_reported=True)
+        failed = (cond.if_absent and row is not None) or (
+            cond.if_match is not None and (row is None or row[1] != cond.if_match)
+        )
+        if failed:
+            raise condition_failed(key, cond, None if row is None else self._item(key, row))
 
     def get(self, key: str, now: float) -> Item | None:
         with self._space.lock:

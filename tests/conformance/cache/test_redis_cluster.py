@@ -25,7 +25,7 @@ from redis.crc import key_slot
 
 from statekit import BackendUnavailable, InvalidURL, StatekitError
 from statekit.cache import open_cache
-from statekit.clients.redis_cluster import RedisClusterCache
+from statekit.cache.backends.redis_cluster import RedisClusterCache
 from tests.conformance.cache.cases.redis import redis_url
 from tests.conformance.cache.cases.redis_cluster import redis_cluster_url
 from tests.standins import redis_cluster as cluster_standin

@@ -7,7 +7,6 @@ tests never see each other's messages and a run needs no cleanup.
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ import pytest
 from statekit.queue import Queue, open_queue
 from tests.conformance.queue.receiving import QueueFactory, with_params
 from tests.conformance.registry import Case, register_suite
-from tests.standins.base import StandInPool, StandInUnavailable
+from tests.standins.base import StandInPool
 
 QUEUE_CASES = register_suite("queue")
 
@@ -30,12 +29,7 @@ def queue_case(request: pytest.FixtureRequest) -> Case:
 def queue_url_template(
     queue_case: Case, standins: StandInPool, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
-    if queue_case.needs_module and importlib.util.find_spec(queue_case.needs_module) is None:
-        pytest.skip(f"{queue_case.name}: optional extra missing ({queue_case.needs_module})")
-    try:
-        return queue_case.url(standins, tmp_path_factory.mktemp(f"queue-{queue_case.name}"))
-    except StandInUnavailable as exc:
-        pytest.fail(f"{queue_case.name}: stand-in unavailable: {exc}")
+    return queue_case.live_url(standins, tmp_path_factory.mktemp(f"queue-{queue_case.name}"))
 
 
 @pytest.fixture

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import statekit
 from tests.conformance.registry import Case, register_suite
-from tests.standins.base import StandInPool, StandInUnavailable
+from tests.standins.base import StandInPool
 
 STORE_CASES = register_suite("store")
-
-
-def open_case_store(case: Case, standins: StandInPool, workdir: Path) -> statekit.Store:
-    if case.needs_module and importlib.util.find_spec(case.needs_module) is None:
-        pytest.skip(f"{case.name}: optional extra missing ({case.needs_module} not installed)")
-    try:
-        url = case.url(standins, workdir)
-    except StandInUnavailable as exc:
-        pytest.fail(f"{case.name}: stand-in unavailable: {exc}")
-    return statekit.open_store(url)
 
 
 @pytest.fixture(scope="session", params=sorted(STORE_CASES))
@@ -35,7 +23,9 @@ def store_case(request: pytest.FixtureRequest) -> Case:
 def store(
     store_case: Case, standins: StandInPool, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[statekit.Store]:
-    opened = open_case_store(store_case, standins, tmp_path_factory.mktemp(store_case.name))
+    opened = statekit.open_store(
+        store_case.live_url(standins, tmp_path_factory.mktemp(store_case.name))
+    )
     yield opened
     opened.close()
 

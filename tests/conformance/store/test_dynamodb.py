@@ -19,6 +19,7 @@ from modules.common.settings import TTL_ATTRIBUTE as PROVISIONED_TTL_ATTRIBUTE
 from statekit import Conflict, Put
 from statekit.store.backends.dynamodb.store import TTL_ATTRIBUTE, DynamoDBStore
 from statekit.urls import parse_url
+from tests.conformance.store.resend import assert_a_resent_write_is_applied_once
 from tests.standins.base import StandInPool
 from tests.standins.dynamodb_table import create_store_table, dynamodb_client
 
@@ -163,16 +164,8 @@ def test_a_resent_write_is_applied_once(table) -> None:
     """botocore resends a request whose response was lost; the fresh etag makes that harmless."""
     store = table[0]
     backend = store.backend
-    ns = f"i{uuid.uuid4().hex[:8]}"
+    ns = assert_a_resent_write_is_applied_once(store)
     now = time.time()
-    assert backend.increment(f"{ns}/n", 5, "etag-one", now) == 5
-    assert backend.increment(f"{ns}/n", 5, "etag-one", now) == 5  # the same request again
-    assert backend.increment(f"{ns}/n", 5, "etag-two", now) == 10
-    first = store.put(f"{ns}/p", "v1")
-    op = store._prepare_put(f"{ns}/p", "v2", first.etag, False, None)
-    backend.put(op, now)
-    backend.put(op, now)  # a resend of a successful if_match write: success, not Conflict
-    assert store.get(f"{ns}/p").value == "v2"
     fresh = store._prepare_put(f"{ns}/q", "q", None, True, None)
     backend.put(fresh, now)
     backend.put(fresh, now)  # the same for if_absent

@@ -17,6 +17,7 @@ import redis
 import statekit
 from benchmarks.store_targets import RoundTrips, count_redis_round_trips
 from statekit import Put
+from tests.conformance.store.resend import assert_a_resent_write_is_applied_once
 from tests.standins import redis as redis_module
 from tests.standins.base import StandInPool
 
@@ -142,18 +143,7 @@ def test_scripts_reload_after_a_script_flush(opened) -> None:
 
 def test_a_retried_write_is_applied_once(opened) -> None:
     """redis-py resends a command whose reply was lost; the fresh etag makes that harmless."""
-    store = opened[0]
-    backend = store.backend
-    ns = f"i{uuid.uuid4().hex[:8]}"
-    now = time.time()
-    assert backend.increment(f"{ns}/n", 5, "etag-one", now) == 5
-    assert backend.increment(f"{ns}/n", 5, "etag-one", now) == 5  # the same call again
-    assert backend.increment(f"{ns}/n", 5, "etag-two", now) == 10
-    first = store.put(f"{ns}/p", "v1")
-    op = store._prepare_put(f"{ns}/p", "v2", first.etag, False, None)
-    backend.put(op, now)
-    backend.put(op, now)  # a resend of a successful if_match write: success, not Conflict
-    assert store.get(f"{ns}/p").value == "v2"
+    assert_a_resent_write_is_applied_once(opened[0])
 
 
 def test_increment_refuses_what_redis_cannot_add(opened) -> None:

@@ -21,7 +21,8 @@ from typing import Any
 import boto3
 
 from handlers.saga import ORDER_SAGA
-from statekit.workflows import WorkflowFailed, render_asl
+from statekit.workflows import WorkflowFailed
+from statekit.workflows.engines.stepfunctions.asl import render_asl
 from statekit.workflows.engines.stepfunctions.client import StepFunctionsWorkflows
 from tests.conformance.workflows.outcome import Outcome
 from tests.conformance.workflows.saga_script import Scenario

@@ -17,13 +17,12 @@ from statekit.workflows import (
     Step,
     Workflow,
     WorkflowDefinitionError,
-    render_asl,
 )
 from statekit.workflows.engines.cloud_workflows.render import (
     escape_for_terraform,
     render_cloud_workflows_yaml,
 )
-from statekit.workflows.engines.stepfunctions.asl import COMPENSATED_ERROR
+from statekit.workflows.engines.stepfunctions.asl import COMPENSATED_ERROR, render_asl
 from tests.conformance.workflows.conftest import asl_validator
 
 
@@ -140,3 +139,12 @@ def test_durable_orchestrator_actions_for_a_failing_third_step(durable_engine: A
         "error": "CreateShipmentFailed",
         "message": "create_shipment failed for order 'durable-actions-fail' (fail_at)",
     }
+
+
+def test_the_documented_names_reach_the_engines_renderers() -> None:
+    from statekit import workflows
+
+    assert workflows.render_asl is render_asl
+    assert workflows.render_cloud_workflows_yaml is render_cloud_workflows_yaml
+    with pytest.raises(AttributeError, match="no_such_renderer"):
+        _ = workflows.no_such_renderer

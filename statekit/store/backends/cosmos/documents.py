@@ -2,7 +2,7 @@
 
 One item per key::
 
-    {"id": <key, escaped: cosmos_ids>, "pk": <partition>, "key": <key>,
+    {"id": <key, escaped: ids.py>, "pk": <partition>, "key": <key>,
      "v": <JSON text> | null, "n": <integer> | null,
      "exp": <exact expiry, epoch seconds> | null, "ttl": <seconds> | -1}
 

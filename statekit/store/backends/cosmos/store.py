@@ -6,7 +6,7 @@ partition key path is ``/pk`` and holds the key's partition, so a transaction
 one logical partition. The container's default TTL must be on (``-1``: items
 never expire unless they say so); the IaC sets it.
 
-The item layout is in cosmos_documents.py; ``transact`` in cosmos_transaction.py.
+The item layout is in documents.py; ``transact`` in transaction.py.
 
 Credentials: ``DefaultAzureCredential`` (managed identity in Azure). Only for
 an emulator on a loopback ``endpoint=`` is an account key used: the one in
@@ -33,7 +33,15 @@ from statekit.errors import (
     StatekitError,
 )
 from statekit.store import rules
-from statekit.store.backend import PreparedOp, PreparedPut, StoreBackend, WriteCondition
+from statekit.store.backend import (
+    ETAG_CHANGED,
+    KEY_EXISTS,
+    KEY_MISSING,
+    PreparedOp,
+    PreparedPut,
+    StoreBackend,
+    WriteCondition,
+)
 from statekit.store.backends.cosmos.client import CLIENT_OPTIONS, connect
 from statekit.store.backends.cosmos.documents import (
     MAX_BATCH_BYTES,
@@ -155,9 +163,7 @@ class CosmosStore(StoreBackend):
             )
         except CosmosHttpResponseError as exc:
             if status_of(exc) == 404:
-                raise Conflict(
-                    key, "if_match: the key does not exist", None, current_reported=True
-                ) from None
+                raise Conflict(key, KEY_MISSING, None, current_reported=True) from None
             if status_of(exc) == 412:
                 raise Conflict(key, "if_match: the item changed or expired") from None
             raise
@@ -174,7 +180,7 @@ class CosmosStore(StoreBackend):
             if current is None:
                 continue  # deleted since the create: try again
             if not is_expired(current, now):
-                raise Conflict(key, "if_absent: the key already exists", item_of(current))
+                raise Conflict(key, KEY_EXISTS, item_of(current))
             # Expired but not reclaimed yet: it counts as absent. Replace exactly that
             # version, so a writer who got in meanwhile still wins.
             try:
@@ -204,13 +210,9 @@ class CosmosStore(StoreBackend):
                     )
                 except CosmosHttpResponseError as exc:
                     if status_of(exc) == 404:
-                        raise Conflict(
-                            key, "if_match: the key does not exist", None, current_reported=True
-                        ) from None
+                        raise Conflict(key, KEY_MISSING, None, current_reported=True) from None
                     if status_of(exc) == 412:
-                        raise Conflict(
-                            key, "if_match: the etag no longer matches (the item changed)"
-                        ) from None
+                        raise Conflict(key, ETAG_CHANGED) from None
                     raise
                 return True
             # Whether a *live* item was deleted needs its expiry: read, then delete

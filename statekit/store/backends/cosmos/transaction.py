@@ -10,7 +10,7 @@ from azure.cosmos.exceptions import CosmosBatchOperationError
 
 from statekit.errors import Conflict, InvalidTransaction
 from statekit.store import rules
-from statekit.store.backend import PreparedDelete, PreparedOp, PreparedPut
+from statekit.store.backend import KEY_EXISTS, PreparedDelete, PreparedOp, PreparedPut
 from statekit.store.backends.cosmos.documents import (
     MAX_BATCH_OPS,
     RACE_ATTEMPTS,
@@ -120,7 +120,7 @@ class CosmosTransaction:
         if status == 409 and cond.if_absent:
             current = self.store._read(key)
             if current is not None and not is_expired(current, self.now):
-                raise Conflict(key, "if_absent: the key already exists", item_of(current))
+                raise Conflict(key, KEY_EXISTS, item_of(current))
             if current is not None:
                 # Expired, not reclaimed: absent. Overwrite exactly that version.
                 match = {"if_match_etag": current["_etag"]}

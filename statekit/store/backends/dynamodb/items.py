@@ -15,7 +15,7 @@ from typing import Any
 
 from statekit.errors import Conflict, StatekitError
 from statekit.store import rules
-from statekit.store.backend import PreparedPut, WriteCondition
+from statekit.store.backend import PreparedPut, WriteCondition, condition_failed
 from statekit.store.types import Item
 
 # Must equal modules/common/settings.py TTL_ATTRIBUTE (the table construct enables
@@ -106,14 +106,7 @@ def write_condition(condition: WriteCondition, now: float) -> dict[str, Any]:
 def conflict_of(
     key: str, condition: WriteCondition, old: Attrs | None, now: float, table: str
 ) -> Conflict:
-    current = item_of(old, now, table)
-    if condition.if_absent:
-        rule = "if_absent: the key already exists"
-    elif current is None:
-        rule = "if_match: the key does not exist"
-    else:
-        rule = "if_match: the etag no longer matches (the item changed)"
-    return Conflict(key, rule, current, current_reported=True)
+    return condition_failed(key, condition, item_of(old, now, table))
 
 
 def etag_of(attrs: Attrs | None) -> str | None:

@@ -17,6 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
@@ -42,14 +47,6 @@ from statekit.store.backends.dynamodb.items import (
 )
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
-
-try:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-except ModuleNotFoundError as exc:  # pragma: no cover - the registry names the extra
-    raise ModuleNotFoundError("boto3 is needed: pip install 'statekit[aws]'", name="boto3") from exc
 
 # What other modules import from here (the TTL attribute: tests and the table stand-in;
 # the client config: benchmarks/store_targets/dynamodb.py).

@@ -40,6 +40,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
+    KEY_EXISTS,
     PreparedOp,
     PreparedPut,
     StoreBackend,
@@ -48,16 +49,13 @@ from statekit.store.backend import (
 from statekit.store.backends.firestore.client import (
     CONDITION_FAILED,
     RACE_ATTEMPTS,
-    RECONNECT_OPTIONS,
     RETRY,
     RPC_TIMEOUT,
     UNAVAILABLE,
     QuickReconnectClient,
-    QuickReconnectTransport,
 )
 from statekit.store.backends.firestore.documents import (
     MAX_WRITES_PER_COMMIT,
-    TTL_FIELD,
     Etag,
     commit_chunks,
     counter_fields,
@@ -69,21 +67,6 @@ from statekit.store.backends.firestore.documents import (
 from statekit.store.backends.firestore.transaction import FirestoreTransaction
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
-
-# What other modules import from here (tests: the channel, the layout, the TTL field).
-__all__ = [
-    "RECONNECT_OPTIONS",
-    "TTL_FIELD",
-    "FirestoreStore",
-    "QuickReconnectClient",
-    "_Etag",
-    "_QuickReconnectTransport",
-    "_doc_id",
-]
-# Their names before the split into firestore_client.py, _documents.py and _transaction.py.
-_QuickReconnectTransport = QuickReconnectTransport
-_doc_id = doc_id
-_Etag = Etag
 
 MAX_GET_ALL = 500
 INCREMENT_ATTEMPTS = 64  # increments under contention retry more, with jittered backoff
@@ -251,9 +234,7 @@ class FirestoreStore(StoreBackend):
                 continue  # deleted since the create: try again
             fields, update_time = found
             if not is_expired(fields, now):
-                raise Conflict(
-                    key, "if_absent: the key already exists", self._item(fields, update_time)
-                )
+                raise Conflict(key, KEY_EXISTS, self._item(fields, update_time))
             # Expired, not deleted yet: absent. Replace exactly that version.
             stamp = Etag.of(update_time, "", None).timestamp()
             try:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from google.api_core import exceptions as gexc
 
 from statekit.errors import Conflict
-from statekit.store.backend import PreparedDelete, PreparedOp, PreparedPut
+from statekit.store.backend import (
+    ETAG_CHANGED,
+    KEY_EXISTS,
+    KEY_MISSING,
+    PreparedDelete,
+    PreparedOp,
+    PreparedPut,
+)
 from statekit.store.backends.firestore.client import (
     CONDITION_FAILED,
     RACE_ATTEMPTS,
@@ -101,7 +108,7 @@ class FirestoreTransaction:
                     continue
                 if not is_expired(fields, now):
                     current = store._item(fields, snapshot.update_time)  # type: ignore[union-attr]
-                    raise Conflict(key, "if_absent: the key already exists", current)
+                    raise Conflict(key, KEY_EXISTS, current)
                 stamp = Etag.of(snapshot.update_time, "", None).timestamp()  # type: ignore[union-attr]
                 writes[index] = (
                     store._set_write(key, document_fields(op), stamp)
@@ -111,10 +118,8 @@ class FirestoreTransaction:
                 continue
             wanted = Etag.parse(op.condition.if_match or "")
             if fields is None or is_expired(fields, now):
-                raise Conflict(key, "if_match: the key does not exist", None, current_reported=True)
+                raise Conflict(key, KEY_MISSING, None, current_reported=True)
             have = Etag.of(snapshot.update_time, "", None)  # type: ignore[union-attr]
             if wanted is None or (have.seconds, have.nanos) != (wanted.seconds, wanted.nanos):
                 current = store._item(fields, snapshot.update_time)  # type: ignore[union-attr]
-                raise Conflict(
-                    key, "if_match: the etag no longer matches (the item changed)", current
-                )
+                raise Conflict(key, ETAG_CHANGED, current)

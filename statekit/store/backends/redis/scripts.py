@@ -1,6 +1,6 @@
 """The Lua scripts of the Redis store: every write is one script, so one round trip.
 
-Layout (see statekit/backends/redis.py): an item is a hash ``{v, e, x}`` (the JSON
+Layout (see store.py beside this file): an item is a hash ``{v, e, x}`` (the JSON
 text, the etag, the exact expiry as text, absent when there is none) with a native
 ``PEXPIREAT``; a partition's keys are members (score 0) of one sorted-set index,
 read with ``ZRANGEBYLEX``. Every item key and index key of a partition shares one

@@ -1,9 +1,10 @@
 """Redis store (redis-py): ElastiCache, Azure Cache for Redis, Memorystore, redis-server.
 
 URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]
-[&ca_env=VAR][&cluster=true]`` (parsed with the cache's ``client_options``: TLS, password
+[&ca_env=VAR][&cluster=true]`` (parsed by ``statekit.clients.redis``: TLS, password
 from the environment or Secrets Manager, short timeouts, bounded backed-off retries).
-``cluster=true`` is a Redis Cluster, as ElastiCache Serverless is (``redis_cluster.py``).
+``cluster=true`` is a Redis Cluster, as ElastiCache Serverless is
+(``statekit.clients.redis_cluster``).
 
 Key layout, for key ``K`` in partition ``P`` (the text before K's first ``/``):
 
@@ -34,9 +35,15 @@ from redis.exceptions import AuthenticationError, NoScriptError, RedisClusterExc
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from statekit.cache.backends.redis import URL_PARAMS, client_options, explain, wants_cluster
+from statekit.clients.redis import (
+    PASSWORD_IN_URL,
+    URL_PARAMS,
+    client_options,
+    explain,
+    wants_cluster,
+)
 from statekit.clients.redis_cluster import LazyCluster, as_redis_error
-from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
+from statekit.errors import BackendUnavailable, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
     PreparedCheck,
@@ -44,6 +51,7 @@ from statekit.store.backend import (
     PreparedPut,
     StoreBackend,
     WriteCondition,
+    condition_failed,
 )
 from statekit.store.backends.redis import scripts as redis_scripts
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
@@ -113,10 +121,7 @@ class RedisStore(StoreBackend):
     def from_url(cls, url: ConnectionURL) -> RedisStore:
         url.require_known_params(URL_PARAMS)
         if urlsplit(url.raw).password is not None:
-            raise url.error(
-                "a password never goes in the URL (it ends up in Terraform and logs): "
-                "use ?password_env=VAR or ?password_secret=ARN"
-            )
+            raise url.error(PASSWORD_IN_URL)
         prefix = url.param("prefix", DEFAULT_PREFIX) or ""
         if "{" in prefix or "}" in prefix:
             raise url.error(f"prefix must not contain '{{' or '}}' (hash tags), got {prefix!r}")
@@ -160,16 +165,6 @@ class RedisStore(StoreBackend):
             return None
         value, etag, expiry = reply[-3:]
         return Item(key, rules.decode_value(value), etag, float(expiry) if expiry else None)
-
-    @staticmethod
-    def _conflict(key: str, condition: WriteCondition, current: Item | None) -> Conflict:
-        if condition.if_absent:
-            rule = "if_absent: the key already exists"
-        elif current is None:
-            rule = "if_match: the key does not exist"
-        else:
-            rule = "if_match: the etag no longer matches (the item changed)"
-        return Conflict(key, rule, current, current_reported=True)
 
     def _put_args(self, op: PreparedPut, now: float) -> list[Any]:
         exp, exp_ms = _expiry_args(op.item.expires_at)
@@ -217,7 +212,7 @@ class RedisStore(StoreBackend):
         except _ERRORS as exc:
             self._fail(f"put {key!r}", exc)
         if reply[0] != 1:
-            raise self._conflict(key, op.condition, self._current(key, reply))
+            raise condition_failed(key, op.condition, self._current(key, reply))
         return op.item.etag
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
@@ -227,7 +222,7 @@ class RedisStore(StoreBackend):
         except _ERRORS as exc:
             self._fail(f"delete {key!r}", exc)
         if reply[0] != 1:
-            raise self._conflict(key, condition, self._current(key, reply))
+            raise condition_failed(key, condition, self._current(key, reply))
         return bool(reply[1])
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
@@ -326,7 +321,7 @@ class RedisStore(StoreBackend):
         if reply[0] != 1:
             op = ops[int(reply[1]) - 1]
             key = op.item.key if isinstance(op, PreparedPut) else op.key
-            raise self._conflict(key, op.condition, self._current(key, reply[2:]))
+            raise condition_failed(key, op.condition, self._current(key, reply[2:]))
         return [op.item.etag if isinstance(op, PreparedPut) else None for op in ops]
 
     def list(self, prefix: str, after: str | None, limit: int, now: float) -> list[Item]:

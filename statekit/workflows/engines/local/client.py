@@ -4,7 +4,7 @@ It runs a definition in the calling process and writes the run's progress to a
 statekit store after every attempt, under ``wf-<id>/run``. The record is
 created with ``if_absent`` (a second ``start`` with the same id is the same
 run) and every later write is conditional on the etag, so two processes never
-both drive one run. The driver (workflows_local_driver.py) holds a lease
+both drive one run. The driver (driver.py) holds a lease
 (``lease_seconds``, 60 by default) that it renews on each write and every third
 of it while an activity runs, so a long activity keeps its run, and a run whose
 driver died (killed mid-way) is resumed by the next ``start`` or ``resume``
