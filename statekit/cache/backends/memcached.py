@@ -42,7 +42,7 @@ from typing import ClassVar, TypeVar
 from pymemcache.client.base import Client
 from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
-from statekit.cache.facade import CacheBackend, Data
+from statekit.cache.backend import CacheBackend, Data
 from statekit.errors import BackendUnavailable, StatekitError
 from statekit.urls import ConnectionURL
 

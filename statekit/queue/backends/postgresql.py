@@ -97,24 +97,31 @@ class Statements:
         )
         self.holder = f"SELECT message_id FROM {dedup} WHERE queue = %s AND dedup_id = %s"
         self.forget_dedup = f"DELETE FROM {dedup} WHERE queue = %s AND expires_at <= %s"
+        # The rows to claim are picked once, in a MATERIALIZED CTE: a subquery with LIMIT
+        # and SKIP LOCKED inside a join may be evaluated again and pick more rows.
+        pick = (
+            "picked AS MATERIALIZED (SELECT seq FROM {t} WHERE queue = %(q)s "
+            "AND visible_at <= %(now)s{extra} ORDER BY seq LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
+        )
         claim = (
             "UPDATE {t} AS m SET attempts = m.attempts + 1, visible_at = %(until)s, "
-            "receipt = gen_random_uuid()::text FROM (SELECT seq FROM {t} "
-            "WHERE queue = %(q)s AND visible_at <= %(now)s{extra} ORDER BY seq LIMIT %(n)s "
-            "FOR UPDATE SKIP LOCKED) AS picked WHERE m.seq = picked.seq "
+            "receipt = gen_random_uuid()::text FROM picked WHERE m.seq = picked.seq "
             "RETURNING m.seq, m.id, m.body, m.attempts, m.receipt"
         )
         # One statement: out-of-attempts messages to the dead-letter table, then the claim.
         self.receive = (
-            f"WITH poison AS (DELETE FROM {messages} WHERE seq IN (SELECT seq FROM {messages} "
-            "WHERE queue = %(q)s AND visible_at <= %(now)s AND attempts >= %(max)s "
-            "ORDER BY seq FOR UPDATE SKIP LOCKED) "
-            "RETURNING queue, id, body, attempts, sent_at, seq), "
+            f"WITH poisoned AS MATERIALIZED (SELECT seq FROM {messages} WHERE queue = %(q)s "
+            "AND visible_at <= %(now)s AND attempts >= %(max)s FOR UPDATE SKIP LOCKED), "
+            f"poison AS (DELETE FROM {messages} AS p USING poisoned WHERE p.seq = poisoned.seq "
+            "RETURNING p.queue, p.id, p.body, p.attempts, p.sent_at, p.seq), "
             f"moved AS (INSERT INTO {dead} (queue, id, body, attempts, visible_at, sent_at, "
             "dead_at) SELECT queue, id, body, attempts, %(now)s, sent_at, %(now)s FROM poison "
-            "ORDER BY seq) " + claim.format(t=messages, extra=" AND attempts < %(max)s")
+            "ORDER BY seq), "
+            + pick.format(t=messages, extra=" AND attempts < %(max)s")
+            + " "
+            + claim.format(t=messages)
         )
-        self.receive_dead = claim.format(t=dead, extra="")
+        self.receive_dead = "WITH " + pick.format(t=dead, extra="") + " " + claim.format(t=dead)
         self.ack = {
             k: f"DELETE FROM {t} WHERE seq = %s AND receipt = %s" for k, t in self.tables.items()
         }

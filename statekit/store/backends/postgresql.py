@@ -48,11 +48,14 @@ from statekit.clients.postgresql import (
 from statekit.errors import BackendUnavailable, Conflict, InvalidValue, StatekitError
 from statekit.store import rules
 from statekit.store.backend import (
+    ETAG_CHANGED,
+    KEY_EXISTS,
     PreparedCheck,
     PreparedOp,
     PreparedPut,
     StoreBackend,
     WriteCondition,
+    condition_failed,
 )
 from statekit.store.types import ALL_CAPABILITIES, Item, Limits
 from statekit.urls import ConnectionURL
@@ -156,20 +159,11 @@ def _conflict(key: str, condition: WriteCondition, seen: Row | None) -> Conflict
     caller reads again.
     """
     current = None if seen is None else Item(key, rules.decode_value(seen[0]), seen[1], seen[2])
-    if condition.if_absent:
-        return Conflict(
-            key, "if_absent: the key already exists", current, current_reported=current is not None
-        )
-    if current is None:
-        return Conflict(key, "if_match: the key does not exist", None, current_reported=True)
-    if current.etag == condition.if_match:
-        return Conflict(key, "if_match: the etag no longer matches (the item changed)")
-    return Conflict(
-        key,
-        "if_match: the etag no longer matches (the item changed)",
-        current,
-        current_reported=True,
-    )
+    if condition.if_absent and current is None:
+        return Conflict(key, KEY_EXISTS)
+    if not condition.if_absent and current is not None and current.etag == condition.if_match:
+        return Conflict(key, ETAG_CHANGED)
+    return condition_failed(key, condition, current)
 
 
 class PostgreSQLStore(StoreBackend):
