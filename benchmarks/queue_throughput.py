@@ -67,12 +67,19 @@ def pubsub_url(pool: StandInPool, workdir: Path) -> str:
     return PstestServer.queue_url("{queue}")
 
 
+def postgresql_url(pool: StandInPool, workdir: Path) -> str:
+    from tests.conformance.queue.cases.postgresql import postgresql_queue_url
+
+    return postgresql_queue_url(pool, workdir)
+
+
 TARGETS: dict[str, Callable[[StandInPool, Path], str]] = {
     "sqlite": sqlite_url,
     "sqs": sqs_url,
     "sqs-fifo": lambda pool, workdir: sqs_url(pool, workdir, ".fifo"),
     "azurequeue": azure_url,
     "pubsub": pubsub_url,
+    "postgresql": postgresql_url,
 }
 
 

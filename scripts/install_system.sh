@@ -5,6 +5,9 @@ set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+# PostgreSQL: the tests start their own throwaway cluster from these binaries.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v memcached >/dev/null || need+=(memcached)
 command -v go >/dev/null || need+=(golang-go)
 [ -d /usr/share/gocode/src/cloud.google.com/go/pubsub/pstest ] || need+=(golang-google-cloud-dev)
 command -v chromium >/dev/null || need+=(chromium)

@@ -69,17 +69,26 @@ REGISTRY: dict[Block, dict[str, Backend]] = {
         ),
         "redis": Backend("statekit.store.backends.redis.store:RedisStore", "all", "redis"),
         "rediss": Backend("statekit.store.backends.redis.store:RedisStore", "all", "redis"),
+        "postgresql": Backend(
+            "statekit.store.backends.postgresql:PostgreSQLStore", "all", "postgresql"
+        ),
     },
     "cache": {
         "memory": Backend("statekit.cache.backends.memory:MemoryCache", "local"),
         "redis": Backend("statekit.cache.backends.redis:RedisCache", "all", "redis"),
         "rediss": Backend("statekit.cache.backends.redis:RedisCache", "all", "redis"),
+        "memcached": Backend(
+            "statekit.cache.backends.memcached:MemcachedCache", "all", "memcached"
+        ),
     },
     "queue": {
         "sqlite": Backend("statekit.queue.backends.sqlite:SQLiteQueue", "local"),
         "sqs": Backend("statekit.queue.backends.sqs:SQSQueue", "aws", "aws"),
         "azurequeue": Backend("statekit.queue.backends.azurequeue:AzureQueue", "azure", "azure"),
         "pubsub": Backend("statekit.queue.backends.pubsub:PubSubQueue", "gcp", "gcp"),
+        "postgresql": Backend(
+            "statekit.queue.backends.postgresql:PostgreSQLQueue", "all", "postgresql"
+        ),
     },
     "workflows": {
         "local": Backend("statekit.workflows.engines.local.client:LocalWorkflows", "local"),

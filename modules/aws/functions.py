@@ -83,7 +83,7 @@ class FunctionAccess:
     The state machine is granted after it exists (``Functions.grant_workflow``).
     """
 
-    table_arn: str
+    table_arn: str | None  # None: the store is PostgreSQL (modules/aws/postgres.py grants it)
     queue_arns: list[str] | None = None
     secret_arn: str | None = None
 
@@ -184,7 +184,7 @@ class Functions(Construct):
     def _access_policy(self, ctx: AwsContext, access: FunctionAccess) -> IamRolePolicy:
         """The role's policy naming exact ARNs of what exists before the functions."""
         statements = [
-            allow(STORE_ACTIONS, [access.table_arn], "Store"),
+            *([allow(STORE_ACTIONS, [access.table_arn], "Store")] if access.table_arn else []),
             allow(
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [f"{group.arn}:*" for group in self.log_groups.values()],

@@ -15,6 +15,7 @@ from modules.aws.dashboard import StateDashboard
 from modules.aws.database import Database
 from modules.aws.functions import FunctionAccess, Functions
 from modules.aws.kms import StackKey
+from modules.aws.memcached import MemcachedCache
 from modules.aws.network import Network
 from modules.aws.observability import (
     Alerts,
@@ -24,6 +25,7 @@ from modules.aws.observability import (
     workflow_failure_alarm,
 )
 from modules.aws.orchestrator import Orchestrator, state_machine_name
+from modules.aws.postgres import AuroraPostgres
 from modules.aws.queue import Queue
 from modules.common.settings import StackSettings
 from modules.common.stack import StateStack, StateUrls
@@ -63,11 +65,12 @@ class AwsStateStack(StateStack):
         )
         on = settings.components
 
-        self.database = Database(self, "database", ctx)
+        postgres = settings.database.engine == "postgres"
+        self.database = None if postgres else Database(self, "database", ctx)
         self.queue = Queue(self, "queue", ctx) if on.queue else None
         self.network = None
-        self.cache = None
-        if on.cache:
+        self.cache: Cache | MemcachedCache | None = None
+        if on.cache or postgres:
             services = (
                 ["secretsmanager"]
                 + (["sqs"] if on.queue else [])
@@ -76,11 +79,23 @@ class AwsStateStack(StateStack):
                 + (["xray"] if settings.observability.tracing else [])
             )
             self.network = Network(self, "network", ctx, interface_services=services)
-            self.cache = Cache(self, "cache", ctx, self.network)
+        if on.cache and self.network:
+            memcached = settings.cache.engine == "memcached"
+            self.cache = (MemcachedCache if memcached else Cache)(self, "cache", ctx, self.network)
+        self.postgres = (
+            AuroraPostgres(self, "postgres", ctx, self.network)
+            if postgres and self.network
+            else None
+        )
+        store_url = (
+            self.postgres.url(settings.region)
+            if self.postgres
+            else Database.url(self.database, settings.region)  # type: ignore[arg-type]
+        )
         workflow_name = state_machine_name(ctx) if on.orchestrator else None
 
         self.urls = StateUrls(
-            store=self.database.url(settings.region),
+            store=store_url,
             cache=self.cache.url() if self.cache else None,
             queue=self.queue.url(ctx) if self.queue else None,
             workflow=f"stepfunctions://{settings.region}/{ctx.account_id}/{workflow_name}"
@@ -94,7 +109,7 @@ class AwsStateStack(StateStack):
             environment=self.urls.environment(),
             network=self.network,
             access=FunctionAccess(
-                table_arn=self.database.arn,
+                table_arn=self.database.arn if self.database else None,
                 queue_arns=[self.queue.arn, self.queue.dlq_arn] if self.queue else None,
                 secret_arn=self.cache.secret_arn if self.cache else None,
             ),
@@ -124,6 +139,8 @@ class AwsStateStack(StateStack):
             region=settings.region,
             description="the alert topic",
         )
+        if self.postgres:
+            self.postgres.grant_connect(ctx, self.functions.role.name)
         alerts = Alerts(self, "alerts", ctx, key_arn=alerts_key.arn)
         if self.queue:
             dead_letter_alarm(alerts, ctx, self.queue.dlq_name)

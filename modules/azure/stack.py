@@ -19,10 +19,12 @@ from modules.azure.cache import RedisCacheComponent
 from modules.azure.context import AzureContext
 from modules.azure.database import CosmosDatabase
 from modules.azure.functions import FunctionApp
+from modules.azure.memcached import refuse_memcached
 from modules.azure.network import PrivateNetwork
 from modules.azure.observability import Observability
 from modules.azure.orchestrator import DurableTaskHub
 from modules.azure.outputs import deployment_outputs
+from modules.azure.postgres import FlexiblePostgres
 from modules.azure.queue import StorageQueueComponent
 from modules.azure.vault import Vault
 from modules.common.settings import StackSettings
@@ -53,11 +55,15 @@ class AzureStateStack(StateStack):
             tenant_id=client.tenant_id,
             deployer_object_id=client.object_id,
         )
+        refuse_memcached(settings)
         components = settings.components
         self.observability = Observability(self, "observability", ctx)
         self.network = PrivateNetwork(self, "network", ctx) if ctx.private else None
         self.vault = Vault(self, "vault", ctx, self.network)
-        self.database = CosmosDatabase(self, "database", ctx, self.vault, self.network)
+        postgres = settings.database.engine == "postgres"
+        self.database = (
+            None if postgres else CosmosDatabase(self, "database", ctx, self.vault, self.network)
+        )
         self.cache = (
             RedisCacheComponent(self, "cache", ctx, self.vault, self.network)
             if components.cache
@@ -69,13 +75,18 @@ class AzureStateStack(StateStack):
             else None
         )
         self.functions = FunctionApp(self, "functions", ctx, self.vault, self.network)
+        self.postgres = (
+            FlexiblePostgres(self, "postgres", ctx, self.network, self.functions.name)
+            if postgres
+            else None
+        )
         self.orchestrator = (
             DurableTaskHub(self, "orchestrator", ctx, self.vault, self.functions.host)
             if components.orchestrator
             else None
         )
         self.urls = StateUrls(
-            store=self.database.url,
+            store=self.postgres.url if self.postgres else self.database.url,  # type: ignore[union-attr]
             cache=self.cache.url if self.cache else None,
             queue=self.queue.url if self.queue else None,
             workflow=self.orchestrator.url if self.orchestrator else None,
@@ -86,7 +97,10 @@ class AzureStateStack(StateStack):
                 app_settings.update(component.app_settings())
         app = self.functions.create(app_settings, self.observability.insights.connection_string)
         principal = self.functions.principal_id
-        self.database.grant_data_access(principal)
+        if self.database:
+            self.database.grant_data_access(principal)
+        if self.postgres:
+            self.postgres.grant_login(principal)
         self.observability.grant_telemetry(principal)
         if self.cache:
             self.cache.grant_access(principal)

@@ -44,6 +44,9 @@ class Components:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
+    # document: each cloud's document store (DynamoDB, Cosmos DB, Firestore);
+    # postgres: Aurora Serverless v2 / Flexible Server / Cloud SQL (docs/postgresql.md).
+    engine: Literal["document", "postgres"] = "document"
     # on_demand: pay per request (DynamoDB PAY_PER_REQUEST, Cosmos serverless, Firestore).
     # provisioned: fixed capacity with autoscaling between min and max.
     capacity_mode: Literal["on_demand", "provisioned"] = "on_demand"
@@ -63,7 +66,7 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class CacheSettings:
-    engine: Literal["valkey", "redis"] = "valkey"
+    engine: Literal["valkey", "redis", "memcached"] = "valkey"  # memcached: AWS and GCP only
     # serverless: ElastiCache Serverless; cluster: a replication group / Standard tier.
     mode: Literal["serverless", "cluster"] = "serverless"
     node_type: str = "cache.t4g.small"

@@ -25,9 +25,11 @@ from modules.gcp.context import GcpContext
 from modules.gcp.database import FirestoreDatabaseComponent
 from modules.gcp.functions import ACTIVITY, API, EVENTS, CloudFunctions, SecretVariable
 from modules.gcp.kms import DataKey
+from modules.gcp.memcached import MemorystoreMemcached
 from modules.gcp.network import PrivateNetwork
 from modules.gcp.observability import Observability
 from modules.gcp.orchestrator import CloudWorkflow
+from modules.gcp.postgres import CloudSqlPostgres
 from modules.gcp.queue import PubsubQueue
 from modules.gcp.service_agents import ServiceAgents
 
@@ -61,11 +63,27 @@ class GcpStateStack(StateStack):
         components = settings.components
         self.key = DataKey(self, "kms", ctx) if settings.database.customer_managed_key else None
         self.observability = Observability(self, "observability", ctx)
-        self.network = PrivateNetwork(self, "network", ctx) if components.cache else None
-        self.database = FirestoreDatabaseComponent(self, "database", ctx, self.key)
+        postgres = settings.database.engine == "postgres"
+        memcached = settings.cache.engine == "memcached"
+        self.network = (
+            PrivateNetwork(self, "network", ctx) if components.cache or postgres else None
+        )
+        self.postgres = (
+            CloudSqlPostgres(self, "postgres", ctx, self.network, self.key)
+            if postgres and self.network
+            else None
+        )
+        self.database = (
+            None if postgres else FirestoreDatabaseComponent(self, "database", ctx, self.key)
+        )
+        self.memcached = (
+            MemorystoreMemcached(self, "cache", ctx, self.network)
+            if components.cache and memcached and self.network
+            else None
+        )
         self.cache = (
             MemorystoreCache(self, "cache", ctx, self.network, self.key)
-            if components.cache and self.network
+            if components.cache and not memcached and self.network
             else None
         )
         self.queue = PubsubQueue(self, "queue", ctx, self.key) if components.queue else None
@@ -74,9 +92,11 @@ class GcpStateStack(StateStack):
         )
         self.functions = CloudFunctions(self, "functions", ctx, self.key)
 
+        if self.postgres:
+            self.postgres.grant_login(self.functions.identity.email)
         self.urls = StateUrls(
-            store=self.database.url,
-            cache=self.cache.url if self.cache else None,
+            store=self.postgres.url if self.postgres else self.database.url,  # type: ignore[union-attr]
+            cache=self.cache.url if self.cache else self.memcached.url if self.memcached else None,
             queue=self.queue.url if self.queue else None,
             workflow=self.workflow.url if self.workflow else None,
         )
@@ -102,7 +122,8 @@ class GcpStateStack(StateStack):
         for spec in specs:
             self.functions.create(spec, environment, secrets, self.network)
 
-        self.database.grant_data_access(member)
+        if self.database:
+            self.database.grant_data_access(member)
         if self.queue:
             self.queue.subscribe(self.functions.uri(EVENTS.component))
             self.functions.allow_invoke(

@@ -35,7 +35,11 @@ def test_the_three_environments_load() -> None:
 @pytest.mark.parametrize(
     ("change", "field", "allowed"),
     [
-        (lambda d: d["cache"].update(engine="memcached"), "cache.engine", "'valkey', 'redis'"),
+        (
+            lambda d: d["cache"].update(engine="memcache"),
+            "cache.engine",
+            "'valkey', 'redis', 'memcached'",
+        ),
         (lambda d: d["queue"].update(max_receive_count=0), "queue.max_receive_count", "1 to 1000"),
         (lambda d: d["database"].update(pitr=True), "database.pitr", "capacity_mode"),
         (lambda d: d.update(clouds=["aws", "oracle"]), "clouds[1]", "'aws', 'azure', 'gcp'"),

@@ -68,7 +68,7 @@ def test_threads_share_it_safely() -> None:
         ("memory://?max_entries=0", "positive integer"),
         ("memory://?max_entries=ten", "positive integer"),
         ("memory://?size=3", "unknown query parameter 'size'"),
-        ("memcached://host", "unknown scheme"),
+        ("hazelcast://host", "unknown scheme"),
     ],
 )
 def test_bad_urls_are_refused_with_the_reason(url: str, rule: str) -> None:
