@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from statekit.workflows import Step, Workflow, open_workflows
@@ -20,6 +22,9 @@ def test_runs_started_and_ended_are_counted_by_status(telemetry: Captured, tmp_p
     client.start(ok, {"n": 1}, "run-ok-1")
     client.start(ok, {"n": 2}, "run-ok-2")
     client.start(bad, {"n": 3}, "run-bad-1")
+    # start returns at once; the in-process driver ends the runs.
+    for run_id in ("run-ok-1", "run-ok-2", "run-bad-1"):
+        wait_until_ended(client, run_id)
 
     counted = {
         (
@@ -35,3 +40,10 @@ def test_runs_started_and_ended_are_counted_by_status(telemetry: Captured, tmp_p
         ("ok", "ended", "succeeded"): 2,
         ("bad", "ended", "failed"): 1,
     }
+
+
+def wait_until_ended(client: Any, run_id: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while client.status(run_id).status == "running":
+        assert time.monotonic() < deadline, f"{run_id} did not end"
+        time.sleep(0.05)
