@@ -42,7 +42,7 @@ class SharedClient:
 
 Client = TypeVar("Client", bound=SharedClient)
 
-_open: dict[tuple[str, int, str], SharedClient] = {}
+_open: dict[tuple[str, int, str, str], SharedClient] = {}
 _open_lock = threading.Lock()
 
 
@@ -57,7 +57,9 @@ def open_shared(
     source = "url"
     if url is None:
         url, source = url_from_env(variable, default)
-    key = (block, os.getpid(), url)
+    # An embedded URL (``sqlite://``) means a file under $STATEKIT_HOME: moving the home
+    # opens another file, so the home is part of what names the client.
+    key = (block, os.getpid(), url, os.environ.get("STATEKIT_HOME", ""))
     with _open_lock:
         client = _open.get(key)
         if client is None:
