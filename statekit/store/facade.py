@@ -25,6 +25,7 @@ from statekit.errors import (
     InvalidKey,
     InvalidOption,
     InvalidTransaction,
+    InvalidValue,
     StatekitError,
     Unsupported,
 )
@@ -201,11 +202,21 @@ class Store:
         raise Conflict(key, f"update gave up after {attempts} attempts; the item kept changing")
 
     def increment(self, key: str, by: int = 1) -> int:
-        """Atomically add ``by`` to an integer value (missing counts as 0); keeps its TTL."""
+        """Atomically add ``by`` to an integer value (missing counts as 0); keeps its TTL.
+
+        The sum is exact or refused: a result beyond ``limits.max_counter`` (64-bit
+        signed on Redis and Firestore, +-(2**53-1) on Cosmos DB, 38 digits on DynamoDB)
+        raises ``InvalidValue`` and leaves the stored value as it was.
+        """
         rules.check_key(key)
         self._require(Capability.INCREMENT)
         if type(by) is not int:
             raise InvalidOption(f"increment of key {key!r}: by must be an int, got {by!r}")
+        bound = self.backend.limits.max_counter
+        if bound is not None and not -bound <= by <= bound:
+            raise InvalidValue(
+                key, f"increment by {by} is beyond what {self.backend.name} counts exactly (+-{bound})"
+            )
         result = self.backend.increment(key, by, rules.new_etag(), time.time())
         if self._listeners:
             self._written((key,))

@@ -38,6 +38,7 @@ from statekit.store.backends.cosmos.client import CLIENT_OPTIONS, connect
 from statekit.store.backends.cosmos.documents import (
     MAX_BATCH_BYTES,
     MAX_BATCH_OPS,
+    MAX_EXACT_INTEGER,
     RACE_ATTEMPTS,
     document,
     is_expired,
@@ -73,6 +74,7 @@ class CosmosStore(StoreBackend):
         max_transaction_ops=MAX_BATCH_OPS,
         batch_read_chunk=1000,
         batch_write_chunk=MAX_BATCH_OPS,
+        max_counter=MAX_EXACT_INTEGER - 1,  # JSON numbers are doubles
         ttl_precision="exact (float seconds, filtered on read); per-item ttl reclaims in whole seconds",
         consistency="the account's level: Strong, or Session (read-your-writes per client)",
         notes=(
@@ -245,7 +247,7 @@ class CosmosStore(StoreBackend):
                         item_id,
                         pk,
                         [{"op": "incr", "path": "/n", "value": by}],
-                        filter_predicate=live_counter_filter(now),
+                        filter_predicate=live_counter_filter(now, by),
                     )
                     return int(doc["n"])
                 except CosmosHttpResponseError as exc:
@@ -278,6 +280,12 @@ class CosmosStore(StoreBackend):
                             key,
                             "increment needs an integer value (within +-2**53 on cosmos); "
                             "the stored value is not one",
+                        )
+                    if abs(int(current["n"]) + by) >= MAX_EXACT_INTEGER:
+                        raise InvalidValue(
+                            key,
+                            f"increment: {current['n']} + {by} is beyond +-(2**53-1), what "
+                            "cosmos counts exactly; the value is unchanged",
                         )
                     continue  # it became a counter meanwhile
                 # Expired, not reclaimed: a counter restarts from 0 without a TTL.

@@ -56,6 +56,7 @@ from statekit.store.backends.firestore.client import (
     QuickReconnectTransport,
 )
 from statekit.store.backends.firestore.documents import (
+    INT64,
     MAX_WRITES_PER_COMMIT,
     TTL_FIELD,
     Etag,
@@ -97,6 +98,7 @@ class FirestoreStore(StoreBackend):
         max_transaction_ops=MAX_WRITES_PER_COMMIT,
         batch_read_chunk=MAX_GET_ALL,
         batch_write_chunk=MAX_WRITES_PER_COMMIT,
+        max_counter=2**63 - 1,  # Firestore integers are 64-bit signed
         ttl_precision="exact (float seconds, filtered on read); the TTL policy deletes within ~24 h",
         consistency="strong",
         notes=(
@@ -302,6 +304,12 @@ class FirestoreStore(StoreBackend):
                     if fields.get("v") is not None or type(current) is not int:
                         raise InvalidValue(
                             key, "increment needs an integer value; the stored value is not one"
+                        )
+                    if not -INT64 <= current + by < INT64:
+                        raise InvalidValue(
+                            key,
+                            f"increment: {current} + {by} is beyond firestore's 64-bit "
+                            "integers; the value is unchanged",
                         )
                     change = {"etag": etag, "n": firestore.Increment(by)}
                     self._commit([self._update_write(key, change, stamp)])
