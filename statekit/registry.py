@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from statekit.errors import InvalidURL
+from statekit.errors import InvalidURL, StatekitError, redact_url
 from statekit.urls import parse_url
 
 # kind -> scheme -> (module:class, the pip extra that brings its SDK)
@@ -77,4 +77,20 @@ def open_backend(kind: str, url: str, source: str = "url") -> Any:
     label = f"{kind} url" if source == "url" else source
     parsed = parse_url(url, source=label, allowed_schemes=REGISTRY[kind])
     cls = backend_class(kind, parsed.scheme, url, label)
-    return cls.from_url(parsed)
+    try:
+        return cls.from_url(parsed)
+    except StatekitError:
+        raise
+    except Exception as exc:
+        # An SDK that cannot find credentials (google.auth's DefaultCredentialsError,
+        # botocore's NoRegionError, azure.identity's errors) raises its own type at
+        # client creation: report it as ours, naming the URL without any secret.
+        if not type(exc).__module__.startswith(_SDK_MODULES):
+            raise
+        raise StatekitError(
+            f"cannot open the {kind} backend {redact_url(url)!r}: {type(exc).__name__}: "
+            f"{exc} (the function's identity or local credentials must be configured)"
+        ) from None
+
+
+_SDK_MODULES = ("google.auth", "google.api_core", "botocore", "azure.core", "azure.identity")
