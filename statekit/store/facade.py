@@ -12,6 +12,7 @@ partition, because that is what every backend can do atomically and cheaply.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -57,6 +58,7 @@ STORE_URL_VARIABLE = "STATEKIT_STORE_URL"
 DEFAULT_STORE_URL = "sqlite://"
 DEFAULT_UPDATE_ATTEMPTS = 32
 MAX_LIST_LIMIT = 1000
+log = logging.getLogger("statekit.store")
 
 
 
@@ -82,6 +84,7 @@ class Store:
     def __init__(self, backend: StoreBackend) -> None:
         self.backend = backend
         self._listeners: list[WriteListener] = []
+        self.listener_errors = 0  # write listeners that raised (counted, logged, not raised)
 
     # -- introspection -----------------------------------------------------------------
     @property
@@ -100,14 +103,28 @@ class Store:
         """Call ``listener(key)`` after every successful write through this store.
 
         The cache-aside helper uses it so that a write made in this process
-        invalidates the cached copy before the write call returns.
+        invalidates the cached copy before the write call returns. A listener that
+        raises is logged and counted (``listener_errors``); the committed write
+        still returns normally.
         """
         self._listeners.append(listener)
 
     def _written(self, keys: Iterable[str]) -> None:
+        # The write has committed: a listener (cache invalidation) that fails must not
+        # turn it into an error for the caller, who would retry work that is done.
         for listener in self._listeners:
             for key in keys:
-                listener(key)
+                try:
+                    listener(key)
+                except Exception as exc:
+                    self.listener_errors += 1
+                    log.warning(
+                        "store: a write listener failed after the write of key %r had "
+                        "committed (%s: %s); the write stands",
+                        key,
+                        type(exc).__name__,
+                        exc,
+                    )
 
     # -- single items ------------------------------------------------------------------
     def get(self, key: str) -> Item | None:
