@@ -90,9 +90,7 @@ class CrossPartitionTransaction(InvalidTransaction):
 
 # Query parameters whose value is (or may be) a secret: password, key, sig, token...
 # ``*_env`` and ``password_secret`` name where a secret lives, not the secret itself.
-_SECRET_PARAM = re.compile(
-    r"pass|pwd|key|sig|token|secret|cred|auth|sas|session", re.IGNORECASE
-)
+_SECRET_PARAM = re.compile(r"pass|pwd|key|sig|token|secret|cred|auth|sas|session", re.IGNORECASE)
 _REFERENCE_PARAM = re.compile(r".*_env|password_secret", re.IGNORECASE)
 REDACTED = "***"
 
@@ -189,10 +187,67 @@ class Unsupported(StatekitError, NotImplementedError):
 
 
 class BackendUnavailable(StatekitError, ConnectionError):
-    """The backend could not be reached after bounded retries; nothing was applied."""
+    """The backend could not be reached, or did not answer in time, after bounded retries.
 
-    def __init__(self, backend: str, operation: str, cause: BaseException | None = None) -> None:
+    ``outcome_unknown`` tells what happened to the request:
+
+    * ``False``: it never reached the service (connection refused, no route, a
+      connect timeout): nothing was applied, a retry is safe.
+    * ``True``: it may have reached the service (a read timeout, a connection
+      lost mid-request, a 5xx answer): a write **may have been applied**. Retry
+      only what is safe to apply twice: a conditional write (``if_match``,
+      ``if_absent``) is, because the retry of an applied write fails its
+      condition; ``Store.update`` handles this itself (it re-reads: see its
+      docstring); a blind ``increment`` is not: read it back first.
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        operation: str,
+        cause: BaseException | None = None,
+        *,
+        outcome_unknown: bool | None = None,
+    ) -> None:
+        if outcome_unknown is None:
+            outcome_unknown = not never_sent(cause)
         detail = f": {type(cause).__name__}: {cause}" if cause is not None else ""
-        super().__init__(f"backend {backend!r} unavailable during {operation}{detail}")
+        outcome = (
+            "the outcome is unknown: a write may have been applied"
+            if outcome_unknown
+            else "nothing was applied (the service was not reached)"
+        )
+        super().__init__(f"backend {backend!r} unavailable during {operation}{detail}; {outcome}")
         self.backend = backend
         self.operation = operation
+        self.outcome_unknown = outcome_unknown
+
+
+# Exceptions raised before a request is sent (by class name, so no SDK is imported).
+_NOT_SENT_TYPES = frozenset(
+    {
+        "ConnectionRefusedError",
+        "EndpointConnectionError",  # botocore: could not connect
+        "ConnectTimeoutError",  # botocore/urllib3: the connection was never made
+        "ConnectTimeout",
+        "NewConnectionError",  # urllib3
+        "ServiceRequestError",  # azure-core: the request was not sent
+        "NoRegionError",
+    }
+)
+_NOT_SENT_TEXT = ("Connection refused", "Errno 111]", "Error 111 ")
+
+
+def never_sent(cause: BaseException | None) -> bool:
+    """Whether ``cause`` (or an exception it wraps) shows the request never left the client."""
+    seen = 0
+    while cause is not None and seen < 8:
+        names = {klass.__name__ for klass in type(cause).__mro__}
+        if names & _NOT_SENT_TYPES:
+            return True
+        text = str(cause)
+        if any(marker in text for marker in _NOT_SENT_TEXT):
+            return True
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return False

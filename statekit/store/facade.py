@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from statekit.errors import (
+    BackendUnavailable,
     Conflict,
     CrossPartitionTransaction,
     InvalidKey,
@@ -57,10 +58,11 @@ from statekit.urls import url_from_env
 STORE_URL_VARIABLE = "STATEKIT_STORE_URL"
 DEFAULT_STORE_URL = "sqlite://"
 DEFAULT_UPDATE_ATTEMPTS = 32
+# update's backoff window: from one round trip (at least MIN) doubling up to MAX seconds.
+MIN_UPDATE_BACKOFF = 0.0005
+MAX_UPDATE_BACKOFF = 1.0
 MAX_LIST_LIMIT = 1000
 log = logging.getLogger("statekit.store")
-
-
 
 
 def _condition(key: str, if_match: object, if_absent: object) -> WriteCondition:
@@ -187,6 +189,20 @@ class Store:
         Each attempt writes with ``if_match`` (or ``if_absent`` when missing); on a
         conflict ``change`` runs again on the fresh value, after a jittered
         backoff, at most ``attempts`` times, then ``Conflict`` is raised.
+
+        Backoff: full jitter over a window that starts at the round trip just
+        measured and doubles per conflict, up to ``MAX_UPDATE_BACKOFF`` seconds. It
+        scales with the backend's latency (a fixed window that suits SQLite is a
+        fraction of one DynamoDB round trip), so contending writers spread out
+        until one wins each round: 8 writers x 50 updates on one key finish on
+        every backend with the default attempts (tests/conformance).
+
+        A write whose outcome is unknown (``BackendUnavailable.outcome_unknown``,
+        e.g. after a timeout) is settled by reading the item back: our own etag
+        there means it was applied (the item is returned); the etag we conditioned
+        on (or still no item) means it was not, and the loop goes on, which is
+        safe because the write is conditional. Anything else cannot be told apart
+        from another writer's change, so the error is raised as it came.
         """
         rules.check_key(key)
         self._require(Capability.CONDITIONAL_WRITES)
@@ -200,6 +216,7 @@ class Store:
         # The key and options are checked once above; each attempt goes straight to
         # the backend (the loop is a hot path: benchmarks/store_embedded.py).
         backend = self.backend
+        started = time.monotonic()
         current = backend.get(key, time.time())
         for attempt in range(attempts):
             new_value = change(None if current is None else current.value)
@@ -211,11 +228,31 @@ class Store:
             except Conflict as conflict:
                 if attempt + 1 == attempts:
                     break
-                # Full jitter: spreads contending writers so one of them wins each round.
-                time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+                # One round trip (read or write) as the backend just showed it; the
+                # window doubles per conflict (full jitter: uniform in [0, window]).
+                round_trip = (time.monotonic() - started) / 2
+                window = max(MIN_UPDATE_BACKOFF, round_trip) * 2 ** min(attempt, 16)
+                time.sleep(random.uniform(0, min(MAX_UPDATE_BACKOFF, window)))
+                started = time.monotonic()
                 current = (
                     conflict.current if conflict.current_reported else backend.get(key, time.time())
                 )
+            except BackendUnavailable as unavailable:
+                if not unavailable.outcome_unknown:
+                    raise
+                settled = backend.get(key, time.time())  # may raise BackendUnavailable too
+                if settled is not None and settled.etag == item.etag:
+                    if self._listeners:
+                        self._written((key,))
+                    return settled
+                unchanged = (
+                    settled is None
+                    if current is None
+                    else (settled is not None and settled.etag == current.etag)
+                )
+                if not unchanged or attempt + 1 == attempts:
+                    raise
+                started = time.monotonic()
         raise Conflict(key, f"update gave up after {attempts} attempts; the item kept changing")
 
     def increment(self, key: str, by: int = 1) -> int:
@@ -232,7 +269,8 @@ class Store:
         bound = self.backend.limits.max_counter
         if bound is not None and not -bound <= by <= bound:
             raise InvalidValue(
-                key, f"increment by {by} is beyond what {self.backend.name} counts exactly (+-{bound})"
+                key,
+                f"increment by {by} is beyond what {self.backend.name} counts exactly (+-{bound})",
             )
         result = self.backend.increment(key, by, rules.new_etag(), time.time())
         if self._listeners:

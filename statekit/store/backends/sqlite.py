@@ -188,7 +188,9 @@ class SQLiteStore(SQLiteFile, StoreBackend):
         if -_FAST_BY < by < _FAST_BY:
 
             def fast(conn: sqlite3.Connection) -> int | None:
-                row = conn.execute(_INCREMENT_FAST, (key, str(by), etag, now, by, now, now)).fetchone()
+                row = conn.execute(
+                    _INCREMENT_FAST, (key, str(by), etag, now, by, now, now)
+                ).fetchone()
                 return None if row is None else int(row[0])
 
             result = self._run("increment", fast)
