@@ -1,4 +1,4 @@
-"""Fixtures of the conformance suites, and the results artifact ``statekit compare`` reads.
+"""Hooks of every conformance suite: strict xfails from the cases, and the results artifact
 
 Every test result is recorded per backend in
 ``.statekit/reports/conformance-<suite>.json`` (passed, failed, xfailed with its
@@ -7,72 +7,29 @@ reason, skipped with its reason) so the capability matrix is measured, not typed
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import statekit
-from tests.conformance.registry import Case, discover
-from tests.standins.base import StandInPool, StandInUnavailable
+from tests.conformance.registry import SUITES, Case
 
-STORE_CASES = {case.name: case for case in discover("store_cases")}
 REPORT_DIR = Path(__file__).resolve().parents[2] / ".statekit" / "reports"
-
-
-def open_case_store(case: Case, standins: StandInPool, workdir: Path) -> statekit.Store:
-    if case.needs_module and importlib.util.find_spec(case.needs_module) is None:
-        pytest.skip(f"{case.name}: optional extra missing ({case.needs_module} not installed)")
-    try:
-        url = case.url(standins, workdir)
-    except StandInUnavailable as exc:
-        pytest.fail(f"{case.name}: stand-in unavailable: {exc}")
-    return statekit.open_store(url)
-
-
-@pytest.fixture(scope="session", params=sorted(STORE_CASES))
-def store_case(request: pytest.FixtureRequest) -> Case:
-    return STORE_CASES[request.param]
-
-
-@pytest.fixture(scope="session")
-def store(
-    store_case: Case, standins: StandInPool, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[statekit.Store]:
-    opened = open_case_store(store_case, standins, tmp_path_factory.mktemp(store_case.name))
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def ns() -> str:
-    """A fresh partition name per test, so runs and tests never see each other's keys."""
-    return f"ck{uuid.uuid4().hex[:12]}"
 
 
 def _case_of(item: pytest.Item) -> tuple[str, Case] | None:
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return None
-    for suite, cases in _SUITES.items():
+    for suite, cases in SUITES.items():
         name = callspec.params.get(f"{suite}_case")
         if name is not None:
             return suite, cases[name]
     return None
-
-
-_SUITES: dict[str, dict[str, Case]] = {"store": STORE_CASES}
-
-
-def register_suite(suite: str, cases: dict[str, Case]) -> None:
-    """Queue/cache suites call this from their conftest so xfails and reports cover them."""
-    _SUITES[suite] = cases
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -6,7 +6,7 @@ only the reported failures stay on the queue; SQS's redrive policy moves a
 message received ``maxReceiveCount`` times to the dead-letter queue). Sagas run
 on the local executor over the DynamoDB store here: moto cannot run Lambda code
 (EMULATORS.md), so Step Functions' own run of the saga is proven in
-tests/workflows with canned activity results; the activity entry point is
+tests/conformance/workflows with canned activity results; the activity entry point is
 checked below with the envelope Step Functions sends.
 """
 

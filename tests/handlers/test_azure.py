@@ -13,7 +13,7 @@ consumer on one queue agree), so this test uses it rather than copying it.
 
 Sagas run on the local executor over the Cosmos store here: there is no
 Durable Functions host on these machines (EMULATORS.md), so the orchestrator
-itself is proven by replaying histories in tests/workflows; below, the
+itself is proven by replaying histories in tests/conformance/workflows; below, the
 orchestrator and activity functions are checked for their binding types and
 the activity function is called with the envelope the orchestrator sends.
 """

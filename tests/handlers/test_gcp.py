@@ -21,7 +21,7 @@ is its own strictly xfailed test. (The concurrent double submit stays in the
 scenario: it rests on ``create()`` conflicts, which the stand-in does enforce.)
 
 Sagas run on the local executor over the Firestore store: Cloud Workflows'
-own run of the saga is proven in tests/workflows on workflows-emulator.
+own run of the saga is proven in tests/conformance/workflows on workflows-emulator.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ from handlers.app import get_app
 from statekit.queue import Queue, open_queue
 from statekit.queue.backend import ReceivedRaw
 from statekit.queue.backends.pubsub import PubSubQueue
-from tests.conformance.queue_cases.pubsub import NO_DEAD_LETTER_POLICY
-from tests.conformance.store_cases.firestore import PRECONDITIONS_IGNORED
+from tests.conformance.queue.cases.pubsub import NO_DEAD_LETTER_POLICY
+from tests.conformance.store.cases.firestore import PRECONDITIONS_IGNORED
 from tests.handlers.scenario import eventually, run_cart_race, run_poison_event, run_scenario
 from tests.standins.base import StandInPool, free_port, tcp_open
 from tests.standins.firestore import FirestoreEmulator

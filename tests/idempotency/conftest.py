@@ -1,7 +1,7 @@
 """Stores the idempotency suite runs over, and a Store that counts its round trips.
 
 The suite runs over every store backend of the conformance suite
-(``tests/conformance/store_cases/``), each on its stand-in, so "works on every
+(``tests/conformance/store/cases/``), each on its stand-in, so "works on every
 store backend" is measured. Each test gets its own key prefix on the shared
 table/container, through ``CountingStore``, which also counts the calls the
 decorator makes.
@@ -22,7 +22,7 @@ from statekit.store.backend import StoreBackend
 from tests.conformance.registry import Case, discover
 from tests.standins.base import StandInPool, StandInUnavailable
 
-STORE_CASES = {case.name: case for case in discover("store_cases")}
+STORE_CASES = {case.name: case for case in discover("store")}
 
 FIRESTORE_PRECONDITIONS = (
     "@firestore-emulator/server: last_update_time preconditions are ignored, so the late "

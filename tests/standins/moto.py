@@ -48,5 +48,24 @@ class MotoServer(StandIn):
             pass
 
 
+class RecordingMoto(MotoServer):
+    """moto server that records every request, to rebuild its state after a restart
+    (moto keeps its state in memory; the fault tests stop it mid-run)."""
+
+    def process_env(self) -> dict[str, str]:
+        return {
+            **super().process_env(),
+            "MOTO_ENABLE_RECORDING": "1",
+            "MOTO_RECORDER_FILEPATH": str(self.workdir / "requests.jsonl"),
+        }
+
+    def replay(self) -> None:
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/recorder/replay-recording", data=b"", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+
+
 def create(workdir: Path) -> MotoServer:
     return MotoServer(workdir)

@@ -37,5 +37,15 @@ class RedisServer(StandIn):
         return f"redis://127.0.0.1:{self.port}/0"
 
 
+class DurableRedis(RedisServer):
+    """Append-only file, fsync on every write: what was acknowledged survives a restart
+    (the fault tests stop it mid-run and check nothing was lost or half-applied)."""
+
+    def command(self) -> list[str]:
+        plain = super().command()
+        at = plain.index("--appendonly")
+        return [*plain[:at], "--appendonly", "yes", "--appendfsync", "always", *plain[at + 2 :]]
+
+
 def create(workdir: Path) -> RedisServer:
     return RedisServer(workdir)

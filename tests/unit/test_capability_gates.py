@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 import statekit
-from statekit import Capability, Put, Unsupported
+from statekit import Capability, Unsupported
 from statekit.store.backends.memory import MemoryStore
+from tests.conformance.store.capability_calls import CAPABILITY_CALLS
 
 
 class BareMemory(MemoryStore):
@@ -21,21 +22,7 @@ def bare() -> statekit.Store:
     return statekit.Store(BareMemory())
 
 
-@pytest.mark.parametrize(
-    ("capability", "call"),
-    [
-        (Capability.TTL, lambda s: s.put("a/b", 1, ttl=5)),
-        (Capability.CONDITIONAL_WRITES, lambda s: s.put("a/b", 1, if_absent=True)),
-        (Capability.CONDITIONAL_WRITES, lambda s: s.put("a/b", 1, if_match="e")),
-        (Capability.CONDITIONAL_WRITES, lambda s: s.delete("a/b", if_match="e")),
-        (Capability.CONDITIONAL_WRITES, lambda s: s.update("a/b", lambda v: 1)),
-        (Capability.INCREMENT, lambda s: s.increment("a/b")),
-        (Capability.TRANSACTIONS, lambda s: s.transact([Put("a/b", 1)])),
-        (Capability.LIST, lambda s: s.list("a/")),
-        (Capability.BATCH, lambda s: s.put_many({"a/b": 1})),
-        (Capability.BATCH, lambda s: s.get_many(["a/b"])),
-    ],
-)
+@pytest.mark.parametrize(("capability", "call"), CAPABILITY_CALLS)
 def test_undeclared_capability_raises_unsupported(
     bare: statekit.Store, capability: Capability, call
 ) -> None:

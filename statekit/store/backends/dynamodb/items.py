@@ -19,7 +19,7 @@ from statekit.store.backend import PreparedPut, WriteCondition
 from statekit.store.types import Item
 
 # Must equal modules/common/settings.py TTL_ATTRIBUTE (the table construct enables
-# native TTL on it); tests/unit/test_dynamodb_layout.py checks they agree.
+# native TTL on it); tests/conformance/store/test_dynamodb.py checks they agree.
 TTL_ATTRIBUTE = "expires_at_epoch"
 # An integer JSON text DynamoDB can hold exactly in a number (38 significant digits).
 NATIVE_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,37})")
