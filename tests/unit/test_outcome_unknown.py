@@ -44,7 +44,9 @@ def test_sdk_timeouts_are_classified() -> None:
     assert BackendUnavailable("dynamodb", "put", refused).outcome_unknown is False
     redis = pytest.importorskip("redis.exceptions", reason="the redis extra is absent")
     assert BackendUnavailable("redis", "put", redis.TimeoutError("Timeout reading")).outcome_unknown
-    refused_redis = redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+    refused_redis = redis.ConnectionError(
+        "Error 111 connecting to 127.0.0.1:1. Connection refused."
+    )
     assert BackendUnavailable("redis", "put", refused_redis).outcome_unknown is False
 
 
