@@ -89,4 +89,4 @@ def test_missing_google_credentials_are_a_statekit_error(monkeypatch: pytest.Mon
     monkeypatch.setenv("NO_GCE_CHECK", "True")
     monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:1")
     with pytest.raises(statekit.StatekitError, match="DefaultCredentialsError"):
-        statekit.open_workflows("workflows://proj/us-central1/wf")
+        statekit.open_workflows("workflows://proj/us-central1/wf?store=memory://")

@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -39,7 +39,13 @@ settings.register_profile(
     stateful_step_count=25,
     deadline=None,
     database=None,
+    # No "explain" phase: it traces every line run, which over a remote backend turns a
+    # failure's report from seconds into minutes.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "debug", parent=settings.get_profile("ci"), phases=[Phase.generate], print_blob=True
 )
 settings.register_profile(
     "fuzz",
@@ -56,8 +62,11 @@ STANDIN_GAPS: dict[str, set[str]] = {
     # @firestore-emulator/server: preconditions ignored, batches not atomic, no int64
     # beyond 2**53 (tests/conformance store case "firestore").
     "firestore": {"stale_etags", "transactions", "beyond_2_53"},
-    # cosmosdb-server: transactional batch broken (store case "cosmos").
-    "cosmos": {"transactions"},
+    # cosmosdb-server: transactional batch broken (store case "cosmos"); being
+    # JavaScript, it orders strings by UTF-16 code units, so a key with a character
+    # beyond U+FFFF lists before one with U+E000..U+FFFF (statekit's order is code
+    # points, UTF-8 byte order). Listing is then checked in UTF-16 order there.
+    "cosmos": {"transactions", "utf16_order"},
 }
 
 # Key suffixes that broke, or could break, one backend's encoding.
@@ -219,8 +228,10 @@ class StoreAgainstModel(RuleBasedStateMachine):
         if "beyond_2_53" in self.gaps:
             bound = min(bound or 2**53 - 1, 2**53 - 1)
         not_counter = type(start) is not int
-        beyond = bound is not None and (
-            abs(start) > bound or abs(by) > bound or abs(start + by) > bound
+        beyond = (
+            not not_counter
+            and bound is not None
+            and (abs(start) > bound or abs(by) > bound or abs(start + by) > bound)
         )
         if beyond and "beyond_2_53" in self.gaps and not not_counter:
             return  # the stand-in fails differently beyond 2**53; the service is exact
@@ -297,7 +308,10 @@ class StoreAgainstModel(RuleBasedStateMachine):
             if cursor is None:
                 break
         assert cursor is None, "listing did not end"
-        assert seen == [(key, self.model[key][0]) for key in sorted(self.model)]
+        assert seen == [(key, self.model[key][0]) for key in sorted(self.model, key=self.order)]
+
+    def order(self, key: str) -> Any:
+        return key.encode("utf-16-be") if "utf16_order" in self.gaps else key
 
     @precondition(lambda self: bool(self.model))
     @rule(pick=st.integers(0, 1000))
