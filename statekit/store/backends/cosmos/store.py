@@ -123,7 +123,7 @@ class CosmosStore(StoreBackend):
 
     # -- hooks ---------------------------------------------------------------------------
     def get(self, key: str, now: float) -> Item | None:
-        with self._errors("get"):
+        with self._errors(f"get of key {key!r}"):
             doc = self._read(key)
         return None if doc is None or is_expired(doc, now) else item_of(doc)
 
@@ -136,7 +136,7 @@ class CosmosStore(StoreBackend):
     def put(self, op: PreparedPut, now: float) -> str:
         doc = document(op, now)
         condition = op.condition
-        with self._errors("put"):
+        with self._errors(f"put of key {op.item.key!r}"):
             if condition.if_match is not None:
                 return self._put_if_match(op.item.key, doc, condition.if_match, now)
             if condition.if_absent:
@@ -195,7 +195,7 @@ class CosmosStore(StoreBackend):
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
         item_id, pk = key_to_id(key), rules.partition_of(key)
-        with self._errors("delete"):
+        with self._errors(f"delete of key {key!r}"):
             if condition.if_match is not None:
                 try:
                     self._container.delete_item(
@@ -238,7 +238,7 @@ class CosmosStore(StoreBackend):
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
         item_id, pk = key_to_id(key), rules.partition_of(key)
-        with self._errors("increment"):
+        with self._errors(f"increment of key {key!r}"):
             for _ in range(RACE_ATTEMPTS):
                 # One round trip when the counter exists: the service adds, unless the
                 # item is not a live integer (then the predicate fails with 412).
@@ -381,7 +381,7 @@ class CosmosStore(StoreBackend):
             f"SELECT TOP @limit * FROM c WHERE {where} AND "
             "(IS_NULL(c.exp) OR c.exp > @now) ORDER BY c.key"
         )
-        with self._errors("list"):
+        with self._errors(f"list of prefix {prefix!r}"):
             docs = list(self._container.query_items(query, parameters=parameters, partition_key=pk))
         return [item_of(doc) for doc in docs[:limit]]
 

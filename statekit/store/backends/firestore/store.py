@@ -208,7 +208,7 @@ class FirestoreStore(StoreBackend):
 
     # -- hooks ---------------------------------------------------------------------------
     def get(self, key: str, now: float) -> Item | None:
-        with self._errors("get"):
+        with self._errors(f"get of key {key!r}"):
             found = self._read(key)
         if found is None or is_expired(found[0], now):
             return None
@@ -229,7 +229,7 @@ class FirestoreStore(StoreBackend):
     def put(self, op: PreparedPut, now: float) -> str:
         key, condition = op.item.key, op.condition
         data = document_fields(op)
-        with self._errors("put"):
+        with self._errors(f"put of key {op.item.key!r}"):
             if condition.if_match is not None:
                 etag = self._usable_etag(key, condition.if_match, now)
                 try:
@@ -265,7 +265,7 @@ class FirestoreStore(StoreBackend):
         raise Conflict(key, f"if_absent: the item kept changing over {RACE_ATTEMPTS} attempts")
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
-        with self._errors("delete"):
+        with self._errors(f"delete of key {key!r}"):
             if condition.if_match is not None:
                 etag = self._usable_etag(key, condition.if_match, now)
                 try:
@@ -288,7 +288,7 @@ class FirestoreStore(StoreBackend):
             raise Conflict(key, f"delete: the item kept changing over {RACE_ATTEMPTS} attempts")
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
-        with self._errors("increment"):
+        with self._errors(f"increment of key {key!r}"):
             for attempt in range(INCREMENT_ATTEMPTS):
                 found = self._read(key)
                 try:
@@ -363,7 +363,7 @@ class FirestoreStore(StoreBackend):
         start, inclusive = (
             (after, False) if after is not None and after >= prefix else (prefix, True)
         )
-        with self._errors("list"):
+        with self._errors(f"list of prefix {prefix!r}"):
             while len(items) < limit:
                 # A range query on stored fields, within one partition; needs the composite
                 # index (pk ASC, key ASC). Expired documents are skipped here, so ask again
