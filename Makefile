@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: install node system tools lint test demo benchmarks synth deploy clean
+.PHONY: install node system tools lint test fuzz demo benchmarks synth deploy clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -38,6 +38,14 @@ lint: install
 
 test: install node system tools lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The property-based suites (hypothesis models of the store on every backend, the
+# queue, cache-aside) with the long `fuzz` profile: many more examples and steps than
+# the bounded `ci` profile `make test` runs. Failing examples are kept in .hypothesis/.
+fuzz: install node system tools
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -p no:timeout \
+	  tests/conformance/store/test_model.py tests/conformance/queue/test_model.py \
+	  tests/conformance/cache/test_aside_model.py $(PYTEST_ARGS)
 
 demo: install
 	$(PY) -m statekit.demo

@@ -16,7 +16,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from statekit.errors import InvalidURL, StatekitError
+from statekit.errors import InvalidURL, StatekitError, redact_url
 from statekit.urls import parse_url
 
 Cloud = Literal["aws", "azure", "gcp"]
@@ -125,4 +125,21 @@ def open_backend(kind: Block, url: str, source: str = "url") -> Any:
     cls = backend_class(kind, parsed.scheme, url, label)
     from statekit.observability.instrument import instrument
 
-    return instrument(kind, cls.from_url(parsed), parsed)
+    try:
+        backend = cls.from_url(parsed)
+    except StatekitError:
+        raise
+    except Exception as exc:
+        # An SDK that cannot find credentials (google.auth's DefaultCredentialsError,
+        # botocore's NoRegionError, azure.identity's errors) raises its own type at
+        # client creation: report it as ours, naming the URL without any secret.
+        if not type(exc).__module__.startswith(_SDK_MODULES):
+            raise
+        raise StatekitError(
+            f"cannot open the {kind} backend {redact_url(url)!r}: {type(exc).__name__}: "
+            f"{exc} (the function's identity or local credentials must be configured)"
+        ) from None
+    return instrument(kind, backend, parsed)
+
+
+_SDK_MODULES = ("google.auth", "google.api_core", "botocore", "azure.core", "azure.identity")

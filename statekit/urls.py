@@ -15,6 +15,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from statekit.errors import InvalidURL
 
+# Schemes whose URL may name a user (a Redis ACL user); no scheme takes a password.
+USERNAME_SCHEMES = frozenset({"redis", "rediss"})
+
 
 class ConnectionURL(NamedTuple):
     """A parsed ``STATEKIT_*_URL`` (a named tuple: cheap to define on a cold start)."""
@@ -62,6 +65,28 @@ def parse_url(url: str, *, source: str = "url", allowed_schemes: Iterable[str]) 
     if scheme not in allowed:
         raise InvalidURL(
             url, f"unknown scheme {scheme!r}; known schemes: {', '.join(allowed)}", source
+        )
+    try:
+        password = parts.password
+    except ValueError:  # pragma: no cover - urlsplit parsed the netloc above
+        password = None
+    if password is not None:
+        raise InvalidURL(
+            url,
+            "a password never goes in the URL (it ends up in Terraform and logs): "
+            + (
+                "use ?password_env=VAR or ?password_secret=ARN"
+                if scheme in USERNAME_SCHEMES
+                else "the service authenticates by the function's identity"
+            ),
+            source,
+        )
+    if parts.username is not None and scheme not in USERNAME_SCHEMES:
+        raise InvalidURL(
+            url,
+            f"a {scheme}:// URL takes no user name or credentials (nothing before '@'): "
+            "the service authenticates by the function's identity",
+            source,
         )
     try:
         params = dict(

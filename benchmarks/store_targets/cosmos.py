@@ -125,7 +125,7 @@ class CosmosTarget:
                 item_id,
                 pk,
                 [{"op": "incr", "path": "/n", "value": 1}],
-                filter_predicate=live_counter_filter(time.time()),
+                filter_predicate=live_counter_filter(time.time(), 1),
             )
         except Exception:  # first call: the counter does not exist yet
             self.container.create_item({"id": item_id, "pk": pk, "key": key, "n": 1, "exp": None})

@@ -20,6 +20,21 @@ Guarantees, per process:
   the first caller reads and fills, the others wait for its result. A write
   detaches the flight, so a reader arriving after the write starts a new read.
 
+A cache outage never fails a store write, and never serves a stale value here:
+
+* The store write commits first; its invalidation is bounded by the cache's
+  own timeouts and retries (``CACHE_ATTEMPTS`` tries, about 3 s worst case on
+  Redis). If the delete still fails, the write returns normally: the failure
+  is logged (logger ``statekit.cache``, a warning), counted in
+  ``cache_errors`` and passed to ``on_cache_error(operation, key, error)``.
+* The stale entry is made harmless in this process: the key is *suspect*
+  until a later delete succeeds or the cache-aside TTL has passed (by then
+  the entry has expired from the cache, whatever happened). A suspect key is
+  read from the store and not cached; each read retries the delete first.
+  Other processes see the stale entry at most until the TTL, the same bound
+  as for any write they do not see.
+* A cache read or fill that fails is a miss: the value comes from the store.
+
 Across processes: a process that writes through its own ``CacheAside`` over the
 same Redis cache deletes the shared key too, but the generation check is per
 process, so a fill racing another process's write can leave the old value until
@@ -31,6 +46,7 @@ TTL. Keep the TTL as short as that staleness may be.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 import weakref
@@ -40,11 +56,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statekit.cache.facade import Cache, ttl_ms
-from statekit.errors import InvalidOption
+from statekit.errors import InvalidOption, StatekitError
 from statekit.store import Capability, Item, Store
 from statekit.store.rules import check_key
 
 STRIPES = 256
+log = logging.getLogger("statekit.cache")
+CacheErrorHook = Callable[[str, str, BaseException], None]
 _MISSING = object()
 
 # One write listener per Store, fanning out to that store's live helpers: a helper
@@ -86,7 +104,15 @@ class _Flight:
 class CacheAside:
     """``get`` through the cache; ``put``/``delete``/``update`` through the store."""
 
-    def __init__(self, store: Store, cache: Cache, *, ttl: float, prefix: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        cache: Cache,
+        *,
+        ttl: float,
+        prefix: str = "",
+        on_cache_error: CacheErrorHook | None = None,
+    ) -> None:
         if not isinstance(store, Store):
             raise InvalidOption(f"store must be a statekit Store, got {type(store).__name__}")
         if not isinstance(cache, Cache):
@@ -103,6 +129,11 @@ class CacheAside:
         self._stripes = [_Stripe() for _ in range(STRIPES)]
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
+        # Keys whose invalidation failed -> time.monotonic() after which the stale
+        # entry has expired from the cache in any case (see the module docstring).
+        self._suspect: dict[str, float] = {}
+        self.cache_errors = 0  # cache calls that failed (a counter for metrics)
+        self.on_cache_error = on_cache_error
         _attach(store, self)
 
     # -- reads -------------------------------------------------------------------------
@@ -110,7 +141,14 @@ class CacheAside:
         """The value of ``key``: from the cache, else from the store (then cached)."""
         if type(key) is not str:
             check_key(key)  # raises InvalidKey naming the key, before any concatenation
-        value = self.cache.get(self.prefix + key, _MISSING)
+        if self._suspect and key in self._suspect and not self._cleared(key):
+            item = self.store.get(key)  # the cached copy may be stale: do not use or fill it
+            return default if item is None else item.value
+        try:
+            value = self.cache.get(self.prefix + key, _MISSING)
+        except StatekitError as exc:
+            self._report("get", key, exc)
+            value = _MISSING
         if value is not _MISSING:
             return value
         value = self._load(key)
@@ -123,8 +161,16 @@ class CacheAside:
         if isinstance(keys, str):
             raise InvalidOption(f"keys must be a list of keys, not one string {keys!r}")
         wanted = list(dict.fromkeys(check_key(key) for key in keys))
-        hits = self.cache.get_many([self.prefix + key for key in wanted])
-        found = {key: hits[self.prefix + key] for key in wanted if self.prefix + key in hits}
+        try:
+            hits = self.cache.get_many([self.prefix + key for key in wanted])
+        except StatekitError as exc:
+            self._report("get_many", wanted[0] if wanted else "", exc)
+            hits = {}
+        found = {
+            key: hits[self.prefix + key]
+            for key in wanted
+            if self.prefix + key in hits and not (self._suspect and key in self._suspect)
+        }
         missing = [key for key in wanted if key not in found]
         if missing:
             generations = [self._stripe(key).generation for key in missing]
@@ -173,12 +219,15 @@ class CacheAside:
     def _fill(self, key: str, item: Item, generation: int) -> None:
         """Cache ``item`` unless a write invalidated its stripe since ``generation``."""
         ttl = self._fill_ttl(item)
-        if ttl is None:
+        if ttl is None or (self._suspect and key in self._suspect):
             return
         stripe = self._stripe(key)
         with stripe.lock:
             if stripe.generation == generation:
-                self.cache.set(self.prefix + key, item.value, ttl=ttl)
+                try:
+                    self.cache.set(self.prefix + key, item.value, ttl=ttl)
+                except StatekitError as exc:
+                    self._report("fill", key, exc)
 
     def _fill_ttl(self, item: Item) -> float | None:
         if item.expires_at is None:
@@ -208,8 +257,41 @@ class CacheAside:
         with self._flights_lock:
             self._flights.pop(key, None)  # later readers must not join a pre-write read
         with stripe.lock:
-            stripe.generation += 1
-            self.cache.delete(self.prefix + key)
+            stripe.generation += 1  # first: fills in flight are dropped even if the delete fails
+            try:
+                self.cache.delete(self.prefix + key)
+            except StatekitError as exc:
+                self._suspect[key] = time.monotonic() + self.ttl
+                self._report("invalidate", key, exc)
+                return
+        self._suspect.pop(key, None)
+
+    def _cleared(self, key: str) -> bool:
+        """Whether suspect ``key`` is clean again: its TTL has passed, or a delete now works."""
+        deadline = self._suspect.get(key)
+        if deadline is None or time.monotonic() >= deadline:
+            self._suspect.pop(key, None)
+            return True
+        self._invalidate(key)
+        return key not in self._suspect
+
+    def _report(self, operation: str, key: str, error: BaseException) -> None:
+        """A cache failure is logged and counted, never raised: the store is the truth."""
+        self.cache_errors += 1
+        log.warning(
+            "cache-aside: cache %s of key %r failed (%s); served from the store%s",
+            operation,
+            key,
+            error,
+            "; the key is read from the store until the cache-aside ttl has passed"
+            if operation == "invalidate"
+            else "",
+        )
+        if self.on_cache_error is not None:
+            try:
+                self.on_cache_error(operation, key, error)
+            except Exception:  # a metrics hook must not fail the caller either
+                log.exception("cache-aside: on_cache_error hook failed")
 
     def _stripe(self, key: str) -> _Stripe:
         return self._stripes[zlib.crc32(key.encode("utf-8")) % STRIPES]

@@ -27,8 +27,16 @@ MAX_VALUE_BYTES = 400_000
 # Ten years: long enough for any cache or session, short enough to be a mistake above it.
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 PARTITION_SEPARATOR = "/"
+# Containers (lists, objects) nested deeper than this are refused: every backend's
+# JSON (SQLite's json functions, Cosmos, the SDKs' parsers) has its own recursion
+# limit, and Python's encoder fails at about 1000 with a RecursionError.
+MAX_VALUE_DEPTH = 64
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# C0 controls, DEL and the C1 controls: invisible, and some services refuse them.
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A lone surrogate is not valid UTF-8: services store it differently or refuse it
+# (DynamoDB joins a surrogate pair into the emoji it encodes: two keys, one item).
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _decode = json.JSONDecoder().decode
 # raw_decode skips decode()'s whitespace handling; safe for text statekit encoded itself.
@@ -41,12 +49,15 @@ def check_key(key: object) -> str:
         raise InvalidKey(key, f"keys must be strings, not {type(key).__name__}")
     if not key:
         raise InvalidKey(key, "keys must not be empty")
-    # A code point is at most 4 UTF-8 bytes, so short keys skip the encode.
-    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:
+    # A code point is at most 4 UTF-8 bytes, so short keys skip the encode; the
+    # "surrogatepass" handler lets a lone surrogate reach its own, clearer error.
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise InvalidKey(key, f"keys are at most {MAX_KEY_BYTES} bytes as UTF-8")
+    if not key.isascii() and _SURROGATES.search(key):
+        raise InvalidKey(key, "keys must be valid Unicode text (a lone surrogate is not)")
     # Printable ASCII has no control characters: two C calls, cheaper than the regex.
     if not (key.isascii() and key.isprintable()) and _CONTROL_CHARS.search(key):
-        raise InvalidKey(key, "keys must not contain control characters")
+        raise InvalidKey(key, "keys must not contain control characters (C0, DEL or C1)")
     if key[0] == PARTITION_SEPARATOR:
         raise InvalidKey(key, "the partition (the text before the first '/') must not be empty")
     return key
@@ -66,10 +77,15 @@ def check_prefix(prefix: object) -> str:
         raise InvalidKey(
             prefix, "a listing prefix must start with its partition and a '/', like 'cart-42/'"
         )
-    if len(prefix.encode("utf-8")) > MAX_KEY_BYTES or _CONTROL_CHARS.search(prefix):
+    if (
+        len(prefix.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES
+        or _CONTROL_CHARS.search(prefix)
+        or _SURROGATES.search(prefix)
+    ):
         raise InvalidKey(
             prefix,
-            f"a prefix follows the key rules (at most {MAX_KEY_BYTES} bytes, no control characters)",
+            f"a prefix follows the key rules (at most {MAX_KEY_BYTES} bytes, valid Unicode, "
+            "no control characters)",
         )
     return prefix
 
@@ -80,11 +96,37 @@ def encode_value(key: str, value: Any) -> str:
         data = _encoder.encode(value)
     except (TypeError, ValueError) as exc:
         raise InvalidValue(key, f"values must be JSON-compatible: {exc}") from None
+    except RecursionError:
+        raise InvalidValue(key, _TOO_DEEP) from None
+    if not data.isascii() and _SURROGATES.search(data):
+        raise InvalidValue(key, "strings in values must be valid Unicode (a lone surrogate is not)")
     if len(data) * 4 > MAX_VALUE_BYTES:
         size = len(data.encode("utf-8"))
         if size > MAX_VALUE_BYTES:
             raise ValueTooLarge(key, size, MAX_VALUE_BYTES)
+    # Fewer brackets than the limit cannot nest deeper than it: the common case skips the walk.
+    if data.count("[") + data.count("{") > MAX_VALUE_DEPTH and _depth_over_limit(value):
+        raise InvalidValue(key, _TOO_DEEP)
     return data
+
+
+_TOO_DEEP = f"values nest lists and objects at most {MAX_VALUE_DEPTH} levels deep"
+
+
+def _depth_over_limit(value: Any) -> bool:
+    """True if ``value`` nests containers deeper than ``MAX_VALUE_DEPTH`` (iterative walk)."""
+    if not isinstance(value, (dict, list, tuple)):
+        return False  # the brackets were inside a string
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list, tuple)):
+                if depth + 1 > MAX_VALUE_DEPTH:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def decode_value(data: str) -> Any:

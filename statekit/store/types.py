@@ -36,6 +36,9 @@ class Limits(NamedTuple):
     ttl_precision: str
     consistency: str
     notes: str = ""
+    # The largest magnitude a counter holds exactly (``increment`` refuses, changing
+    # nothing, a sum beyond it); ``None``: any integer a JSON value can hold.
+    max_counter: int | None = None
 
 
 class Item(NamedTuple):

@@ -125,7 +125,8 @@ class MemoryStore(StoreBackend):
                     key, "increment needs an integer value; the stored value is not one"
                 )
             result = current + by
-            self._set(key, (str(result), etag, expiry))
+            # encode_value refuses (InvalidValue) an integer too long for JSON text.
+            self._set(key, (rules.encode_value(key, result), etag, expiry))
         return result
 
     def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:

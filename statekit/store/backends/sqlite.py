@@ -28,6 +28,16 @@ from statekit.urls import ConnectionURL
 SWEEP_EVERY = 1000
 _LIVE = "(exp IS NULL OR exp > ?)"
 _GET = f"SELECT v, etag, exp FROM items WHERE k = ? AND {_LIVE}"
+_FAST_BY = 2**62
+# Adds when the live value is an integer short enough that ``+ by`` cannot overflow;
+# restarts an expired item at ``by``; otherwise changes nothing and returns no row.
+_INCREMENT_FAST = (
+    "INSERT INTO items (k, v, etag, exp) VALUES (?, ?, ?, NULL) ON CONFLICT(k) DO UPDATE SET "
+    "v = CASE WHEN items.exp <= ? THEN excluded.v ELSE CAST(items.v AS INTEGER) + ? END, "
+    "exp = CASE WHEN items.exp <= ? THEN NULL ELSE items.exp END, etag = excluded.etag "
+    "WHERE items.exp <= ? OR (json_type(items.v) = 'integer' AND length(items.v) <= 18) "
+    "RETURNING v"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -170,21 +180,43 @@ class SQLiteStore(SQLiteFile, StoreBackend):
         return self._run("delete", lambda c: self._remove(c, key, condition, now))
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
-        def body(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "INSERT INTO items (k, v, etag, exp) VALUES (?, ?, ?, NULL) ON CONFLICT(k) DO UPDATE SET "
-                "v = CASE WHEN items.exp <= ? THEN excluded.v ELSE CAST(items.v AS INTEGER) + ? END, "
-                "exp = CASE WHEN items.exp <= ? THEN NULL ELSE items.exp END, etag = excluded.etag "
-                "WHERE items.exp <= ? OR json_type(items.v) = 'integer' RETURNING v",
-                (key, str(by), etag, now, by, now, now),
-            ).fetchone()
-            if row is None:
-                raise InvalidValue(
-                    key, "increment needs an integer value; the stored value is not one"
-                )
-            return int(row[0])
+        # SQLite integers are 64-bit and its ``+`` turns an overflow into an inexact REAL
+        # (and CAST saturates a longer integer text), so the one-statement fast path only
+        # takes sums that cannot overflow: a stored integer of at most 18 characters
+        # (|v| < 10**18) plus |by| < 2**62. Anything else, including a miss of that
+        # guard, is done exactly in Python inside one transaction.
+        if -_FAST_BY < by < _FAST_BY:
 
-        result = self._run("increment", body)
+            def fast(conn: sqlite3.Connection) -> int | None:
+                row = conn.execute(
+                    _INCREMENT_FAST, (key, str(by), etag, now, by, now, now)
+                ).fetchone()
+                return None if row is None else int(row[0])
+
+            result = self._run("increment", fast)
+            if result is not None:
+                self._wrote()
+                return result
+
+        def exact(conn: sqlite3.Connection) -> int:
+            with self._transaction(conn):
+                row = conn.execute(
+                    f"SELECT v, exp FROM items WHERE k = ? AND {_LIVE}", (key, now)
+                ).fetchone()
+                current = 0 if row is None else rules.decode_value(row[0])
+                if type(current) is not int:
+                    raise InvalidValue(
+                        key, "increment needs an integer value; the stored value is not one"
+                    )
+                total = current + by
+                conn.execute(
+                    "INSERT INTO items (k, v, etag, exp) VALUES (?, ?, ?, ?) ON CONFLICT(k) "
+                    "DO UPDATE SET v = excluded.v, etag = excluded.etag, exp = excluded.exp",
+                    (key, rules.encode_value(key, total), etag, None if row is None else row[1]),
+                )
+                return total
+
+        result = self._run("increment", exact)
         self._wrote()
         return result
 

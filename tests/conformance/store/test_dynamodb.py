@@ -190,3 +190,39 @@ def test_a_refused_batch_chunk_fails_only_its_own_keys(table) -> None:
     # (DynamoDB validates the whole request and writes none of a refused chunk; moto
     # writes the items before the too-large one, so that part is not asserted here.)
     assert [store.get(op.item.key).value for op in second] == list(range(10))
+
+
+def test_service_errors_name_the_key(table) -> None:
+    """Issue 13: an SDK error (there a moto 500) surfaced without the key it was about."""
+    store = table[0]
+    raw, name = table[1]
+    key = f"e{uuid.uuid4().hex[:8]}/odd"
+    # An item statekit did not write: its "n" is a string, so ADD fails on the service.
+    raw.put_item(
+        TableName=name,
+        Item={
+            "pk": {"S": key.split("/", maxsplit=1)[0]},
+            "sk": {"S": key},
+            "n": {"S": "x"},
+            "etag": {"S": "e"},
+        },
+    )
+    with pytest.raises(statekit.StatekitError, match=key):
+        store.increment(key)
+    missing = statekit.open_store(f"dynamodb://no-such-{uuid.uuid4().hex[:6]}?region=us-east-1")
+    try:
+        with pytest.raises(statekit.StatekitError, match="'p/k1'"):
+            missing.get("p/k1")
+        with pytest.raises(statekit.StatekitError, match="'p/k1'"):
+            missing.put("p/k1", 1)
+    finally:
+        missing.close()
+
+
+def test_increment_by_zero_of_an_existing_counter(table) -> None:
+    """Issue 13: UPDATED_NEW leaves out an attribute ADD 0 did not change (KeyError 'n')."""
+    store = table[0]
+    key = f"z{uuid.uuid4().hex[:8]}/n"
+    store.put(key, 41)
+    assert store.increment(key, 0) == 41
+    assert store.increment(key, 1) == 42

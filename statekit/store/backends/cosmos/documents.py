@@ -55,9 +55,18 @@ def live_filter(now: float) -> str:
     return f"FROM c WHERE IS_NULL(c.exp) OR c.exp > {now!r}"
 
 
-def live_counter_filter(now: float) -> str:
-    """Patch filter predicate: a live item whose value is a native integer (``n``)."""
-    return f"FROM c WHERE IS_NUMBER(c.n) AND IS_NULL(c.exp) OR IS_NUMBER(c.n) AND c.exp > {now!r}"
+def live_counter_filter(now: float, by: int) -> str:
+    """Patch filter predicate: a live native integer (``n``) to which ``by`` adds exactly.
+
+    The sum must stay within +-(2**53-1), or the service would store an inexact double;
+    the bound is a constant computed here, so the service only compares.
+    """
+    if by >= 0:
+        room = f"c.n <= {MAX_EXACT_INTEGER - 1 - by}"
+    else:
+        room = f"c.n >= {-(MAX_EXACT_INTEGER - 1) - by}"
+    counter = f"IS_NUMBER(c.n) AND {room}"
+    return f"FROM c WHERE {counter} AND IS_NULL(c.exp) OR {counter} AND c.exp > {now!r}"
 
 
 def value_of(doc: dict[str, Any]) -> Any:

@@ -8,7 +8,9 @@ character '~' itself) as '~' plus one letter, so ``cart-42/line-1`` is
 whose readable form would be longer than 255 characters uses the compact form
 instead: ``~z`` and base85 of its UTF-8 bytes (at most 2 + 250 characters). The
 readable form never starts with ``~z`` ('~' is always followed by one of
-``s b q h t``), so the two forms never collide and every id decodes to one key.
+``s b q h t w``), so the two forms never collide and every id decodes to one key.
+Cosmos DB also refuses an id ending in a space (or newline, which the key rules
+already refuse): a trailing space is written ``~w``, so any valid key is an id.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ MAX_ID_CHARS = 255
 _ESCAPE = "~"
 _COMPACT_MARK = "~z"
 _ESCAPES = {"/": "s", "\\": "b", "?": "q", "#": "h", "~": "t"}
-_UNESCAPES = {letter: char for char, letter in _ESCAPES.items()}
+_TRAILING_SPACE = "w"
+_UNESCAPES = {letter: char for char, letter in _ESCAPES.items()} | {_TRAILING_SPACE: " "}
 _ESCAPE_TABLE = str.maketrans({char: _ESCAPE + letter for char, letter in _ESCAPES.items()})
 # Python's base85 alphabet includes '#' and '?': swap them for two characters it lacks.
 _B85_TO_ID = str.maketrans({"#": ",", "?": "."})
@@ -28,6 +31,8 @@ _ID_TO_B85 = str.maketrans({",": "#", ".": "?"})
 
 def key_to_id(key: str) -> str:
     readable = key.translate(_ESCAPE_TABLE)
+    if readable.endswith(" "):
+        readable = readable[:-1] + _ESCAPE + _TRAILING_SPACE
     if len(readable) <= MAX_ID_CHARS:
         return readable
     compact = base64.b85encode(key.encode("utf-8")).decode("ascii").translate(_B85_TO_ID)

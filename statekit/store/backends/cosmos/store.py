@@ -46,6 +46,7 @@ from statekit.store.backends.cosmos.client import CLIENT_OPTIONS, connect
 from statekit.store.backends.cosmos.documents import (
     MAX_BATCH_BYTES,
     MAX_BATCH_OPS,
+    MAX_EXACT_INTEGER,
     RACE_ATTEMPTS,
     document,
     is_expired,
@@ -81,6 +82,7 @@ class CosmosStore(StoreBackend):
         max_transaction_ops=MAX_BATCH_OPS,
         batch_read_chunk=1000,
         batch_write_chunk=MAX_BATCH_OPS,
+        max_counter=MAX_EXACT_INTEGER - 1,  # JSON numbers are doubles
         ttl_precision="exact (float seconds, filtered on read); per-item ttl reclaims in whole seconds",
         consistency="the account's level: Strong, or Session (read-your-writes per client)",
         notes=(
@@ -129,7 +131,7 @@ class CosmosStore(StoreBackend):
 
     # -- hooks ---------------------------------------------------------------------------
     def get(self, key: str, now: float) -> Item | None:
-        with self._errors("get"):
+        with self._errors(f"get of key {key!r}"):
             doc = self._read(key)
         return None if doc is None or is_expired(doc, now) else item_of(doc)
 
@@ -142,7 +144,7 @@ class CosmosStore(StoreBackend):
     def put(self, op: PreparedPut, now: float) -> str:
         doc = document(op, now)
         condition = op.condition
-        with self._errors("put"):
+        with self._errors(f"put of key {op.item.key!r}"):
             if condition.if_match is not None:
                 return self._put_if_match(op.item.key, doc, condition.if_match, now)
             if condition.if_absent:
@@ -199,7 +201,7 @@ class CosmosStore(StoreBackend):
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
         item_id, pk = key_to_id(key), rules.partition_of(key)
-        with self._errors("delete"):
+        with self._errors(f"delete of key {key!r}"):
             if condition.if_match is not None:
                 try:
                     self._container.delete_item(
@@ -238,7 +240,7 @@ class CosmosStore(StoreBackend):
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
         item_id, pk = key_to_id(key), rules.partition_of(key)
-        with self._errors("increment"):
+        with self._errors(f"increment of key {key!r}"):
             for _ in range(RACE_ATTEMPTS):
                 # One round trip when the counter exists: the service adds, unless the
                 # item is not a live integer (then the predicate fails with 412).
@@ -247,7 +249,7 @@ class CosmosStore(StoreBackend):
                         item_id,
                         pk,
                         [{"op": "incr", "path": "/n", "value": by}],
-                        filter_predicate=live_counter_filter(now),
+                        filter_predicate=live_counter_filter(now, by),
                     )
                     return int(doc["n"])
                 except CosmosHttpResponseError as exc:
@@ -280,6 +282,12 @@ class CosmosStore(StoreBackend):
                             key,
                             "increment needs an integer value (within +-2**53 on cosmos); "
                             "the stored value is not one",
+                        )
+                    if abs(int(current["n"]) + by) >= MAX_EXACT_INTEGER:
+                        raise InvalidValue(
+                            key,
+                            f"increment: {current['n']} + {by} is beyond +-(2**53-1), what "
+                            "cosmos counts exactly; the value is unchanged",
                         )
                     continue  # it became a counter meanwhile
                 # Expired, not reclaimed: a counter restarts from 0 without a TTL.
@@ -375,7 +383,7 @@ class CosmosStore(StoreBackend):
             f"SELECT TOP @limit * FROM c WHERE {where} AND "
             "(IS_NULL(c.exp) OR c.exp > @now) ORDER BY c.key"
         )
-        with self._errors("list"):
+        with self._errors(f"list of prefix {prefix!r}"):
             docs = list(self._container.query_items(query, parameters=parameters, partition_key=pk))
         return [item_of(doc) for doc in docs[:limit]]
 

@@ -94,6 +94,7 @@ class DynamoDBStore(StoreBackend):
         max_transaction_ops=MAX_TRANSACTION_OPS,
         batch_read_chunk=BATCH_GET_CHUNK,
         batch_write_chunk=BATCH_WRITE_CHUNK,
+        max_counter=10**38 - 1,  # a number holds 38 significant digits
         ttl_precision="exact on read (float seconds filtered); native TTL reclaims within days",
         consistency="strong (ConsistentRead on every read; serializable transactions)",
         notes=(
@@ -176,7 +177,7 @@ class DynamoDBStore(StoreBackend):
     # -- hooks ---------------------------------------------------------------------------
     def get(self, key: str, now: float) -> Item | None:
         response = self._call(
-            "get",
+            f"get of key {key!r}",
             self.client.get_item,
             TableName=self.table,
             Key=key_attrs(key),
@@ -213,7 +214,7 @@ class DynamoDBStore(StoreBackend):
     def put(self, op: PreparedPut, now: float) -> str:
         try:
             self._call(
-                "put",
+                f"put of key {op.item.key!r}",
                 self.client.put_item,
                 TableName=self.table,
                 Item=item_attrs(op),
@@ -229,7 +230,7 @@ class DynamoDBStore(StoreBackend):
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
         try:
             response = self._call(
-                "delete",
+                f"delete of key {key!r}",
                 self.client.delete_item,
                 TableName=self.table,
                 Key=key_attrs(key),
@@ -248,7 +249,7 @@ class DynamoDBStore(StoreBackend):
         for _ in range(8):
             try:
                 response = self._call(
-                    "increment",
+                    f"increment of key {key!r}",
                     self.client.update_item,
                     TableName=self.table,
                     Key=key_attrs(key),
@@ -260,14 +261,16 @@ class DynamoDBStore(StoreBackend):
                         ":by": {"N": str(by)},
                         ":now": number(now),
                     },
-                    ReturnValues="UPDATED_NEW",
+                    # ALL_NEW, not UPDATED_NEW: ``ADD 0`` leaves ``n`` unchanged, and
+                    # UPDATED_NEW would then leave it out of the response.
+                    ReturnValues="ALL_NEW",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 return int(response["Attributes"]["n"]["N"])
             except ClientError as exc:
                 old = exc.response.get("Item")
             except StatekitError as exc:
-                if "overflow" in str(exc).lower():
+                if "ValidationException" in str(exc) and "overflow" in str(exc).lower():
                     raise InvalidValue(key, "the sum is past DynamoDB's 38 digits") from None
                 raise
             if old is not None and etag_of(old) == etag:
@@ -280,7 +283,7 @@ class DynamoDBStore(StoreBackend):
                 )
             try:
                 self._call(
-                    "increment",
+                    f"increment of key {key!r}",
                     self.client.put_item,
                     TableName=self.table,
                     Item={**key_attrs(key), "n": {"N": str(by)}, "etag": {"S": etag}},
@@ -354,7 +357,7 @@ class DynamoDBStore(StoreBackend):
     def transact(self, ops: Sequence[PreparedOp], now: float) -> list[str | None]:
         try:
             self._call(
-                "transact",
+                f"transact of keys {[_op_key(op) for op in ops]!r}",
                 self.client.transact_write_items,
                 TransactItems=[self._transact_item(op, now) for op in ops],
                 # Makes the SDK's own retries of this call idempotent on the service.
@@ -407,7 +410,7 @@ class DynamoDBStore(StoreBackend):
         items: list[Item] = []
         # Limit counts items read before the filter: keep paging past expired ones.
         while len(items) < limit:
-            response = self._call("list", self.client.query, **request)
+            response = self._call(f"list of prefix {prefix!r}", self.client.query, **request)
             for attrs in response.get("Items", []):
                 item = self._item(attrs, now)
                 if item is not None:
@@ -430,3 +433,7 @@ def _request_key(request: dict[str, Any]) -> str:
 def _backoff(attempt: int) -> None:
     """Capped exponential backoff with full jitter, as AWS recommends for batch retries."""
     time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+
+
+def _op_key(op: PreparedOp) -> str:
+    return op.item.key if isinstance(op, PreparedPut) else op.key

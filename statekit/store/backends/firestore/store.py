@@ -55,6 +55,7 @@ from statekit.store.backends.firestore.client import (
     QuickReconnectClient,
 )
 from statekit.store.backends.firestore.documents import (
+    INT64,
     MAX_WRITES_PER_COMMIT,
     Etag,
     commit_chunks,
@@ -80,6 +81,7 @@ class FirestoreStore(StoreBackend):
         max_transaction_ops=MAX_WRITES_PER_COMMIT,
         batch_read_chunk=MAX_GET_ALL,
         batch_write_chunk=MAX_WRITES_PER_COMMIT,
+        max_counter=2**63 - 1,  # Firestore integers are 64-bit signed
         ttl_precision="exact (float seconds, filtered on read); the TTL policy deletes within ~24 h",
         consistency="strong",
         notes=(
@@ -189,7 +191,7 @@ class FirestoreStore(StoreBackend):
 
     # -- hooks ---------------------------------------------------------------------------
     def get(self, key: str, now: float) -> Item | None:
-        with self._errors("get"):
+        with self._errors(f"get of key {key!r}"):
             found = self._read(key)
         if found is None or is_expired(found[0], now):
             return None
@@ -210,7 +212,7 @@ class FirestoreStore(StoreBackend):
     def put(self, op: PreparedPut, now: float) -> str:
         key, condition = op.item.key, op.condition
         data = document_fields(op)
-        with self._errors("put"):
+        with self._errors(f"put of key {op.item.key!r}"):
             if condition.if_match is not None:
                 etag = self._usable_etag(key, condition.if_match, now)
                 try:
@@ -244,7 +246,7 @@ class FirestoreStore(StoreBackend):
         raise Conflict(key, f"if_absent: the item kept changing over {RACE_ATTEMPTS} attempts")
 
     def delete(self, key: str, condition: WriteCondition, now: float) -> bool:
-        with self._errors("delete"):
+        with self._errors(f"delete of key {key!r}"):
             if condition.if_match is not None:
                 etag = self._usable_etag(key, condition.if_match, now)
                 try:
@@ -267,7 +269,7 @@ class FirestoreStore(StoreBackend):
             raise Conflict(key, f"delete: the item kept changing over {RACE_ATTEMPTS} attempts")
 
     def increment(self, key: str, by: int, etag: str, now: float) -> int:
-        with self._errors("increment"):
+        with self._errors(f"increment of key {key!r}"):
             for attempt in range(INCREMENT_ATTEMPTS):
                 found = self._read(key)
                 try:
@@ -283,6 +285,12 @@ class FirestoreStore(StoreBackend):
                     if fields.get("v") is not None or type(current) is not int:
                         raise InvalidValue(
                             key, "increment needs an integer value; the stored value is not one"
+                        )
+                    if not -INT64 <= current + by < INT64:
+                        raise InvalidValue(
+                            key,
+                            f"increment: {current} + {by} is beyond firestore's 64-bit "
+                            "integers; the value is unchanged",
                         )
                     change = {"etag": etag, "n": firestore.Increment(by)}
                     self._commit([self._update_write(key, change, stamp)])
@@ -336,7 +344,7 @@ class FirestoreStore(StoreBackend):
         start, inclusive = (
             (after, False) if after is not None and after >= prefix else (prefix, True)
         )
-        with self._errors("list"):
+        with self._errors(f"list of prefix {prefix!r}"):
             while len(items) < limit:
                 # A range query on stored fields, within one partition; needs the composite
                 # index (pk ASC, key ASC). Expired documents are skipped here, so ask again

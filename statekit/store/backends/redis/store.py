@@ -93,6 +93,7 @@ class RedisStore(StoreBackend):
         max_transaction_ops=MAX_TRANSACTION_OPS,
         batch_read_chunk=BATCH_CHUNK,
         batch_write_chunk=BATCH_CHUNK,
+        max_counter=2**63 - 1,  # HINCRBY: 64-bit signed
         ttl_precision="exact on read (float seconds filtered); native PEXPIREAT (ms) reclaims",
         consistency="strong on the primary (one thread; every write one Lua script)",
         notes=(
