@@ -13,7 +13,6 @@ partition, because that is what every backend can do atomically and cheaply.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
