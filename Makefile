@@ -50,12 +50,18 @@ fuzz: install node system tools
 demo: install
 	$(PY) -m statekit.demo
 
-benchmarks: install node
+# DBOS (the workflows benchmark's peer) installs only here: the suite does not need it.
+benchmarks: install node system tools
+	bash scripts/benchmark_tools/dbos.sh
 	$(PY) benchmarks/store_embedded.py
 	$(PY) benchmarks/store_backends.py
+	$(PY) benchmarks/store_postgresql.py
 	$(PY) benchmarks/cache_hit.py
+	$(PY) benchmarks/cache_hit_memcached.py
 	$(PY) benchmarks/idempotency_cost.py
 	$(PY) benchmarks/queue_throughput.py
+	$(PY) benchmarks/workflows_local.py
+	$(PY) benchmarks/observability_overhead.py
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/synth.py
 

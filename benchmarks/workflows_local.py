@@ -9,7 +9,7 @@ Per engine, each phase in a fresh process and a fresh database:
   from the steps' own log: each run's step one ran exactly once (not redone),
   step three exactly once, each run ended once, and how long the resume took.
 
-DBOS runs in its own virtual environment (scripts/tools/dbos.sh) because its
+DBOS runs in its own virtual environment (scripts/benchmark_tools/dbos.sh) because its
 pins clash with the project's.
 
     .venv/bin/python benchmarks/workflows_local.py [--runs 200] [--crash-runs 20]
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--crash-runs", type=int, default=20)
     args = parser.parse_args()
     if not DBOS_PYTHON.exists():
-        sys.exit(f"DBOS is not installed ({DBOS_PYTHON}): run scripts/tools/dbos.sh")
+        sys.exit(f"DBOS is not installed ({DBOS_PYTHON}): run scripts/benchmark_tools/dbos.sh")
     print(
         f"python {platform.python_version()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
