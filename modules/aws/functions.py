@@ -1,22 +1,23 @@
-"""Lambda functions (http, queue consumer, workflow activity) and the role they share.
+"""One Lambda function per function of the App, each with its own role and trigger.
 
-The role names exact ARNs: the table, the queue and its DLQ, the cache secret, the
-state machine (and its executions), the stack key. Only X-Ray and VPC network
-interfaces need ``*`` (those APIs have no resource-level permissions).
+Every function runs the kit's runtime (``statekit.runtime.aws.handle``), which reads
+``STATEKIT_APP`` and ``STATEKIT_FUNCTION`` to call the App's handler. Its role names
+exact ARNs: the table, the queue and its DLQ, the cache secret, the state machines
+(and their executions), the stack key, its own log group, plus what the function
+declares in ``permissions`` (``PERMISSIONS`` below). Only X-Ray and VPC network
+interfaces need ``*`` (those APIs have no resource-level permissions). Triggers
+(function URL or public HTTP API, queue mapping, schedule) are in triggers.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktn_provider_aws.lambda_event_source_mapping import (
-    LambdaEventSourceMapping,
-    LambdaEventSourceMappingScalingConfig,
-)
 from cdktn_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
@@ -25,19 +26,17 @@ from cdktn_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
-from cdktn_provider_aws.lambda_function_url import LambdaFunctionUrl
 from constructs import Construct
 
-from modules.aws.context import AwsContext, allow, policy_document
-from modules.aws.network import Network
-from modules.aws.observability import log_group
-from modules.aws.package import CodePackage
+from ..common.app import AppSource, DeployedFunction
+from .context import AwsContext, allow, policy_document
+from .network import Network
+from .observability import log_group
+from .package import CodePackage
+from .triggers import Triggers
 
-HANDLERS = {
-    "http": "handlers.aws.http_handler",
-    "queue": "handlers.aws.queue_handler",
-    "activity": "handlers.aws.activity_handler",
-}
+# The one entry point of every function: the runtime dispatches on STATEKIT_FUNCTION.
+HANDLER = "statekit.runtime.aws.handle"
 STORE_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -63,7 +62,37 @@ WORKFLOW_ACTIONS = [
     "states:DescribeExecution",
     "states:StopExecution",
     "states:GetExecutionHistory",
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
 ]
+# The portable permission names of statekit.app, as IAM: (actions, resource under the account).
+PERMISSIONS: dict[str, tuple[list[str], str]] = {
+    "send_email": (["ses:SendEmail", "ses:SendRawEmail"], "ses:identity/*"),
+}
+
+
+class UnknownPermission(ValueError):
+    """A function declares a permission this cloud has no mapping for."""
+
+
+def permission_statement(ctx: AwsContext, function: DeployedFunction) -> dict[str, Any] | None:
+    """The IAM statement granting what ``function`` declares, scoped to this account."""
+    actions: list[str] = []
+    resources: list[str] = []
+    for permission in function.permissions:
+        if permission not in PERMISSIONS:
+            raise UnknownPermission(
+                f"function {function.name!r}: permission {permission!r} has no AWS mapping "
+                f"(known: {', '.join(sorted(PERMISSIONS))})"
+            )
+        granted, resource = PERMISSIONS[permission]
+        service, _, path = resource.partition(":")
+        actions += granted
+        resources.append(ctx.arn(service, path))
+    if not actions:
+        return None
+    return allow(sorted(set(actions)), sorted(set(resources)), "Declared")
 
 
 @dataclass(frozen=True)
@@ -73,8 +102,8 @@ class FunctionAccess:
     table_arn: str
     queue_arns: list[str] | None = None
     secret_arn: str | None = None
-    state_machine_arn: str | None = None
-    execution_arn_prefix: str | None = None
+    state_machine_arns: list[str] | None = None
+    execution_arn_prefixes: list[str] | None = None
 
 
 class Functions(Construct):
@@ -84,59 +113,67 @@ class Functions(Construct):
         id_: str,
         ctx: AwsContext,
         *,
+        app: AppSource,
+        functions: list[DeployedFunction],
         environment: dict[str, str],
         network: Network | None,
         dead_letter_arn: str | None,
     ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.functions
-        package = CodePackage(self, "package", settings.runtime)
-        self.names = {role: ctx.naming.name(role) for role in HANDLERS}
+        package = CodePackage(self, "package", settings.runtime, app.packages)
+        self.declared = {function.name: function for function in functions}
+        self.names = {function.name: ctx.naming.name(function.name) for function in functions}
         self.log_groups: dict[str, CloudwatchLogGroup] = {
-            role: log_group(self, f"{role}-logs", ctx, f"/aws/lambda/{name}")
-            for role, name in self.names.items()
+            name: log_group(self, f"{name}-logs", ctx, f"/aws/lambda/{function_name}")
+            for name, function_name in self.names.items()
         }
-        self.role = IamRole(
-            self,
-            "role",
-            name=ctx.naming.name("functions"),
-            assume_role_policy=policy_document(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ),
-        )
-        if network is not None:
-            # ENI management for VPC functions: AWS's managed policy (ec2 APIs are not resource-scoped).
-            IamRolePolicyAttachment(
-                self,
-                "vpc-access",
-                role=self.role.name,
-                policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-            )
+        self.roles: dict[str, IamRole] = {}
         self.functions: dict[str, LambdaFunction] = {}
-        for role, handler in HANDLERS.items():
-            self.functions[role] = LambdaFunction(
+        for function in functions:
+            name = function.name
+            role = IamRole(
                 self,
-                role,
-                function_name=self.names[role],
-                role=self.role.arn,
-                handler=handler,
+                f"{name}-role",
+                name=ctx.naming.name(f"{name}-fn", 64),
+                assume_role_policy=policy_document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ),
+            )
+            self.roles[name] = role
+            if network is not None:
+                # ENI management for VPC functions: AWS's managed policy (ec2 is not resource-scoped).
+                IamRolePolicyAttachment(
+                    self,
+                    f"{name}-vpc-access",
+                    role=role.name,
+                    policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+                )
+            self.functions[name] = LambdaFunction(
+                self,
+                name,
+                function_name=self.names[name],
+                role=role.arn,
+                handler=HANDLER,
                 runtime=settings.runtime,
                 architectures=[settings.architecture],
-                memory_size=settings.memory_mb,
-                timeout=settings.timeout_seconds,
+                memory_size=function.memory_mb,
+                timeout=function.timeout_s,
                 filename=package.path,
                 source_code_hash=package.hash,
-                environment=LambdaFunctionEnvironment(variables=environment),
+                environment=LambdaFunctionEnvironment(
+                    variables={**environment, **function.environment(app.ref)}
+                ),
                 kms_key_arn=ctx.key_arn,
                 tracing_config=LambdaFunctionTracingConfig(
                     mode="Active" if ctx.settings.observability.tracing else "PassThrough"
                 ),
                 logging_config=LambdaFunctionLoggingConfig(
-                    log_format="JSON", log_group=self.log_groups[role].name
+                    log_format="JSON", log_group=self.log_groups[name].name
                 ),
                 vpc_config=LambdaFunctionVpcConfig(
                     subnet_ids=network.subnet_ids, security_group_ids=[network.function_sg.id]
@@ -150,69 +187,75 @@ class Functions(Construct):
                 dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_arn)
                 if dead_letter_arn
                 else None,
-                depends_on=[self.log_groups[role]],
+                depends_on=[self.log_groups[name]],
             )
+        self.triggers = Triggers(self, "triggers", ctx)
+        for function in functions:
+            if function.kind == "http":
+                self.triggers.http(function, self.functions[function.name])
 
-        # The HTTP entry point: a function URL (API Gateway v2 payload, which the handler
-        # reads), callable only with IAM-signed requests; put a CDN or API in front for
-        # public traffic.
-        self.http_url = LambdaFunctionUrl(
-            self,
-            "http-url",
-            function_name=self.functions["http"].function_name,
-            authorization_type="AWS_IAM",
-        )
+    def of_kind(self, kind: str) -> list[DeployedFunction]:
+        return [function for function in self.declared.values() if function.kind == kind]
 
     def grant(self, ctx: AwsContext, access: FunctionAccess, *, queue_arn: str | None) -> None:
-        """The role's policy naming exact ARNs, then the queue trigger (which needs that policy).
+        """Each role's policy naming exact ARNs, then the queue and schedule triggers (which
+        need those policies).
 
-        Called once every resource exists: the policy may name the state machine, which
-        itself depends on the activity function.
+        Called once every resource exists: a policy may name the state machines, which
+        themselves depend on the activity function.
         """
-        statements = [
+        shared = [
             allow(STORE_ACTIONS, [access.table_arn], "Store"),
-            allow(
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [f"{group.arn}:*" for group in self.log_groups.values()],
-                "Logs",
-            ),
             # X-Ray has no resource-level permissions.
             allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"], "Tracing"),
         ]
         if access.queue_arns:
-            statements.append(allow(QUEUE_ACTIONS, access.queue_arns, "Queue"))
+            shared.append(allow(QUEUE_ACTIONS, access.queue_arns, "Queue"))
         if access.secret_arn:
-            statements.append(
+            shared.append(
                 allow(["secretsmanager:GetSecretValue"], [access.secret_arn], "CacheSecret")
             )
-        if access.state_machine_arn and access.execution_arn_prefix:
-            statements.append(
+        if access.state_machine_arns and access.execution_arn_prefixes:
+            shared.append(
                 allow(
                     WORKFLOW_ACTIONS,
-                    [access.state_machine_arn, f"{access.execution_arn_prefix}:*"],
+                    [
+                        *access.state_machine_arns,
+                        *(f"{prefix}:*" for prefix in access.execution_arn_prefixes),
+                    ],
                     "Workflow",
                 )
             )
         if ctx.key_arn:
-            statements.append(
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], [ctx.key_arn], "StackKey")
-            )
-        self.policy = IamRolePolicy(
-            self,
-            "policy",
-            role=self.role.id,
-            name="statekit-state-access",
-            policy=policy_document(*statements),
-        )
-        if queue_arn is not None:
-            LambdaEventSourceMapping(
+            shared.append(allow(["kms:Decrypt", "kms:GenerateDataKey"], [ctx.key_arn], "StackKey"))
+        self.policies: dict[str, IamRolePolicy] = {}
+        for name, function in self.declared.items():
+            statements = [
+                *shared,
+                allow(
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [f"{self.log_groups[name].arn}:*"],
+                    "Logs",
+                ),
+            ]
+            declared = permission_statement(ctx, function)
+            if declared is not None:
+                statements.append(declared)
+            self.policies[name] = IamRolePolicy(
                 self,
-                "queue-trigger",
-                event_source_arn=queue_arn,
-                function_name=self.functions["queue"].arn,
-                batch_size=ctx.settings.queue.batch_size,
-                # Only failed messages return to the queue; the rest of the batch is deleted.
-                function_response_types=["ReportBatchItemFailures"],
-                scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=10),
-                depends_on=[self.policy],
+                f"{name}-policy",
+                role=self.roles[name].id,
+                name=ctx.naming.name(f"{name}-access", 128),
+                policy=policy_document(*statements),
             )
+        for function in self.of_kind("queue"):
+            if queue_arn is None:
+                raise ValueError(
+                    f"queue consumer {function.name!r}: the environment switches the queue off "
+                    "([components] queue = false)"
+                )
+            self.triggers.queue(
+                function, self.functions[function.name], queue_arn, self.policies[function.name]
+            )
+        for function in self.of_kind("schedule"):
+            self.triggers.schedule(function, self.functions[function.name])

@@ -28,12 +28,12 @@ from cdktn_provider_azurerm.storage_container import StorageContainer
 from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.context import AzureContext
-from modules.azure.network import PrivateNetwork
-from modules.azure.package import function_package
-from modules.azure.storage import encryption_of, secure_storage_account
-from modules.azure.vault import Vault
+from . import roles
+from .context import AzureContext
+from .network import PrivateNetwork
+from .package import function_package
+from .storage import encryption_of, secure_storage_account
+from .vault import Vault
 
 DEPLOYMENT_CONTAINER = "deployments"
 FLEX_MEMORY_SIZES = (512, 2048, 4096)

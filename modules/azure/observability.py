@@ -40,8 +40,8 @@ from cdktn_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
 )
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.context import AzureContext
+from . import roles
+from .context import AzureContext
 
 # Application Insights accepts only these retention periods (days).
 INSIGHTS_RETENTION_DAYS = (30, 60, 90, 120, 180, 270, 365, 550, 730)

@@ -18,8 +18,8 @@ from cdktn_provider_azurerm.data_azurerm_function_app_host_keys import (
 )
 from constructs import Construct
 
-from modules.azure.context import AzureContext
-from modules.azure.vault import Vault
+from .context import AzureContext
+from .vault import Vault
 
 KEY_SETTING = "STATEKIT_DURABLE_KEY"
 KEY_SECRET = "durable-extension-key"

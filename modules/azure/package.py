@@ -15,8 +15,8 @@ from pathlib import Path
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
-from modules.common.package import REPO_ROOT, copy_app_code, pinned_requirements
-from modules.common.settings import StackSettings
+from ..common.package import REPO_ROOT, copy_app_code, pinned_requirements
+from ..common.settings import StackSettings
 
 FUNCTION_APP_PY = '''"""Azure Functions entry (Python v2 model): every function is defined in handlers.azure."""
 

@@ -14,18 +14,18 @@ from cdktn_provider_azurerm.provider import AzurermProvider, AzurermProviderFeat
 from cdktn_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 
-from modules.azure import policy
-from modules.azure.cache import RedisCacheComponent
-from modules.azure.context import AzureContext
-from modules.azure.database import CosmosDatabase
-from modules.azure.functions import FunctionApp
-from modules.azure.network import PrivateNetwork
-from modules.azure.observability import Observability
-from modules.azure.orchestrator import DurableTaskHub
-from modules.azure.queue import StorageQueueComponent
-from modules.azure.vault import Vault
-from modules.common.settings import StackSettings
-from modules.common.stack import StateStack, StateUrls
+from ..common.settings import StackSettings
+from ..common.stack import StateStack, StateUrls
+from . import policy
+from .cache import RedisCacheComponent
+from .context import AzureContext
+from .database import CosmosDatabase
+from .functions import FunctionApp
+from .network import PrivateNetwork
+from .observability import Observability
+from .orchestrator import DurableTaskHub
+from .queue import StorageQueueComponent
+from .vault import Vault
 
 policy.register()
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from cdktn import ITerraformDependable
 from constructs import Construct
 
-from modules.common.naming import Naming
-from modules.common.settings import StackSettings
+from ..common.naming import Naming
+from ..common.settings import StackSettings
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,10 @@ from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMemb
 from cdktn_provider_google.storage_bucket_object import StorageBucketObject
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
-from modules.gcp.network import PrivateNetwork
-from modules.gcp.package import function_source
+from .context import GcpContext
+from .kms import DataKey
+from .network import PrivateNetwork
+from .package import function_source
 
 STORAGE_AGENT = "gs-project-accounts.iam.gserviceaccount.com"
 RUN_INVOKER = "roles/run.invoker"

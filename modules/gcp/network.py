@@ -13,7 +13,7 @@ from cdktn_provider_google.compute_network import ComputeNetwork
 from cdktn_provider_google.compute_subnetwork import ComputeSubnetwork, ComputeSubnetworkLogConfig
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
+from .context import GcpContext
 
 
 class PrivateNetwork(Construct):

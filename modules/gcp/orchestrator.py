@@ -14,9 +14,9 @@ from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.workflows_workflow import WorkflowsWorkflow
 from constructs import Construct
 
-from modules.common.workflow import cloud_workflows_yaml, workflow_name
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
+from ..common.workflow import cloud_workflows_yaml, workflow_name
+from .context import GcpContext
+from .kms import DataKey
 
 WORKFLOWS_AGENT = "gcp-sa-workflows.iam.gserviceaccount.com"
 CALL_LOG_LEVELS = {

@@ -15,8 +15,8 @@ from pathlib import Path
 from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
-from modules.common.package import REPO_ROOT, copy_app_code, pinned_requirements
-from modules.common.settings import StackSettings
+from ..common.package import REPO_ROOT, copy_app_code, pinned_requirements
+from ..common.settings import StackSettings
 
 # entry point name -> the module in handlers/ that defines it
 ENTRY_POINTS = {

@@ -28,8 +28,8 @@ from cdktn_provider_google.pubsub_topic_iam_member import PubsubTopicIamMember
 from cdktn_provider_google.service_account import ServiceAccount
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
+from .context import GcpContext
+from .kms import DataKey
 
 PUBSUB_AGENT = "gcp-sa-pubsub.iam.gserviceaccount.com"
 MIN_DELIVERY_ATTEMPTS, MAX_DELIVERY_ATTEMPTS = 5, 100

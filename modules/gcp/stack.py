@@ -13,19 +13,19 @@ from cdktn_provider_google.data_google_project import DataGoogleProject
 from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
-from modules.common.settings import StackSettings
-from modules.common.stack import StateStack, StateUrls
-from modules.gcp import policy
-from modules.gcp.apis import enable_apis
-from modules.gcp.cache import PASSWORD_VARIABLE, MemorystoreCache
-from modules.gcp.context import GcpContext
-from modules.gcp.database import FirestoreDatabaseComponent
-from modules.gcp.functions import ACTIVITY, API, EVENTS, CloudFunctions, SecretVariable
-from modules.gcp.kms import DataKey
-from modules.gcp.network import PrivateNetwork
-from modules.gcp.observability import Observability
-from modules.gcp.orchestrator import CloudWorkflow
-from modules.gcp.queue import PubsubQueue
+from ..common.settings import StackSettings
+from ..common.stack import StateStack, StateUrls
+from . import policy
+from .apis import enable_apis
+from .cache import PASSWORD_VARIABLE, MemorystoreCache
+from .context import GcpContext
+from .database import FirestoreDatabaseComponent
+from .functions import ACTIVITY, API, EVENTS, CloudFunctions, SecretVariable
+from .kms import DataKey
+from .network import PrivateNetwork
+from .observability import Observability
+from .orchestrator import CloudWorkflow
+from .queue import PubsubQueue
 
 policy.register()
 
