@@ -36,8 +36,9 @@ from cdktn_provider_aws.scheduler_schedule import (
 )
 from constructs import Construct
 
+from statekit.app import parse_cron
+
 from ..common.app import DeployedFunction
-from ..common.schedule import eventbridge_expression
 from .context import AwsContext, allow, policy_document
 
 
@@ -127,7 +128,7 @@ class Triggers(Construct):
             self,
             f"{function.name}-schedule",
             name=ctx.naming.name(function.name, 64),
-            schedule_expression=eventbridge_expression(function.cron),
+            schedule_expression=parse_cron(function.cron, function.name).eventbridge(),
             schedule_expression_timezone="UTC",
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
             kms_key_arn=ctx.key_arn,

@@ -1,8 +1,11 @@
 """The Linux Function App on the Flex Consumption plan, with a system-assigned identity.
 
-- Python runtime from settings; the package is handlers/ + statekit/ with a
-  ``function_app.py`` that imports ``handlers.azure`` (see package.py), deployed by
-  zip deploy.
+- Python runtime from settings; the package is the App's code packages and
+  statekit with a ``function_app.py`` whose runtime registers every function of the
+  App (HTTP, queue and timer triggers, the Durable orchestrators and the activity
+  function; see package.py), deployed by zip deploy. One app hosts them all, so its
+  instance memory is the largest a function declares and its identity holds the
+  union of what they declare in ``permissions`` (``PERMISSION_ROLES``).
 - Host storage (``AzureWebJobsStorage``, the Durable task hub, the deployment
   container) is its own storage account with shared keys off. The host reaches it
   with a user-assigned "host" identity whose roles (Blob Data Owner, Queue and
@@ -28,12 +31,20 @@ from cdktn_provider_azurerm.storage_container import StorageContainer
 from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
+from statekit.app import APP_VARIABLE, FUNCTION_VARIABLE
+
+from ..common.app import AppSource, DeployedFunction
 from . import roles
 from .context import AzureContext
 from .network import PrivateNetwork
 from .package import function_package
 from .storage import encryption_of, secure_storage_account
 from .vault import Vault
+
+# The portable permission names of statekit.app, as built-in roles on the resource group
+# (where the team's Communication Services resource lives).
+PERMISSION_ROLES = {"send_email": "Communication and Email Service Owner"}
+ALL_FUNCTIONS = "*"  # STATEKIT_FUNCTION: one Function App registers every function
 
 DEPLOYMENT_CONTAINER = "deployments"
 FLEX_MEMORY_SIZES = (512, 2048, 4096)
@@ -109,11 +120,17 @@ class FunctionApp(Construct):
         return f"{self.name}.azurewebsites.net"
 
     def create(
-        self, app_settings: Mapping[str, str], insights_connection_string: str
+        self,
+        app_settings: Mapping[str, str],
+        insights_connection_string: str,
+        app: AppSource,
+        declared: list[DeployedFunction],
     ) -> FunctionAppFlexConsumption:
         ctx = self.ctx
         functions = ctx.settings.functions
-        package = function_package(self, "package", ctx.settings)
+        self.declared = declared
+        package = function_package(self, "package", ctx.settings, app, declared)
+        memory = max((function.memory_mb for function in declared), default=functions.memory_mb)
         self.app = FunctionAppFlexConsumption(
             self,
             "app",
@@ -123,7 +140,7 @@ class FunctionApp(Construct):
             service_plan_id=self.plan.id,
             runtime_name="python",
             runtime_version=functions.runtime.removeprefix("python"),
-            instance_memory_in_mb=flex_memory(functions.memory_mb),
+            instance_memory_in_mb=flex_memory(memory),
             maximum_instance_count=100,
             storage_container_type="blobContainer",
             storage_container_endpoint=f"{self.host_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}",
@@ -146,6 +163,8 @@ class FunctionApp(Construct):
                 "AzureWebJobsStorage__accountName": self.host_storage.name,
                 "AzureWebJobsStorage__credential": "managedidentity",
                 "AzureWebJobsStorage__clientId": self.host_identity.client_id,
+                APP_VARIABLE: app.ref,
+                FUNCTION_VARIABLE: ALL_FUNCTIONS,
                 **app_settings,
             },
             zip_deploy_file=package.path,
@@ -156,3 +175,20 @@ class FunctionApp(Construct):
     @property
     def principal_id(self) -> str:
         return self.app.identity.principal_id
+
+    def grant_declared(self) -> None:
+        """The roles for what the functions declare in ``permissions``, on the app's identity."""
+        wanted = sorted({p for function in self.declared for p in function.permissions})
+        for permission in wanted:
+            if permission not in PERMISSION_ROLES:
+                raise ValueError(
+                    f"permission {permission!r} has no Azure mapping "
+                    f"(known: {', '.join(sorted(PERMISSION_ROLES))})"
+                )
+            roles.grant(
+                self,
+                f"declared-{permission.replace('_', '-')}",
+                role=PERMISSION_ROLES[permission],
+                on=self.ctx.resource_group_id,
+                principal_id=self.principal_id,
+            )

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .package import code_packages, fingerprint, package_folder
+from statekit.app import APP_VARIABLE, FUNCTION_VARIABLE, code_fingerprint, file_fingerprint
+
+from .package import code_packages
 from .settings import StackSettings
 
 if TYPE_CHECKING:
     from statekit.app import App
 
-APP_VARIABLE = "STATEKIT_APP"
-FUNCTION_VARIABLE = "STATEKIT_FUNCTION"
 Kind = Literal["http", "queue", "schedule", "activity"]
 
 
@@ -52,9 +52,16 @@ class AppSource:
     @classmethod
     def load(cls, ref: str) -> AppSource:
         """Load and validate ``ref``; ``statekit.app.AppError`` names what is wrong."""
-        from statekit.app import load_app
+        from statekit.app import AppError, load_app
 
-        return cls(ref, load_app(ref))
+        app = load_app(ref)
+        consumers = [function.name for function in app.functions if function.kind == "queue"]
+        if len(consumers) > 1:
+            raise AppError(
+                f"app {ref!r}: functions {consumers}: a stack has one queue, so at most one "
+                "QueueConsumer (Pub/Sub would give each its own copy of every message)"
+            )
+        return cls(ref, app)
 
     @classmethod
     def resolve(cls, configured: str | None = None) -> AppSource:
@@ -77,9 +84,8 @@ class AppSource:
         return list(self.app.workflows)
 
     def code_fingerprint(self) -> str:
-        """A hash of the App's code packages (statekit's own version is recorded apart)."""
-        folders = [package_folder(package) for package in self.app.code]
-        return fingerprint(folders, self.ref.encode())
+        """``statekit.app.code_fingerprint``: what ``statekit compare`` recomputes."""
+        return code_fingerprint(self.app)
 
     def functions(self, settings: StackSettings, *, workflows_on: bool) -> list[DeployedFunction]:
         return deployed_functions(self.app, settings, workflows_on=workflows_on)
@@ -117,9 +123,7 @@ def deployed_functions(
 
 def environment_fingerprint(settings: StackSettings) -> str:
     """A hash of the environment file the stack was synthesized from ("" when it has none)."""
-    import hashlib
-
     path = Path(settings.source) if settings.source else None
     if path is None or not path.is_file():
         return ""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_fingerprint(path)

@@ -1,20 +1,22 @@
-"""Cloud Workflows: the project's one workflow definition, rendered as Workflows YAML.
+"""Cloud Workflows: one workflow per workflow of the App, rendered as Workflows YAML.
 
-The YAML comes from ``statekit.workflows.render_cloud_workflows_yaml`` over
-``handlers.saga.ORDER_SAGA`` (through ``modules.common.workflow``), with every step
-calling the activity function with an OIDC token of the workflow's own service
-account, which may invoke only that function and write its logs. Call logging
+The YAML comes from ``statekit.workflows.render_cloud_workflows_yaml`` (through
+``common/workflow.py``), with every step calling the activity function with an OIDC
+token of the workflows' own service account, which may invoke only that function
+and write its logs. Call logging
 follows ``orchestrator.log_level``; CMEK and deletion protection follow settings.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from cdktn_provider_google.project_iam_member import ProjectIamMember
 from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.workflows_workflow import WorkflowsWorkflow
 from constructs import Construct
 
-from ..common.workflow import cloud_workflows_yaml, workflow_name
+from ..common.workflow import cloud_workflows_yaml, resource_name, url_variable
 from .context import GcpContext
 from .kms import DataKey
 
@@ -25,11 +27,7 @@ CALL_LOG_LEVELS = {
     "FATAL": "LOG_ERRORS_ONLY",
     "OFF": "LOG_NONE",
 }
-URL_PLACEHOLDER = "https://statekit-activity.invalid/"
-
-
-class WorkflowRenderingUnavailable(RuntimeError):
-    """statekit.workflows (the renderer) or handlers.saga is missing: no definition to deploy."""
+URL_PLACEHOLDER = "https://activity.invalid/"
 
 
 def terraform_escaped(text: str) -> str:
@@ -37,30 +35,31 @@ def terraform_escaped(text: str) -> str:
     return text.replace("${", "$${")
 
 
-def workflow_source(activity_url: str) -> str:
+def workflow_source(workflow: Any, activity_url: str) -> str:
     """The rendered YAML, Terraform-escaped, with ``activity_url`` (a reference) for each call."""
-    rendered = cloud_workflows_yaml(URL_PLACEHOLDER)
-    if rendered is None:
-        raise WorkflowRenderingUnavailable(
-            "modules/gcp/orchestrator.py: statekit.workflows.render_cloud_workflows_yaml or "
-            "handlers.saga.ORDER_SAGA is not importable; the GCP stack needs the renderer"
-        )
+    rendered = cloud_workflows_yaml(workflow, URL_PLACEHOLDER)
     return terraform_escaped(rendered).replace(URL_PLACEHOLDER, activity_url)
 
 
 class CloudWorkflow(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        ctx: GcpContext,
+        key: DataKey | None,
+        workflows: list[Any],
     ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
         self.key = key
-        self.name = ctx.naming.name(workflow_name().replace("_", "-"))
+        self.definitions = workflows
+        self.names = {str(w.name): ctx.naming.name(resource_name(w)) for w in workflows}
         self.identity = ServiceAccount(
             self,
             "identity",
             account_id=ctx.naming.name("workflow", 30),
-            display_name="statekit workflow (invokes the activity function)",
+            display_name=f"{ctx.naming.app} workflows (invoke the activity function)",
             project=ctx.project,
             depends_on=ctx.apis,
         )
@@ -76,32 +75,43 @@ class CloudWorkflow(Construct):
     def member(self) -> str:
         return f"serviceAccount:{self.identity.email}"
 
+    def url_of(self, workflow_name: str) -> str:
+        """``workflows://PROJECT/LOCATION/WORKFLOW`` (docs/urls.md)."""
+        return f"workflows://{self.ctx.project}/{self.ctx.region}/{self.names[workflow_name]}"
+
     @property
     def url(self) -> str:
-        """``workflows://PROJECT/LOCATION/WORKFLOW`` (docs/urls.md)."""
-        return f"workflows://{self.ctx.project}/{self.ctx.region}/{self.name}"
+        """The first workflow's: the default ``STATEKIT_WORKFLOW_URL``."""
+        return self.url_of(next(iter(self.names)))
 
-    def deploy(self, activity_url: str) -> WorkflowsWorkflow:
+    def urls(self) -> dict[str, str]:
+        """``STATEKIT_WORKFLOW_URL_<NAME>`` of every workflow."""
+        return {url_variable(w): self.url_of(str(w.name)) for w in self.definitions}
+
+    def deploy(self, activity_url: str) -> dict[str, WorkflowsWorkflow]:
         ctx = self.ctx
         settings = ctx.settings
         grants = (
             [self.key.allow("workflows", ctx.service_agent(WORKFLOWS_AGENT))] if self.key else []
         )
-        self.workflow = WorkflowsWorkflow(
-            self,
-            "workflow",
-            name=self.name,
-            project=ctx.project,
-            region=ctx.region,
-            description="statekit order saga (rendered from handlers.saga.ORDER_SAGA)",
-            service_account=self.identity.id,
-            source_contents=workflow_source(activity_url),
-            call_log_level=CALL_LOG_LEVELS[settings.orchestrator.log_level],
-            crypto_key_name=self.key.id if self.key else None,
-            deletion_protection=settings.database.deletion_protection,
-            depends_on=[*ctx.apis, *grants],
-        )
-        return self.workflow
+        self.workflows: dict[str, WorkflowsWorkflow] = {}
+        for workflow in self.definitions:
+            name = str(workflow.name)
+            self.workflows[name] = WorkflowsWorkflow(
+                self,
+                resource_name(workflow),
+                name=self.names[name],
+                project=ctx.project,
+                region=ctx.region,
+                description=f"{ctx.naming.app} workflow {name}",
+                service_account=self.identity.id,
+                source_contents=workflow_source(workflow, activity_url),
+                call_log_level=CALL_LOG_LEVELS[settings.orchestrator.log_level],
+                crypto_key_name=self.key.id if self.key else None,
+                deletion_protection=settings.database.deletion_protection,
+                depends_on=[*ctx.apis, *grants],
+            )
+        return self.workflows
 
     def grant_start(self, member: str) -> ProjectIamMember:
         """Start executions and read their results. Workflows has no per-workflow IAM, so
