@@ -6,6 +6,9 @@ writes ``cdktf.out/stacks/<stack>/cdk.tf.json`` for every environment in
 environment file's ``app = "pkg.module:APP"`` (default ``handlers.app:APP``),
 overridden by ``STATEKIT_APP``; a bad App is an error before any construct (status 2).
 
+``python main.py --list`` prints the names of the stacks it would synthesize, one a line,
+without starting jsii (the Makefile's deploy uses it).
+
 Overrides: ``STATEKIT_ENVS=prod`` (comma-separated environment names),
 ``STATEKIT_CLOUDS=aws,gcp`` (only these clouds, where the environment enables them),
 ``STATEKIT_ENV_DIR`` (another folder of environment files) and ``CDKTF_OUTDIR``.
@@ -41,14 +44,14 @@ def _target_versions() -> dict[str, str]:
     return dict(config["targetVersions"])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
     _prepare_jsii_environment()
     sys.path.insert(0, str(ROOT))
-    from statekit.app import AppError
-
     from modules.common.app import AppSource
     from modules.common.environment import EnvironmentFileError
     from modules.common.plan import plan_stacks
+    from statekit.app import AppError
 
     try:
         plan = plan_stacks(
@@ -68,9 +71,16 @@ def main() -> int:
             if settings.app_ref not in apps:
                 apps[settings.app_ref] = AppSource.resolve(settings.app_ref)
     except AppError as error:
-        where = f"{settings.source}: field 'app': " if settings.app_ref else ""
+        if os.environ.get("STATEKIT_APP"):
+            where = "STATEKIT_APP: "
+        else:
+            where = f"{settings.source}: field 'app': " if settings.app_ref else ""
         print(f"error: {where}{error}", file=sys.stderr)
         return 2
+    if "--list" in arguments:
+        for settings in plan:
+            print(f"{apps[settings.app_ref].name}-{settings.cloud}-{settings.env}")
+        return 0
 
     from cdktn import App
 

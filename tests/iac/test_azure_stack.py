@@ -13,7 +13,7 @@ import pytest
 
 from modules.common.settings import StackSettings
 from tests.iac.azure_gcp_support import ENVS, StackView
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, Synthesized
 
 
 @pytest.fixture(params=ENVS)
@@ -225,7 +225,7 @@ def test_function_package_imports_the_handlers(dev: StackView) -> None:
     """The package staged for dev (by the session's synthesis) has the v2 entry and the code."""
     from modules.common.package import REPO_ROOT
 
-    staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev"
+    staged = REPO_ROOT / "build" / "azure-function" / f"{APP}-azure-dev"
     assert "from handlers.azure import app" in (staged / "function_app.py").read_text()
     assert (staged / "handlers" / "azure.py").exists()
     assert (staged / "statekit" / "store.py").exists()
@@ -262,7 +262,7 @@ def test_required_tags_on_taggable_resources(stack: StackView) -> None:
     ):
         for resource in stack.resources(resource_type).values():
             assert resource["tags"]["environment"] == stack.env
-            assert resource["tags"]["stack"] == f"state-azure-{stack.env}"
+            assert resource["tags"]["stack"] == f"{APP}-azure-{stack.env}"
             assert resource["tags"]["owner"] == "platform-team"
 
 
@@ -314,7 +314,7 @@ def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
     extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev" / "requirements.txt"
+    staged = REPO_ROOT / "build" / "azure-function" / f"{APP}-azure-dev" / "requirements.txt"
     assert set(staged.read_text().split()) == set(extras["azure"]) | set(extras["redis"])
 
 

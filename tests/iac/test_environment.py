@@ -29,7 +29,8 @@ def test_the_three_environments_load() -> None:
     prod = environments[-1]
     assert prod.production
     assert prod.for_cloud("aws").state_backend.kind == "s3"
-    assert prod.for_cloud("aws").stack_name == "state-aws-prod"
+    assert prod.for_cloud("aws", "shop").stack_name == "shop-aws-prod"
+    assert prod.app == "handlers.app:APP"
 
 
 @pytest.mark.parametrize(
@@ -82,8 +83,8 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
 
 
 def test_overrides_select_clouds_and_environments() -> None:
-    plan = plan_stacks(envs=["prod"], clouds=["aws", "gcp"])
-    assert [s.stack_name for s in plan] == ["state-aws-prod", "state-gcp-prod"]
+    plan = plan_stacks(envs=["prod"], clouds=["aws", "gcp"], app_name="shop")
+    assert [s.stack_name for s in plan] == ["shop-aws-prod", "shop-gcp-prod"]
     with pytest.raises(EnvironmentFileError, match=r"STATEKIT_CLOUDS.*'ibm' is not a cloud"):
         plan_stacks(clouds=["ibm"])
     with pytest.raises(EnvironmentFileError, match=r"no environments/qa\.toml"):

@@ -13,7 +13,7 @@ import pytest
 
 from modules.common.settings import StackSettings
 from tests.iac.azure_gcp_support import ENVS, StackView
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, Synthesized
 
 REFERENCE = r"\$\{[^}]+\}"
 
@@ -227,7 +227,7 @@ def test_main_py_exports_every_entry_point(dev: StackView) -> None:
     from modules.common.package import REPO_ROOT
     from modules.gcp.package import ENTRY_POINTS
 
-    staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev"
+    staged = REPO_ROOT / "build" / "gcp-function" / f"{APP}-gcp-dev"
     main = (staged / "main.py").read_text()
     assert "from handlers.gcp import http_handler, pubsub_handler" in main
     assert "from handlers.gcp_activity import statekit_activity" in main
@@ -286,7 +286,7 @@ def test_labels_on_labelled_resources(stack: StackView) -> None:
     ):
         for resource in stack.resources(resource_type).values():
             assert resource["labels"]["environment"] == stack.env
-            assert resource["labels"]["stack"] == f"state-gcp-{stack.env}"
+            assert resource["labels"]["stack"] == f"{APP}-gcp-{stack.env}"
             assert "tags" not in resource  # Resource Manager tags are not free-form
 
 
@@ -338,7 +338,7 @@ def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
     extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev" / "requirements.txt"
+    staged = REPO_ROOT / "build" / "gcp-function" / f"{APP}-gcp-dev" / "requirements.txt"
     assert set(staged.read_text().split()) == set(extras["gcp"]) | set(extras["redis"])
 
 

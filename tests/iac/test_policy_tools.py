@@ -18,7 +18,7 @@ import pytest
 
 from modules.common.plan import plan_stacks
 from tests.iac.checkov_skips import skips_for
-from tests.iac.conftest import ROOT, Synthesized
+from tests.iac.conftest import APP, ROOT, Synthesized
 
 CHECKOV = ROOT / ".tools" / "checkov-venv" / "bin" / "checkov"
 ASL_VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
@@ -193,6 +193,6 @@ def test_every_prod_skip_is_still_needed(synthesized: Synthesized) -> None:
     """Without skips, prod fails exactly the skipped checks: the list holds nothing stale."""
     if not CHECKOV.exists():
         pytest.skip(f"checkov not installed at {CHECKOV}: run scripts/install_checkov.sh")
-    failed = run_checkov([synthesized.stack_dir("state-aws-prod")], {})
-    failing_ids = {line.split()[0] for line in failed["state-aws-prod"]}
+    failed = run_checkov([synthesized.stack_dir(f"{APP}-aws-prod")], {})
+    failing_ids = {line.split()[0] for line in failed[f"{APP}-aws-prod"]}
     assert failing_ids == set(skips_for("prod"))

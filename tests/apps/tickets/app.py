@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from statekit.app import App, Http, QueueConsumer, Schedule
 import tickets.handlers  # noqa: F401  (registers the activities)
+from statekit.app import App, Http, QueueConsumer, Schedule
 from tickets.flow import ISSUE_TICKET
 
 APP = App(
