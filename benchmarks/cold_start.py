@@ -5,7 +5,8 @@ over ``--runs`` of:
 
 - SDK alone: the cloud modules a function of that cloud needs anyway
   (its functions runtime library and the SDKs of its state services);
-- entry: the entry module (``handlers.<cloud>``) plus the statekit backends it
+- entry: the runtime adapter (``statekit.runtime.<cloud>``), the example App
+  (``handlers.app``, which its first call loads) plus the statekit backends it
   uses on that cloud, which import those same SDKs.
 
 Both are measured in the same interpreter (the SDK first, then the entry), and
@@ -35,9 +36,9 @@ SDK_ALONE = {
     "gcp": ["functions_framework", "google.cloud.firestore", "google.cloud.pubsub_v1"],
 }
 ENTRY = {
-    "aws": ["handlers.aws", "statekit.store.backends.dynamodb.store", "statekit.queue.backends.sqs"],
-    "azure": ["handlers.azure", "statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue"],
-    "gcp": ["handlers.gcp", "statekit.store.backends.firestore.store", "statekit.queue.backends.pubsub"],
+    "aws": ["statekit.runtime.aws", "handlers.app", "statekit.store.backends.dynamodb.store", "statekit.queue.backends.sqs"],
+    "azure": ["statekit.runtime.azure", "handlers.app", "statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue"],
+    "gcp": ["statekit.runtime.gcp", "handlers.app", "statekit.store.backends.firestore.store", "statekit.queue.backends.pubsub"],
 }
 # Other clouds' top-level packages: an entry module must import none of them.
 FOREIGN = {

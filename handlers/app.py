@@ -4,14 +4,20 @@ It knows nothing of clouds: it reaches state only through statekit, built
 from the four ``STATEKIT_*_URL`` variables (or the embedded default).
 
 Keys and partitions: ``product-<sku>`` (read through cache-aside),
-``cart-<id>/cart`` (expires ``CART_TTL`` after its last edit),
-``order-<id>/order``; every cart or order is its own partition.
+``cart-<id>/cart`` (deleted by the nightly job ``ABANDONED_AFTER`` its last edit;
+its TTL ``CART_TTL`` is the backstop), ``open-carts/<id>`` (the index the job walks), ``order-<id>/order``; every cart or order
+is its own partition.
+
+``APP`` at the end declares it for the kit (statekit.app): its HTTP API, its
+order-event consumer, its nightly job and the order saga.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,9 +26,13 @@ from typing import Any
 import statekit
 from handlers.http import BadRequest, NotFound
 from handlers.logs import current_correlation_id, log
+from statekit.errors import Conflict
 from statekit.queue.backend import QueueCapability
 
 CART_TTL = 7 * 24 * 3600
+OPEN_CARTS = "open-carts/"  # the index of live carts the nightly job walks
+INDEX_GRACE = 24 * 3600  # an index entry outlives its cart by a night, for the job to see
+ABANDONED_AFTER = 3 * 24 * 3600  # the nightly job deletes carts idle this long
 PRODUCT_CACHE_TTL = 300
 MAX_QTY = 99
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -47,14 +57,14 @@ def check_id(value: object, what: str) -> str:
 
 
 @dataclass
-class App:
+class Shop:
     store: statekit.Store
     cache: Any  # statekit.cache.Cache
     queue: Any  # statekit.queue.Queue
     workflows: Any  # statekit.workflows.WorkflowClient
 
     @classmethod
-    def from_environment(cls) -> App:
+    def from_environment(cls) -> Shop:
         """Built once per process (a cold start) and reused by warm invocations."""
         return cls(
             store=statekit.open_store(),
@@ -73,6 +83,13 @@ class App:
     def seed_products(self) -> None:
         for sku, product in CATALOG.items():
             self.store.put(f"product-{sku}", product)
+
+    def seed_products_if_missing(self) -> None:
+        """A fresh store (a laptop's, a new stack's) gets the catalog: one read otherwise."""
+        if self.store.get(f"product-{next(iter(CATALOG))}") is None:
+            for sku, product in CATALOG.items():
+                with contextlib.suppress(Conflict):  # another instance seeded it first
+                    self.store.put(f"product-{sku}", product, if_absent=True)
 
     def get_product(self, sku: str) -> dict[str, Any]:
         product: dict[str, Any] | None = self.products.get(f"product-{check_id(sku, 'sku')}")
@@ -101,6 +118,7 @@ class App:
 
         # Optimistic concurrency: two clients editing one cart both land (etag loop).
         item = self.store.update(f"cart-{check_id(cart_id, 'cart id')}/cart", add, ttl=CART_TTL)
+        self._index_open_cart(cart_id, item.expires_at)
         log("cart.item_added", cart_id=cart_id, sku=sku, qty=qty)
         return {"cart_id": cart_id, **item.value}
 
@@ -117,6 +135,43 @@ class App:
 
         item = self.store.update(key, remove, ttl=CART_TTL)
         return {"cart_id": cart_id, **item.value}
+
+    # -- the nightly cleanup ----------------------------------------------------------
+    def _index_open_cart(self, cart_id: str, expires_at: float | None) -> None:
+        """One entry per live cart under ``open-carts/``: a partition the nightly job can
+        list (each cart is its own partition, and no store lists across partitions)."""
+        self.store.put(
+            f"{OPEN_CARTS}{cart_id}", {"expires_at": expires_at}, ttl=CART_TTL + INDEX_GRACE
+        )
+
+    def cleanup_expired_carts(self, now: float | None = None) -> dict[str, int]:
+        """Delete carts left idle for ``ABANDONED_AFTER`` and the index entries of carts gone.
+
+        A cart's TTL is only the backstop: a backend hides an expired item at once but
+        frees its storage when the service sweeps (DynamoDB within days) or never (an
+        embedded file). Each delete is conditional on the etag read, so a cart edited
+        while the job runs is kept.
+        """
+        now = time.time() if now is None else now
+        summary = {"checked": 0, "deleted": 0, "kept": 0}
+        for entry in list(self.store.iter_prefix(OPEN_CARTS)):
+            summary["checked"] += 1
+            key = f"cart-{entry.key[len(OPEN_CARTS) :]}/cart"
+            cart = self.store.get(key)
+            try:
+                if cart is not None:
+                    last_edit = (cart.expires_at or now) - CART_TTL
+                    if now - last_edit < ABANDONED_AFTER:
+                        summary["kept"] += 1
+                        continue
+                    self.store.delete(key, if_match=cart.etag)
+                self.store.delete(entry.key, if_match=entry.etag)
+            except Conflict:  # edited meanwhile: alive
+                summary["kept"] += 1
+                continue
+            summary["deleted"] += 1
+        log("carts.cleanup", **summary)
+        return summary
 
     # -- orders -----------------------------------------------------------------------
     def place_order(self, body: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
@@ -224,6 +279,24 @@ class App:
 
 
 @functools.cache
-def get_app() -> App:
-    """The process's App: made on the first (cold) invocation, reused by warm ones."""
-    return App.from_environment()
+def get_app() -> Shop:
+    """The process's shop: made on the first (cold) invocation, reused by warm ones."""
+    shop = Shop.from_environment()
+    shop.seed_products_if_missing()
+    return shop
+
+
+# -- the declaration: what the kit deploys, serves (statekit dev) and compares ------------
+from handlers.saga import ORDER_SAGA  # noqa: E402  (the saga's module imports no handlers.app)
+from statekit.app import App, Http, QueueConsumer, Schedule  # noqa: E402
+
+APP = App(
+    "shop",
+    code=["handlers"],
+    functions=[
+        Http("api", "handlers.http:handle", public=True),
+        QueueConsumer("order-events", "handlers.consumer:handle"),
+        Schedule("nightly", "handlers.jobs:nightly", cron="0 3 * * *"),
+    ],
+    workflows=[ORDER_SAGA],
+)

@@ -1,6 +1,7 @@
-"""The app's HTTP API as plain data: every cloud's entry point translates to and from it.
+"""The app's HTTP API: the portable handler of its ``api`` function.
 
-``handle(app, request)`` routes a ``Request`` and always returns a ``Response``:
+statekit's runtime turns each cloud's HTTP event into a ``statekit.app.Request``;
+``handle(request)`` routes it and always returns a ``Response``:
 bad input is 400, a missing thing 404, a conflict 409, an unreachable backend
 503, anything else 500 with a generic message. A stack trace never reaches the
 caller; it goes to the log with the correlation id.
@@ -8,24 +9,20 @@ caller; it goes to the log with the correlation id.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from handlers.logs import CORRELATION_HEADER, correlation, get_logger, log
+from handlers.logs import get_logger
+from statekit.app import BadRequest as StatekitBadRequest
+from statekit.app import Request, Response
 from statekit.errors import BackendUnavailable, Conflict, StatekitError
 
 if TYPE_CHECKING:
-    from handlers.app import App
+    from handlers.app import Shop
 
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
-
-
-class BadRequest(ValueError):
+class BadRequest(StatekitBadRequest):
     """The request is malformed; the message says what and where."""
 
 
@@ -33,48 +30,18 @@ class NotFound(LookupError):
     """The thing asked for does not exist."""
 
 
-class Request(NamedTuple):
-    """What every entry point translates its platform's request into (read-only)."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str] = _EMPTY
-    body: bytes | str | None = None
-    query: Mapping[str, str] = _EMPTY
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
-
-    def json(self) -> dict[str, Any]:
-        if self.body in (None, b"", ""):
-            raise BadRequest("request body: expected a JSON object, got nothing")
-        try:
-            parsed = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"request body: not valid JSON ({exc})") from None
-        if not isinstance(parsed, dict):
-            raise BadRequest(f"request body: expected a JSON object, got {type(parsed).__name__}")
-        return parsed
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def text(self) -> str:
-        return json.dumps(self.body)
+def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; 400 for anything else."""
+    parsed = request.json()
+    if not isinstance(parsed, dict):
+        raise BadRequest(f"request body: expected a JSON object, got {type(parsed).__name__}")
+    return parsed
 
 
 Route = tuple[str, re.Pattern[str], Callable[..., Response]]
 
 
-def _routes(app: App) -> list[Route]:
+def _routes(app: Shop) -> list[Route]:
     def route(method: str, pattern: str, fn: Callable[..., Response]) -> Route:
         regex = re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[A-Za-z0-9_.-]{1,64})", pattern) + "$")
         return method, regex, fn
@@ -85,7 +52,7 @@ def _routes(app: App) -> list[Route]:
         route(
             "POST",
             "/carts/{cart_id}/items",
-            lambda r, cart_id: Response(200, app.add_item(cart_id, r.json())),
+            lambda r, cart_id: Response(200, app.add_item(cart_id, json_object(r))),
         ),
         route(
             "DELETE",
@@ -95,7 +62,7 @@ def _routes(app: App) -> list[Route]:
         route(
             "POST",
             "/orders",
-            lambda r: Response(201, app.place_order(r.json(), r.header("idempotency-key"))),
+            lambda r: Response(201, app.place_order(json_object(r), r.header("idempotency-key"))),
         ),
         route(
             "GET",
@@ -106,16 +73,15 @@ def _routes(app: App) -> list[Route]:
     ]
 
 
-def handle(app: App, request: Request) -> Response:
-    with correlation(request.header(CORRELATION_HEADER)) as correlation_id:
-        response = _dispatch(app, request)
-        response.headers.setdefault("content-type", "application/json")
-        response.headers[CORRELATION_HEADER] = correlation_id
-        log("http", method=request.method, path=request.path, status=response.status)
-        return response
+def handle(request: Request) -> Response:
+    """The API function (``Http("api", "handlers.http:handle")``): every path of it."""
+    from handlers.app import get_app
+
+    # statekit's runtime logs each request with its status and correlation id.
+    return _dispatch(get_app(), request)
 
 
-def _dispatch(app: App, request: Request) -> Response:
+def _dispatch(app: Shop, request: Request) -> Response:
     allowed: list[str] = []
     for method, regex, fn in _routes(app):
         match = regex.match(request.path)

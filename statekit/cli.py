@@ -107,11 +107,34 @@ def register_more_commands(app: typer.Typer) -> None:
         port: int = typer.Option(
             8080, "--port", help="port of the app's HTTP API (0: any free one)"
         ),
+        app_spec: str | None = typer.Option(
+            None,
+            "--app",
+            help="the App to serve, pkg.module:APP (default: $STATEKIT_APP, else handlers.app:APP)",
+        ),
+        fire: str | None = typer.Option(
+            None, "--fire", help="run this schedule of the App once, then exit"
+        ),
     ) -> None:
-        """Serve the example app locally: HTTP API, queue worker, local workflows, embedded state."""
-        from statekit.dev import serve
+        """Serve an App locally: HTTP functions, queue workers, local workflows, embedded state."""
+        from statekit.app import AppError
 
-        serve(host, port)
+        try:
+            if fire is not None:
+                from statekit.dev import choose_app, fire_schedule
+
+                fire_schedule(choose_app(app_spec), fire)
+                print(f"statekit dev: schedule {fire!r} ran", flush=True)
+                return
+            from statekit.dev import serve
+
+            serve(host, port, app_spec)
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except Exception as exc:  # the job failed: its trace is in the JSON log above
+            print(f"error: schedule {fire!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
 
 
 def main(argv: list[str] | None = None) -> None:

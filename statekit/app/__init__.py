@@ -29,6 +29,7 @@ from statekit.app.errors import AppError
 from statekit.app.fingerprint import code_fingerprint, file_fingerprint
 from statekit.app.functions import PERMISSIONS, Function, Http, QueueConsumer, Schedule
 from statekit.app.http import BadRequest, Request, Response
+from statekit.app.task_token import current_task_token
 
 __all__ = [
     "ACTIVITY_FUNCTION",
@@ -51,6 +52,7 @@ __all__ = [
     "code_fingerprint",
     "correlation",
     "current_correlation_id",
+    "current_task_token",
     "file_fingerprint",
     "load_app",
     "new_correlation_id",

@@ -33,6 +33,11 @@ def current_correlation_id() -> str:
     return value
 
 
+def peek_correlation_id() -> str | None:
+    """The id of the call in progress, or None outside any (makes none)."""
+    return _current.get()
+
+
 def usable_correlation_id(value: object) -> str | None:
     """A caller's id when it is a sane string (an id is copied into logs and messages)."""
     if isinstance(value, str) and 0 < len(value) <= MAX_CORRELATION_CHARS and value.isprintable():

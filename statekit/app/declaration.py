@@ -131,6 +131,16 @@ class App:
             )
         return self.activity_handler(envelope["activity"])(envelope.get("input"))
 
+    def bind_activities(self) -> App:
+        """Give each workflow the functions of its activities, so that the local executor
+        (``statekit dev``, tests) runs decorator-registered ones too; the cloud engines
+        call the activity function instead."""
+        for workflow in self.workflows:
+            for name in workflow.activities:
+                if name not in workflow.implementations:
+                    workflow.implementations[name] = self.activity_handler(name)
+        return self
+
     # -- checks ------------------------------------------------------------------------
     def validate(self, import_handlers: bool = True) -> App:
         """Raise ``AppError`` naming the first wrong field; with ``import_handlers``, also
@@ -220,4 +230,4 @@ def load_app(spec: str, *, validate: bool = True) -> App:
     value = import_object(spec, "app")
     if not isinstance(value, App):
         raise AppError(f"{where}: names a {type(value).__name__}, not a statekit.app.App")
-    return value.validate() if validate else value
+    return value.validate().bind_activities() if validate else value

@@ -1,4 +1,5 @@
-"""The scenario over real HTTP on ``statekit dev``, all on the embedded default."""
+"""The example App's scenario over real HTTP on ``statekit dev --app handlers.app:APP``,
+all on the embedded default."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from tests.handlers.scenario import run_scenario
 class DevPlatform:
     def __init__(self, server: DevServer) -> None:
         self.server = server
-        self.queue = server.app.queue
+        assert server.queue is not None
+        self.queue = server.queue
 
     def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -52,7 +54,7 @@ def dev_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DevS
     monkeypatch.setenv("STATEKIT_QUEUE_URL", f"sqlite://{tmp_path / 'queue.db'}?max_attempts=2")
     monkeypatch.setenv("STATEKIT_WORKFLOW_URL", "local://")
     get_app.cache_clear()
-    server = DevServer(port=0).start()
+    server = DevServer("handlers.app:APP", port=0).start()
     yield server
     server.stop()
     get_app.cache_clear()

@@ -1,5 +1,6 @@
-"""The saga's Cloud Workflows YAML in workflows-emulator, calling the activity
-function (handlers/gcp_activity.py) served by functions-framework on 127.0.0.1.
+"""The saga's Cloud Workflows YAML in workflows-emulator, calling the example App's
+activity function (statekit.runtime.gcp, ``STATEKIT_FUNCTION=activities``) served by
+functions-framework on 127.0.0.1 from the package root's ``main.py``.
 
 Deviation handled here: the emulator cannot sign requests with OIDC (it raises
 NotImplementedError), so the YAML is rendered with ``auth=None`` for it; the
@@ -44,26 +45,36 @@ def compensation_activity(step_name: str) -> str:
 
 
 class ActivityFunction:
-    """functions-framework serving handlers/gcp_activity.py:statekit_activity."""
+    """functions-framework serving the App's activity function, as a deployment does."""
 
     def __init__(self, workdir: Path) -> None:
+        from statekit.runtime import GCP_ENTRY_POINT, GCP_MAIN_PY
+
         self.port = free_port()
+        main = workdir / "activity-function" / "main.py"
+        main.parent.mkdir(exist_ok=True)
+        main.write_text(GCP_MAIN_PY)
         self.log_path = workdir / "activity-function.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("functions-framework")),
                 "--source",
-                str(ROOT / "handlers" / "gcp_activity.py"),
+                str(main),
                 "--target",
-                "statekit_activity",
+                GCP_ENTRY_POINT,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
             ],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "STATEKIT_APP": "handlers.app:APP",
+                "STATEKIT_FUNCTION": "activities",
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -81,8 +92,14 @@ class ActivityFunction:
         return f"http://127.0.0.1:{self.port}/"
 
     def calls(self) -> list[dict[str, Any]]:
-        lines = self.log_path.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.startswith('{"severity"')]
+        """The runtime's log line of each activity call, in order."""
+        calls = []
+        for line in self.log_path.read_text().splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)
+                if record.get("msg") == "activity":
+                    calls.append(record)
+        return calls
 
     def stop(self) -> None:
         if self.process.poll() is None:

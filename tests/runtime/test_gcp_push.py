@@ -2,12 +2,12 @@
 
 modules/gcp/queue.py gives the work subscription a push config whose endpoint is
 the events function's own URL (modules/gcp/stack.py), with no Eventarc trigger.
-So what reaches ``pubsub_handler`` is the push request: a JSON body
+So what reaches the function is the push request: a JSON body
 ``{"message": {...}, "subscription": ..., "deliveryAttempt": N}`` and no ce-*
 headers (the OIDC bearer token is checked by Cloud Run before the function
-runs, so it is left out here). functions-framework must turn that body into the
-CloudEvent the handler takes; these tests serve handlers/gcp.py with it, as
-Cloud Run does, and POST exactly that body. A 2xx answer acks the message (Pub/Sub
+runs, so it is left out here). statekit.runtime.gcp must turn that body into the
+message the consumer takes; these tests serve the example App's ``order-events``
+function with statekit.runtime.gcp, as Cloud Run does, and POST exactly that body. A 2xx answer acks the message (Pub/Sub
 push counts 102, 200, 201, 202 and 204 as an ack); anything else nacks it.
 
 The app runs over sqlite files shared by this process (which places the order)
@@ -29,8 +29,8 @@ import pytest
 
 pytest.importorskip("functions_framework", reason="the gcp extra is not installed")
 
-from handlers.app import App, get_app
-from tests.handlers.test_gcp import FunctionServer, post
+from handlers.app import Shop, get_app
+from tests.runtime.test_gcp import FunctionServer, post
 
 SUBSCRIPTION = "projects/statekit-test/subscriptions/sk-test-work"
 # What Pub/Sub's push client sends besides the body (its User-Agent, from Pub/Sub's docs).
@@ -63,7 +63,7 @@ def push_body(data: bytes, message_id: str, delivery_attempt: int) -> bytes:
 @dataclass
 class EventsFunction:
     server: FunctionServer
-    app: App
+    app: Shop
 
     def push(self, data: bytes, message_id: str, delivery_attempt: int) -> int:
         status, _, _ = post(
@@ -99,9 +99,7 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventsFunction]
         app = get_app()
         app.seed_products()
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-        server = FunctionServer(
-            "pubsub_handler", process_env, state / "pubsub.log", cloudevent=True
-        )
+        server = FunctionServer("order-events", process_env, state / "pubsub.log")
         try:
             server.wait_ready()
             yield EventsFunction(server, app)
@@ -110,7 +108,7 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventsFunction]
             get_app.cache_clear()
 
 
-def place_order(app: App) -> tuple[str, bytes]:
+def place_order(app: Shop) -> tuple[str, bytes]:
     """An order placed through the app, and the order event it queued, as queued."""
     run = uuid.uuid4().hex[:8]
     app.add_item(f"c{run}", {"sku": "book", "qty": 1})
@@ -122,7 +120,7 @@ def place_order(app: App) -> tuple[str, bytes]:
     raise AssertionError(f"order {order_id} queued no order event")
 
 
-def recorded_events(app: App, order_id: str) -> list[str]:
+def recorded_events(app: Shop, order_id: str) -> list[str]:
     item = app.store.get(f"order-{order_id}/order")
     assert item is not None, order_id
     events: list[str] = item.value["events"]
@@ -164,8 +162,8 @@ def test_a_pushed_poison_event_is_refused_at_every_attempt(
 
 
 def test_a_push_without_data_is_refused(events: EventsFunction) -> None:
-    """A message of attributes only arrives without ``data``; functions-framework then
-    cannot convert the push (a 400 before the handler runs): a nack, not a silent ack."""
+    """A message of attributes only arrives without ``data``; statekit messages always
+    carry a JSON body, so the push is refused (400): a nack, not a silent ack."""
     body = json.loads(push_body(b"", "m0", 1))
     del body["message"]["data"]
     body["message"]["attributes"] = {"type": "order_placed"}

@@ -1,4 +1,6 @@
-"""The scenario through the Lambda entry points, against DynamoDB, SQS and Redis stand-ins.
+"""The example App through ``statekit.runtime.aws.handle``, against DynamoDB, SQS and Redis stand-ins.
+
+Every function of the App runs the one handler; ``STATEKIT_FUNCTION`` says which.
 
 HTTP goes in as API Gateway HTTP API (v2) events; order events as SQS batches
 driven the way the event source mapping drives them (ReportBatchItemFailures:
@@ -30,13 +32,20 @@ pytest.importorskip("boto3", reason="the aws extra is not installed")
 
 import boto3
 
-from handlers import aws
-from handlers.app import get_app
+from handlers.app import CART_TTL, OPEN_CARTS, get_app
+from statekit.runtime import aws
 from tests.handlers.scenario import run_scenario
 from tests.standins.dynamodb_table import create_store_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_RECEIVES = 2
+APP = "handlers.app:APP"
+
+
+def as_function(name: str) -> None:
+    """What the IaC side sets on each Lambda: the App and which of its functions it is."""
+    os.environ["STATEKIT_APP"] = APP
+    os.environ["STATEKIT_FUNCTION"] = name
 
 
 class LambdaContext:
@@ -71,7 +80,8 @@ class LambdaPlatform:
     def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
-        response = aws.http_handler(http_event(method, path, body, headers), LambdaContext())
+        as_function("api")
+        response = aws.handle(http_event(method, path, body, headers), LambdaContext())
         return response["statusCode"], json.loads(response["body"])
 
     def deliver_events(self) -> None:
@@ -95,9 +105,9 @@ class LambdaPlatform:
                 for m in received
             ]
         }
+        as_function("order-events")
         failures = {
-            f["itemIdentifier"]
-            for f in aws.queue_handler(event, LambdaContext())["batchItemFailures"]
+            f["itemIdentifier"] for f in aws.handle(event, LambdaContext())["batchItemFailures"]
         }
         for message in received:  # the event source mapping deletes what succeeded
             if message["MessageId"] not in failures:
@@ -130,7 +140,7 @@ def aws_env(standins, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str
         "STATEKIT_QUEUE_URL": f"sqs://sqs.us-east-1.amazonaws.com/123456789012/{queue}?max_attempts={MAX_RECEIVES}",
         "STATEKIT_WORKFLOW_URL": f"local://?store={quote(store_url, safe='')}",
     }
-    for name, value in env.items():
+    for name, value in {**env, "STATEKIT_APP": APP, "STATEKIT_FUNCTION": "api"}.items():
         monkeypatch.setenv(name, value)
     get_app.cache_clear()
     get_app().queue.provision()  # the queue, its DLQ and the redrive policy, as modules/aws makes them
@@ -146,11 +156,68 @@ def test_the_scenario_through_the_lambda_handlers(aws_env: dict[str, str]) -> No
     run_scenario(LambdaPlatform(sqs, queue_url, dlq_url))
 
 
-def test_the_activity_handler_serves_the_step_functions_envelope() -> None:
-    result = aws.activity_handler(
+def test_the_activity_function_serves_the_step_functions_envelope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STATEKIT_APP", APP)
+    monkeypatch.setenv("STATEKIT_FUNCTION", "activities")
+    result = aws.handle(
         {"activity": "reserve_stock", "input": {"order_id": "o1", "items": [1]}}, LambdaContext()
     )
     assert result == {"reservation_id": "res-o1", "items": 1}
+
+
+def test_a_wait_for_task_token_payload_hands_the_token_to_the_activity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from statekit.app import current_task_token
+
+    seen: list[str | None] = []
+    from statekit.runtime.dispatch import load_app
+
+    app = load_app()
+    workflow = app.workflows[0]
+    monkeypatch.setitem(
+        workflow.implementations, "reserve_stock", lambda payload: seen.append(current_task_token())
+    )
+    monkeypatch.setenv("STATEKIT_APP", APP)
+    monkeypatch.setenv("STATEKIT_FUNCTION", "activities")
+    event = {"activity": "reserve_stock", "input": {"order_id": "o1"}, "task_token": "tok-1"}
+    aws.handle(event, LambdaContext())
+    assert seen == ["tok-1"]
+    assert current_task_token() is None  # only while that activity runs
+
+
+def test_an_eventbridge_scheduler_event_runs_the_nightly_cleanup(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = get_app()
+    run = uuid.uuid4().hex[:8]
+    # A cart last edited four days ago (its TTL counts from its last edit), and a fresh one.
+    shop.store.put(f"cart-old{run}/cart", {"items": {"book": 1}}, ttl=CART_TTL - 4 * 86400)
+    shop.store.put(f"{OPEN_CARTS}old{run}", {"expires_at": None})
+    shop.add_item(f"new{run}", {"sku": "mug", "qty": 1})
+    monkeypatch.setenv("STATEKIT_FUNCTION", "nightly")
+    event = {  # what EventBridge Scheduler sends when the schedule has no input of its own
+        "version": "0",
+        "id": f"sched-{run}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "detail": {},
+    }
+    assert aws.handle(event, LambdaContext()) == {"ok": True}
+    assert shop.store.get(f"cart-old{run}/cart") is None
+    assert shop.store.get(f"{OPEN_CARTS}old{run}") is None
+    assert shop.get_cart(f"new{run}")["items"] == {"mug": 1}
+
+
+def test_a_wrong_function_name_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from statekit.app import AppError
+
+    monkeypatch.setenv("STATEKIT_APP", APP)
+    monkeypatch.setenv("STATEKIT_FUNCTION", "emails")
+    with pytest.raises(AppError, match=r"app 'shop': no function named 'emails' \(declared: api, "):
+        aws.handle({}, LambdaContext())
 
 
 class RuntimeAPI(BaseHTTPRequestHandler):
@@ -203,8 +270,9 @@ def test_awslambdaric_runs_the_http_handler_as_the_runtime_does(aws_env: dict[st
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{server.server_address[1]}"
+    env["STATEKIT_FUNCTION"] = "api"
     process = subprocess.Popen(
-        [sys.executable, "-m", "awslambdaric", "handlers.aws.http_handler"],
+        [sys.executable, "-m", "awslambdaric", "statekit.runtime.aws.handle"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -1,12 +1,14 @@
-"""The scenario through the Cloud Functions entry points, against Firestore, pstest and Redis.
+"""The example App through ``statekit.runtime.gcp.handle``, against Firestore, pstest and Redis.
 
-``handlers/gcp.py`` is served by functions-framework on 127.0.0.1, as Cloud
-Run serves a gen2 function: one server for ``http_handler`` (the API, over
-real HTTP) and one for ``pubsub_handler`` (``--signature-type=cloudevent``).
+Each function is served by functions-framework on 127.0.0.1 from the package
+root's ``main.py`` (``from statekit.runtime.gcp import handle``), as Cloud Run
+serves a gen2 function, with ``STATEKIT_FUNCTION`` naming it: one server for
+``api`` (over real HTTP), one for ``order-events``, one for ``nightly``.
 Order events are pulled from pstest and POSTed to the second as the Pub/Sub
 CloudEvents Eventarc delivers (binary content mode, type
-``google.cloud.pubsub.topic.v1.messagePublished``): a 2xx answer acks the
-message, anything else nacks it, so Pub/Sub delivers it again.
+``google.cloud.pubsub.topic.v1.messagePublished``; the body is the push
+envelope): a 2xx answer acks the message, anything else nacks it, so Pub/Sub
+delivers it again.
 
 pstest has no dead-letter policy (EMULATORS.md): it never counts delivery
 attempts nor forwards a message to the dead-letter topic, and statekit's
@@ -49,7 +51,7 @@ pytest.importorskip("functions_framework", reason="the gcp extra is not installe
 pytest.importorskip("google.cloud.firestore", reason="the gcp extra is not installed")
 pytest.importorskip("google.cloud.pubsub_v1", reason="the gcp extra is not installed")
 
-from handlers.app import get_app
+from handlers.app import CART_TTL, OPEN_CARTS, get_app
 from statekit.queue import Queue, open_queue
 from statekit.queue.backend import ReceivedRaw
 from statekit.queue.backends.pubsub import PubSubQueue
@@ -67,7 +69,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "handlers" / "gcp.py"
+APP = "handlers.app:APP"
 MAX_DELIVERY_ATTEMPTS = 5  # Pub/Sub's smallest max_delivery_attempts
 HOLD_SECONDS = 30  # the subscription's ack deadline while the function runs
 START_TIMEOUT = 60.0
@@ -76,33 +78,39 @@ PUBSUB_EVENT = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
 class FunctionServer:
-    """``functions-framework`` serving one target of handlers/gcp.py on a free port."""
+    """``functions-framework`` serving one function of the example App on a free port."""
 
-    def __init__(
-        self, target: str, env: dict[str, str], log: Path, *, cloudevent: bool = False
-    ) -> None:
+    def __init__(self, function: str, env: dict[str, str], log: Path) -> None:
+        from statekit.runtime import GCP_ENTRY_POINT, GCP_MAIN_PY
+
         self.port = free_port()
-        self.target = target
+        self.target = function
         # A file, not a pipe: nobody reads while it serves, and a full pipe would block
         # the server at its next JSON log line.
         self.log = log
+        source = log.parent / f"package-{function}" / "main.py"
+        source.parent.mkdir(exist_ok=True)
+        source.write_text(GCP_MAIN_PY)  # the package root's main.py, as deployed
         command = [
             str(Path(sys.executable).with_name("functions-framework")),
-            f"--target={target}",
-            f"--source={SOURCE}",
+            f"--target={GCP_ENTRY_POINT}",
+            f"--source={source}",
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
         ]
-        if cloudevent:
-            command.append("--signature-type=cloudevent")
         # Its own process group: gunicorn forks a worker, and both must stop with the test.
         with log.open("wb") as output:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env={**env, "PYTHONPATH": str(ROOT)},
+                env={
+                    **env,
+                    "PYTHONPATH": str(ROOT),
+                    "STATEKIT_APP": APP,
+                    "STATEKIT_FUNCTION": function,
+                },
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -118,7 +126,7 @@ class FunctionServer:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise AssertionError(
-                    f"functions-framework --target={self.target} did not start; "
+                    f"functions-framework serving {self.target!r} did not start; "
                     f"its output:\n{self.log.read_text(errors='replace')[-3000:]}"
                 )
             time.sleep(0.1)
@@ -209,6 +217,7 @@ class Deployment:
     api: FunctionServer
     events: FunctionServer
     env: dict[str, str]
+    nightly: FunctionServer
 
     def platform(self, queue_url: str | None = None) -> tuple[CloudFunctionsPlatform, Queue]:
         queue = open_queue(queue_url or self.env["STATEKIT_QUEUE_URL"]).provision()
@@ -242,15 +251,18 @@ def gcp(standins: StandInPool, tmp_path_factory: pytest.TempPathFactory) -> Iter
         get_app().seed_products()
         process_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         logs = tmp_path_factory.mktemp("cloud-functions")
-        api = FunctionServer("http_handler", process_env, logs / "http.log")
-        events = FunctionServer("pubsub_handler", process_env, logs / "pubsub.log", cloudevent=True)
+        api = FunctionServer("api", process_env, logs / "http.log")
+        events = FunctionServer("order-events", process_env, logs / "pubsub.log")
+        nightly = FunctionServer("nightly", process_env, logs / "nightly.log")
         try:
             api.wait_ready()
             events.wait_ready()
-            yield Deployment(api, events, env)
+            nightly.wait_ready()
+            yield Deployment(api, events, env, nightly)
         finally:
             api.stop()
             events.stop()
+            nightly.stop()
             get_app.cache_clear()
 
 
@@ -303,3 +315,16 @@ def test_a_poison_event_ends_in_the_dead_letter_queue(gcp: Deployment) -> None:
         # Time for many times the attempts (five refusals take about a second here);
         # Pub/Sub forwards to the dead-letter topic after the fifth.
         run_poison_event(platform, event_timeout=8)
+
+
+def test_a_cloud_scheduler_call_runs_the_nightly_cleanup(gcp: Deployment) -> None:
+    shop = get_app()
+    run = uuid.uuid4().hex[:8]
+    shop.store.put(f"cart-old{run}/cart", {"items": {"book": 1}}, ttl=CART_TTL - 4 * 86400)
+    shop.store.put(f"{OPEN_CARTS}old{run}", {"expires_at": None})
+    # Cloud Scheduler's HTTP target: a POST with the job's body (none here) and, on
+    # Cloud Run, an OIDC token that Cloud Run itself checks before the function runs.
+    status, body, _ = post(gcp.nightly.url, b"", {"user-agent": "Google-Cloud-Scheduler"})
+    assert (status, json.loads(body)) == (200, {"ok": True}), gcp.nightly.log.read_text()
+    assert shop.store.get(f"cart-old{run}/cart") is None
+    assert shop.store.get(f"{OPEN_CARTS}old{run}") is None

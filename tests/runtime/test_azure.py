@@ -1,5 +1,7 @@
-"""The scenario through the Azure Functions entry points, against Cosmos DB, azurite and Redis.
+"""The example App through ``statekit.runtime.azure.function_app()``, against Cosmos DB,
+azurite and Redis.
 
+The Functions app is built as the package root's ``function_app.py`` builds it;
 HTTP goes in as ``func.HttpRequest`` objects handed to the HTTP trigger's user
 function, found the way the Python worker finds it (``app.get_functions()``
 once). Order events go to the queue trigger's user function as
@@ -36,11 +38,12 @@ pytest.importorskip("azure.cosmos", reason="the azure extra is not installed")
 
 import azure.functions as func
 from azure.functions.queue import QueueMessage  # what the worker's queue converter builds
+from azure.functions.timer import TimerRequest
 
-from handlers import azure
-from handlers.app import get_app
+from handlers.app import APP, CART_TTL, OPEN_CARTS, get_app
 from statekit.queue import Queue, open_queue
 from statekit.queue.backends.azurequeue import AzureQueue
+from statekit.runtime import azure
 from tests.handlers.scenario import run_scenario
 from tests.standins.azurite import AzuriteQueue as Azurite
 from tests.standins.base import StandInPool
@@ -49,21 +52,17 @@ from tests.standins.cosmos import CosmosDBServer
 MAX_DEQUEUE_COUNT = 2  # host.json extensions.queues.maxDequeueCount
 HOLD_SECONDS = 30  # how long the host keeps a message invisible while the function runs
 BASE_URL = "http://localhost:7071/api"  # the host's default route prefix
+APP_SPEC = "handlers.app:APP"
 
 
 @functools.cache
 def functions() -> dict[str, Any]:
-    """The app's functions by name, indexed once as the Python worker indexes them.
-
-    ``get_functions()`` refuses a second call on one app (its unique-name check
-    remembers the first), and other tests in this pytest process (tests/iac) index
-    the app too: start from a fresh index, as a new worker does, and leave none behind.
-    """
-    azure.app.functions_bindings = None
-    try:
-        return {function.get_function_name(): function for function in azure.app.get_functions()}
-    finally:
-        azure.app.functions_bindings = None
+    """The app's functions by name, indexed once as the Python worker indexes them
+    (``get_functions()`` refuses a second call on one app)."""
+    return {
+        function.get_function_name(): function
+        for function in azure.function_app(APP_SPEC).get_functions()
+    }
 
 
 def user_function(name: str) -> Any:
@@ -75,8 +74,8 @@ class AzureFunctionsPlatform:
 
     def __init__(self, queue: Queue) -> None:
         self.queue = queue  # the host's own client of the trigger's queue
-        self.http_api = user_function("http_api")
-        self.order_events = user_function("order_events")
+        self.http_api = user_function("api")
+        self.order_events = user_function("order-events")
         self.failures: list[tuple[str, int]] = []  # (body, dequeue count) of each failed run
 
     def call(
@@ -87,7 +86,7 @@ class AzureFunctionsPlatform:
         )
         request = func.HttpRequest(
             method,
-            BASE_URL + path,
+            BASE_URL + "/api" + path,  # the api function's route: api/{*path}
             headers={"content-type": "application/json", **(headers or {})},
             params={},
             route_params={"path": path.lstrip("/")},
@@ -161,7 +160,7 @@ def test_the_scenario_through_the_azure_functions(azure_env: dict[str, str]) -> 
 def test_the_queue_trigger_listens_on_the_queue_the_app_sends_to(
     azure_env: dict[str, str],
 ) -> None:
-    trigger = functions()["order_events"].get_trigger()
+    trigger = functions()["order-events"].get_trigger()
     assert trigger.type == "queueTrigger"
     setting = trigger.queue_name
     assert setting.startswith("%") and setting.endswith("%"), setting
@@ -171,15 +170,43 @@ def test_the_queue_trigger_listens_on_the_queue_the_app_sends_to(
 
 
 def test_the_saga_functions_have_durable_bindings() -> None:
-    orchestrator = functions()["order_saga"].get_trigger()
-    activity = functions()["run_activity"].get_trigger()
+    orchestrator = functions()["place_order"].get_trigger()  # one per workflow, by its name
+    activity = functions()["activities"].get_trigger()
     assert (orchestrator.type, orchestrator.name) == ("orchestrationTrigger", "context")
     assert (activity.type, activity.name) == ("activityTrigger", "envelope")
-    assert azure.ACTIVITY_FUNCTION == "run_activity"  # the name the orchestrator calls
+    assert APP.activities == "activities"  # the name every orchestrator calls
+
+
+def test_each_declared_function_has_its_trigger() -> None:
+    http = functions()["api"].get_trigger()
+    assert (http.type, http.route) == ("httpTrigger", "api/{*path}")
+    assert str(http.auth_level).lower().endswith("anonymous")  # Http("api", public=True)
+    timer = functions()["nightly"].get_trigger()
+    assert (timer.type, timer.schedule) == ("timerTrigger", "0 0 3 * * *")
+    assert sorted(functions()) == ["activities", "api", "nightly", "order-events", "place_order"]
+
+
+def test_a_function_app_for_one_function_registers_only_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STATEKIT_FUNCTION", "nightly")
+    names = [f.get_function_name() for f in azure.function_app(APP_SPEC).get_functions()]
+    assert names == ["nightly"]
+
+
+def test_the_timer_trigger_runs_the_nightly_cleanup(azure_env: dict[str, str]) -> None:
+    shop = get_app()
+    run = uuid.uuid4().hex[:8]
+    shop.store.put(f"cart-old{run}/cart", {"items": {"book": 1}}, ttl=CART_TTL - 4 * 86400)
+    shop.store.put(f"{OPEN_CARTS}old{run}", {"expires_at": None})
+    timer = TimerRequest(past_due=False)  # what the worker's timer converter builds
+    user_function("nightly")(timer)
+    assert shop.store.get(f"cart-old{run}/cart") is None
+    assert shop.store.get(f"{OPEN_CARTS}old{run}") is None
 
 
 @pytest.mark.parametrize("encode", [False, True], ids=["object", "json-text"])
 def test_the_activity_function_serves_the_orchestrators_envelope(encode: bool) -> None:
     envelope: Any = {"activity": "reserve_stock", "input": {"order_id": "o1", "items": [1]}}
-    result = user_function("run_activity")(json.dumps(envelope) if encode else envelope)
+    result = user_function("activities")(json.dumps(envelope) if encode else envelope)
     assert result == {"reservation_id": "res-o1", "items": 1}

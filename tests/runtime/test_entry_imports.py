@@ -9,7 +9,7 @@ from benchmarks.cold_start import ENTRY, FOREIGN, foreign_imports, imported_modu
 
 @pytest.mark.parametrize("cloud", sorted(ENTRY))
 def test_entry_module_imports_no_other_clouds_sdk(cloud: str) -> None:
-    assert foreign_imports(cloud) == [], f"handlers.{cloud} pulls in {FOREIGN[cloud]}"
+    assert foreign_imports(cloud) == [], f"statekit.runtime.{cloud} pulls in {FOREIGN[cloud]}"
 
 
 def test_importing_statekit_loads_no_cloud_sdk() -> None:
