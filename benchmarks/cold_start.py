@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from modules.common.bytecode import compile_package
-from modules.common.package import APP_PACKAGES
+from modules.common.package import code_packages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,7 +96,7 @@ def compile_bytecode() -> None:
     while the SDKs' bytecode was written when pip installed them.
     """
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for package in APP_PACKAGES:
+    for package in code_packages(["handlers"]):  # the example App's code, and statekit
         compile_package(ROOT / package, runtime)
 
 

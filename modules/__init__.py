@@ -28,7 +28,7 @@ _EXPORTS = {
     "load_environments": "common.environment",
     "plan_stacks": "common.plan",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["AppSource", "build_stack", "load_environment", "load_environments", "plan_stacks"]
 
 
 def __getattr__(name: str) -> Any:

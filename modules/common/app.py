@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from statekit.app import APP_VARIABLE, FUNCTION_VARIABLE, code_fingerprint, file_fingerprint
 
@@ -99,7 +99,7 @@ def deployed_functions(
     functions = [
         DeployedFunction(
             name=function.name,
-            kind=function.kind,
+            kind=cast(Kind, function.kind),
             memory_mb=function.memory_mb or defaults.memory_mb,
             timeout_s=function.timeout_s or defaults.timeout_seconds,
             permissions=tuple(function.permissions),

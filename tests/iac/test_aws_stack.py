@@ -10,9 +10,9 @@ from typing import Any
 import cdktn
 import pytest
 
+from modules.common.app import AppSource
 from modules.common.bytecode import interpreter_for, runtime_version
 from modules.common.settings import TTL_ATTRIBUTE, Components, StackSettings
-from modules.common.app import AppSource
 from modules.common.workflow import resource_name, url_variable
 from tests.iac.conftest import APP, EXAMPLE, Synthesized
 
