@@ -2,7 +2,7 @@
 
 - HTTP, not public: a function URL that accepts only IAM-signed requests (API
   Gateway v2 payload). Public: an API Gateway HTTP API (payload 2.0) whose
-  ``$default`` route proxies every path to the function.
+  ``$default`` route proxies every path to the function, with access logs.
 - Queue consumer: an SQS event source mapping with ``ReportBatchItemFailures``
   (only failed messages return to the queue), created after the role's policy.
 - Schedule: an EventBridge Scheduler schedule (UTC) that invokes the function with
@@ -18,7 +18,10 @@ from cdktn import TerraformOutput
 from cdktn_provider_aws.apigatewayv2_api import Apigatewayv2Api
 from cdktn_provider_aws.apigatewayv2_integration import Apigatewayv2Integration
 from cdktn_provider_aws.apigatewayv2_route import Apigatewayv2Route
-from cdktn_provider_aws.apigatewayv2_stage import Apigatewayv2Stage
+from cdktn_provider_aws.apigatewayv2_stage import (
+    Apigatewayv2Stage,
+    Apigatewayv2StageAccessLogSettings,
+)
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.lambda_event_source_mapping import (
@@ -40,6 +43,18 @@ from statekit.app import parse_cron
 
 from ..common.app import DeployedFunction
 from .context import AwsContext, allow, policy_document
+from .observability import log_group
+
+# One JSON line per request on the public API (API Gateway's $context variables).
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "time": "$context.requestTime",
+    "method": "$context.httpMethod",
+    "path": "$context.path",
+    "status": "$context.status",
+    "latencyMs": "$context.responseLatency",
+}
 
 
 class Triggers(Construct):
@@ -76,7 +91,19 @@ class Triggers(Construct):
                 route_key="$default",
                 target=f"integrations/{integration.id}",
             )
-            Apigatewayv2Stage(self, f"{name}-stage", api_id=api.id, name="$default", auto_deploy=True)
+            access_logs = log_group(
+                self, f"{name}-api-logs", self.ctx, f"/aws/apigateway/{self.ctx.naming.name(name)}"
+            )
+            Apigatewayv2Stage(
+                self,
+                f"{name}-stage",
+                api_id=api.id,
+                name="$default",
+                auto_deploy=True,
+                access_log_settings=Apigatewayv2StageAccessLogSettings(
+                    destination_arn=access_logs.arn, format=json.dumps(ACCESS_LOG_FORMAT)
+                ),
+            )
             LambdaPermission(
                 self,
                 f"{name}-api-invokes",

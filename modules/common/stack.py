@@ -157,7 +157,7 @@ def configure_backend(stack: TerraformStack, settings: StackSettings) -> None:
         LocalBackend(stack, path=backend.path or f"terraform.{settings.stack_name}.tfstate")
 
 
-def build_stack(scope: Construct, settings: StackSettings, app: AppSource) -> TerraformStack:
+def build_stack(scope: Construct, settings: StackSettings, app: AppSource) -> StateStack:
     """Import ``<constructs>.<cloud>.stack`` (only that cloud's providers) and build the
     stack of ``app`` with ``settings`` (one environment and cloud)."""
     root = __name__.rsplit(".", 2)[0]  # "modules" in the repository, "statekit_iac" installed
@@ -172,4 +172,7 @@ def build_stack(scope: Construct, settings: StackSettings, app: AppSource) -> Te
             f"with STATEKIT_CLOUDS or the environment file's 'clouds'",
             name=name,
         ) from None
-    return module.build(scope, settings, app)
+    stack = module.build(scope, settings, app)
+    if not isinstance(stack, StateStack):  # pragma: no cover  (a cloud package's contract)
+        raise TypeError(f"{name}.build returned {type(stack).__name__}, not a StateStack")
+    return stack

@@ -84,9 +84,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     app = App(outdir=str(outdir), context={"targetVersions": TARGET_VERSIONS})
     stacks = [build_stack(app, settings, EXAMPLE) for settings in plan]
     app.synth()
-    return Synthesized(
-        outdir, {stack.settings.stack_name: stack.settings for stack in stacks}, missing
-    )
+    return Synthesized(outdir, {s.settings.stack_name: s.settings for s in stacks}, missing)
 
 
 def synthesize_app(
@@ -101,7 +99,7 @@ def synthesize_app(
     app = App(outdir=str(outdir), context={"targetVersions": TARGET_VERSIONS})
     stacks = [build_stack(app, settings, source) for settings in plan]
     app.synth()
-    return Synthesized(outdir, {stack.settings.stack_name: stack.settings for stack in stacks})
+    return Synthesized(outdir, {s.settings.stack_name: s.settings for s in stacks})
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from modules.common.app import AppSource
-from modules.common.settings import StackSettings
 from modules.common.workflow import url_variable
 from tests.iac.azure_gcp_support import ENVS, StackView
 from tests.iac.conftest import APP, EXAMPLE, ROOT, Synthesized
@@ -268,7 +267,7 @@ def test_required_tags_on_taggable_resources(stack: StackView) -> None:
 
 
 def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
-    prod: StackView, synth_one: Callable[[StackSettings], str]
+    prod: StackView, synth_one: Callable[..., str]
 ) -> None:
     weaker = replace(
         prod.settings, database=replace(prod.settings.database, customer_managed_key=False)
@@ -281,7 +280,7 @@ def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
 
 
 def test_switched_off_components_leave_resources_and_urls_out(
-    dev: StackView, synth_one: Callable[[StackSettings], str]
+    dev: StackView, synth_one: Callable[..., str]
 ) -> None:
     off = replace(
         dev.settings,

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from modules.common.app import AppSource
-from modules.common.settings import StackSettings
 from modules.common.workflow import resource_name
 from tests.iac.azure_gcp_support import ENVS, StackView
 from tests.iac.conftest import APP, EXAMPLE, ROOT, Synthesized
@@ -191,9 +190,14 @@ def test_function_identity_has_exactly_its_grants(stack: StackView) -> None:
             ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")
         )
     assert sorted(granted) == sorted(expected)
-    # Nobody gets to call a function except the named identities: no allUsers / allAuthenticatedUsers.
+    # Nobody gets to call a function except the named identities; allUsers only on an HTTP
+    # function the App declares public, never allAuthenticatedUsers.
+    public = {f.name for f in EXAMPLE.app.http if f.public}
     for resource in stack.resources("google_cloud_run_v2_service_iam_member").values():
-        assert resource["member"].startswith("serviceAccount:")
+        if resource["member"] == "allUsers":
+            assert any(f"functions_{name}_" in resource["name"] for name in public), resource
+        else:
+            assert resource["member"].startswith("serviceAccount:")
 
 
 def test_functions_source_bucket_and_entry_points(stack: StackView) -> None:
@@ -300,7 +304,7 @@ def test_labels_on_labelled_resources(stack: StackView) -> None:
 
 
 def test_policy_rejects_a_prod_firestore_without_delete_protection(
-    prod: StackView, synth_one: Callable[[StackSettings], str]
+    prod: StackView, synth_one: Callable[..., str]
 ) -> None:
     weaker = replace(
         prod.settings, database=replace(prod.settings.database, deletion_protection=False)
@@ -312,7 +316,7 @@ def test_policy_rejects_a_prod_firestore_without_delete_protection(
 
 
 def test_switched_off_components_leave_resources_and_urls_out(
-    prod: StackView, synth_one: Callable[[StackSettings], str]
+    prod: StackView, synth_one: Callable[..., str]
 ) -> None:
     off = replace(
         prod.settings,

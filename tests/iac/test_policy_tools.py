@@ -83,7 +83,7 @@ def run_checkov(stack_dirs: list[Path], skips: dict[str, str]) -> dict[str, list
 def planned_aws_stack_names() -> list[str]:
     """AWS here; the Azure and GCP stacks run checkov in test_azure_policy.py / test_gcp_policy.py
     with their own skip lists (checkov_skips_azure_gcp.py)."""
-    return [s.stack_name for s in plan_stacks() if s.cloud == "aws"]
+    return [s.stack_name for s in plan_stacks(app_name=APP) if s.cloud == "aws"]
 
 
 @pytest.fixture(scope="session")
