@@ -2,6 +2,7 @@
 
 - Partition key path ``/pk`` (docs/urls.md); ``default_ttl = -1`` turns TTL on with no
   default so statekit's per-item ``ttl`` works and items without one never expire.
+- Zone-redundant in production (replicas in the region's availability zones).
 - Consistency from settings; continuous backup (30 days with point-in-time recovery on,
   else 7); serverless when capacity is on-demand outside production, autoscale otherwise.
 - Local (key) auth off: the function's managed identity gets the built-in Data
@@ -82,7 +83,15 @@ class CosmosDatabase(Construct):
                 if settings.consistency == "bounded_staleness"
                 else None,
             ),
-            geo_location=[CosmosdbAccountGeoLocation(location=ctx.location, failover_priority=0)],
+            # Zone redundancy is fixed when a region is added (it cannot be switched on later)
+            # and serverless accounts do not offer it: on for production, which is provisioned.
+            geo_location=[
+                CosmosdbAccountGeoLocation(
+                    location=ctx.location,
+                    failover_priority=0,
+                    zone_redundant=ctx.settings.production and not self.serverless,
+                )
+            ],
             capabilities=(
                 [CosmosdbAccountCapabilities(name="EnableServerless")] if self.serverless else None
             ),

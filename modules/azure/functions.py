@@ -3,9 +3,12 @@
 - Python runtime from settings; the package is the App's code packages and
   statekit with a ``function_app.py`` whose runtime registers every function of the
   App (HTTP, queue and timer triggers, the Durable orchestrators and the activity
-  function; see package.py), deployed by zip deploy. One app hosts them all, so its
-  instance memory is the largest a function declares and its identity holds the
-  union of what they declare in ``permissions`` (``PERMISSION_ROLES``).
+  function; see package.py). Terraform creates the app without code: Flex
+  Consumption has no zip deploy, so ``code_deploy.py`` publishes the package with its
+  dependencies after apply. One app hosts them all, so its instance memory is the
+  largest a function declares and its identity holds the union of what they declare
+  in ``permissions`` (``PERMISSION_ROLES``).
+- In production the HTTP API requires an Entra ID token (api_auth.py).
 - Host storage (``AzureWebJobsStorage``, the Durable task hub, the deployment
   container) is its own storage account with shared keys off. The host reaches it
   with a user-assigned "host" identity whose roles (Blob Data Owner, Queue and
@@ -35,6 +38,7 @@ from statekit.app import APP_VARIABLE, FUNCTION_VARIABLE
 
 from ..common.app import AppSource, DeployedFunction
 from . import roles
+from .api_auth import api_authentication
 from .context import AzureContext
 from .network import PrivateNetwork
 from .package import function_package
@@ -129,7 +133,8 @@ class FunctionApp(Construct):
         ctx = self.ctx
         functions = ctx.settings.functions
         self.declared = declared
-        package = function_package(self, "package", ctx.settings, app, declared)
+        # Staged for code_deploy.py, which publishes it after apply (no zip deploy on Flex).
+        function_package(ctx.settings, app, declared)
         memory = max((function.memory_mb for function in declared), default=functions.memory_mb)
         self.app = FunctionAppFlexConsumption(
             self,
@@ -167,7 +172,7 @@ class FunctionApp(Construct):
                 FUNCTION_VARIABLE: ALL_FUNCTIONS,
                 **app_settings,
             },
-            zip_deploy_file=package.path,
+            auth_settings_v2=api_authentication(self, ctx),
             depends_on=[self.deployments, *self.host_grants],
         )
         return self.app

@@ -8,11 +8,15 @@
   only per account, so the poison alert counts the host's "moving message to
   queue '<queue>-poison'" log lines instead of a queue metric.
 - A monthly consumption budget on the resource group: an alert at the threshold
-  percentage of actual cost and at 100% of forecast cost.
+  percentage of actual cost and at 100% of forecast cost, starting on the first day
+  of the month of synthesis (UTC).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+from cdktn import TerraformResourceLifecycle
 from cdktn_provider_azurerm.application_insights import ApplicationInsights
 from cdktn_provider_azurerm.consumption_budget_resource_group import (
     ConsumptionBudgetResourceGroup,
@@ -57,8 +61,17 @@ def insights_retention(days: int) -> int:
     return next((d for d in INSIGHTS_RETENTION_DAYS if d >= days), INSIGHTS_RETENTION_DAYS[-1])
 
 
-# Budgets need a first-of-month start; a fixed one keeps synthesis deterministic.
-BUDGET_START = "2026-01-01T00:00:00Z"
+def budget_start(today: date | None = None) -> str:
+    """The first day of the current month (UTC): the only past start a monthly budget takes.
+
+    The Consumption API's rule for ``timePeriod.startDate``: "Must be first of the month
+    ... Past start date should be selected within the timegrain period" (BudgetTimePeriod,
+    learn.microsoft.com): a fixed date in an earlier month is rejected at creation. The
+    value changes each month, and azurerm replaces a budget whose start date changes, so
+    the budget ignores later changes to its time period (``lifecycle.ignore_changes``).
+    """
+    today = today or datetime.now(UTC).date()
+    return f"{today.year:04d}-{today.month:02d}-01T00:00:00Z"
 
 
 class Observability(Construct):
@@ -202,7 +215,9 @@ class Observability(Construct):
             resource_group_id=self.ctx.resource_group_id,
             amount=budget.monthly_limit,
             time_grain="Monthly",
-            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=BUDGET_START),
+            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=budget_start()),
+            # Set once, at creation: a later month's synthesis must not replace the budget.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["time_period"]),
             notification=[
                 ConsumptionBudgetResourceGroupNotification(
                     operator="GreaterThanOrEqualTo",

@@ -1,10 +1,11 @@
 """The function app package: the App's code packages and statekit plus the Functions v2 entry.
 
 Staged under ``build/azure-function/<stack>/`` (in the caller's working directory)
-at synthesis time and handed to cdktn as an archive asset, which it copies into the
-stack folder and zips. The entry file is ``function_app.py`` (what the Python v2
-programming model loads); the kit's runtime registers every function of the App
-named by ``STATEKIT_APP`` (statekit/runtime/azure.py).
+at synthesis time. Terraform does not deploy it: ``code_deploy.py`` adds the installed
+dependencies and publishes it with One Deploy after ``terraform apply`` (Flex
+Consumption has no zip deploy). The entry file is ``function_app.py`` (what the
+Python v2 programming model loads); the kit's runtime registers every function of the
+App named by ``STATEKIT_APP`` (statekit/runtime/azure.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-
-from cdktn import AssetType, TerraformAsset
-from constructs import Construct
 
 from ..common.app import AppSource, DeployedFunction
 from ..common.package import build_root, copy_app_code, pinned_requirements
@@ -87,12 +85,7 @@ def stage(
 
 
 def function_package(
-    scope: Construct,
-    construct_id: str,
-    settings: StackSettings,
-    app: AppSource,
-    functions: list[DeployedFunction],
-) -> TerraformAsset:
-    target = build_root() / "azure-function" / settings.stack_name
-    staged = stage(settings, target, app, functions)
-    return TerraformAsset(scope, construct_id, path=str(staged), type=AssetType.ARCHIVE)
+    settings: StackSettings, app: AppSource, functions: list[DeployedFunction]
+) -> Path:
+    """Stage the package's code for the stack (no dependencies: code_deploy.py adds them)."""
+    return stage(settings, build_root() / "azure-function" / settings.stack_name, app, functions)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from cdktn import ITerraformDependable
 from cdktn_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
 
@@ -24,6 +27,8 @@ def grant(
     on: str,
     principal_id: str,
     principal_type: str | None = "ServicePrincipal",
+    count: float | None = None,
+    depends_on: Sequence[ITerraformDependable] | None = None,
 ) -> RoleAssignment:
     """Give ``principal_id`` the built-in ``role`` on exactly the resource id ``on``."""
     return RoleAssignment(
@@ -34,4 +39,6 @@ def grant(
         principal_id=principal_id,
         principal_type=principal_type,
         description=f"statekit: {role}",
+        count=count,
+        depends_on=depends_on,
     )

@@ -25,6 +25,7 @@ from .functions import FunctionApp
 from .network import PrivateNetwork
 from .observability import Observability
 from .orchestrator import DurableTaskHub
+from .outputs import deployment_outputs
 from .queue import StorageQueueComponent
 from .vault import Vault
 
@@ -120,6 +121,9 @@ class AzureStateStack(StateStack):
         if components.budget:
             self.observability.budget()
         self.publish_urls(self.urls)
+        deployment_outputs(
+            self, settings.env, group.name, self.functions.name, self.orchestrator is not None
+        )
 
 
 def build(scope: Construct, settings: StackSettings, app: AppSource) -> TerraformStack:

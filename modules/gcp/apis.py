@@ -30,6 +30,8 @@ def required_apis(settings: StackSettings) -> list[str]:
         apis.append("redis.googleapis.com")
     if settings.components.orchestrator:
         apis.append("workflows.googleapis.com")
+        # Tag keys, values and bindings (the workflow's invoker condition, orchestrator.py).
+        apis.append("cloudresourcemanager.googleapis.com")
     if settings.database.customer_managed_key:
         apis.append("cloudkms.googleapis.com")
     return apis

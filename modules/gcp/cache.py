@@ -3,8 +3,8 @@
 The AUTH string is copied by Terraform into Secret Manager and reaches the function
 as a secret environment variable (``STATEKIT_CACHE_PASSWORD``), which the cache URL
 names with ``password_env=`` (docs/urls.md); it never appears as a value. The
-server's CA certificate (public) is given as ``STATEKIT_CACHE_CA_CERT`` so a client
-can verify the TLS endpoint. Basic tier outside production; Standard (a replica in
+server's CA certificates (public; all of them, so a CA rotation keeps working) are
+given as ``STATEKIT_CACHE_CA_CERT`` so a client can verify the TLS endpoint. Basic tier outside production; Standard (a replica in
 another zone, automatic failover) in production or when ``mode = "cluster"``; RDB
 snapshots when ``snapshot_retention_days`` is set.
 """
@@ -30,6 +30,11 @@ PASSWORD_VARIABLE = "STATEKIT_CACHE_PASSWORD"
 CA_CERT_VARIABLE = "STATEKIT_CACHE_CA_CERT"
 TLS_PORT = 6378  # Memorystore's port when in-transit encryption is on
 REDIS_AGENT = "cloud-redis.iam.gserviceaccount.com"
+
+
+def all_ca_certificates(redis_fqn: str) -> str:
+    """A Terraform expression joining every ``server_ca_certs[*].cert`` of the instance."""
+    return f'${{join("\\n", {redis_fqn}.server_ca_certs[*].cert)}}'
 
 
 class MemorystoreCache(Construct):
@@ -99,7 +104,13 @@ class MemorystoreCache(Construct):
         )
 
     def environment(self) -> dict[str, str]:
-        return {CA_CERT_VARIABLE: self.redis.server_ca_certs.get(0).cert}
+        """Every CA certificate of the instance, PEM after PEM: all of them are trusted.
+
+        Memorystore's in-transit encryption doc ("Certificate authority rotation"): during
+        a rotation ``serverCaCerts`` lists the old and the new CA, and a client must trust
+        both, else TLS breaks when the server switches. Only the first one is not enough.
+        """
+        return {CA_CERT_VARIABLE: all_ca_certificates(self.redis.fqn)}
 
     def grant_access(self, member: str) -> SecretManagerSecretIamMember:
         return self.password.allow_read(member)

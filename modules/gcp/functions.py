@@ -4,7 +4,8 @@
   access prevention, versioning and soft delete (CMEK when set).
 - Identities: the functions run as one dedicated service account that gets only
   what the code uses, each on the exact resource (granted by the components);
-  builds run as their own account (logs, the build image, reading the source).
+  builds run as their own account (logs, the build image, the source and the build
+  buckets Cloud Functions copies it through).
 - Every function's entry point is ``handle`` in the package's ``main.py`` (the
   kit's runtime), which dispatches on ``STATEKIT_FUNCTION``. HTTP functions:
   IAM-authenticated (``roles/run.invoker``), or ``allUsers`` when declared public.
@@ -34,7 +35,7 @@ from cdktn_provider_google.cloudfunctions2_function import (
     Cloudfunctions2FunctionServiceConfigDirectVpcNetworkInterface,
     Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables,
 )
-from cdktn_provider_google.project_iam_member import ProjectIamMember
+from cdktn_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
 from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.storage_bucket import (
     StorageBucket,
@@ -49,11 +50,17 @@ from constructs import Construct
 from ..common.app import AppSource, DeployedFunction
 from .context import GcpContext
 from .kms import DataKey
-from .network import PrivateNetwork
+from .network import PrivateNetwork, function_max_instances
 from .package import function_source
 
 STORAGE_AGENT = "gs-project-accounts.iam.gserviceaccount.com"
 RUN_INVOKER = "roles/run.invoker"
+# What a user-specified build service account needs (Cloud Run functions, "Configure the
+# build service account": Logs Writer for build logs, Artifact Registry Writer for the
+# image, Storage Object Admin to read the source and write the build's objects; the last
+# is granted on the build buckets only, below, plus object viewer on our source bucket).
+BUILD_PROJECT_ROLES = ("roles/logging.logWriter", "roles/artifactregistry.writer")
+BUILD_BUCKET_PREFIXES = ("gcf-v2-sources-", "gcf-v2-uploads-")
 
 
 def cpu_for(memory_mb: int) -> str | None:
@@ -148,8 +155,26 @@ class CloudFunctions(Construct):
                 role=role,
                 member=build_member,
             )
-            for role in ("roles/logging.logWriter", "roles/artifactregistry.writer")
+            for role in BUILD_PROJECT_ROLES
         ]
+        # The build copies the source through Cloud Functions' own buckets (gcf-v2-sources-*,
+        # gcf-v2-uploads-*): object admin there only, by an IAM condition on the bucket name.
+        self.build_grants.append(
+            ProjectIamMember(
+                self,
+                "build-objectAdmin",
+                project=ctx.project,
+                role="roles/storage.objectAdmin",
+                member=build_member,
+                condition=ProjectIamMemberCondition(
+                    title="Cloud Functions build buckets only",
+                    expression=" || ".join(
+                        f'resource.name.startsWith("projects/_/buckets/{prefix}")'
+                        for prefix in BUILD_BUCKET_PREFIXES
+                    ),
+                ),
+            )
+        )
         self.build_grants.append(
             StorageBucketIamMember(
                 self,
@@ -204,9 +229,7 @@ class CloudFunctions(Construct):
                 available_memory=f"{spec.memory_mb}M",
                 available_cpu=cpu_for(spec.memory_mb),
                 timeout_seconds=spec.timeout_s,
-                max_instance_count=settings.reserved_concurrency
-                if settings.reserved_concurrency > 0
-                else 100,
+                max_instance_count=function_max_instances(ctx.settings),
                 # HTTP functions take calls from anywhere (IAM decides who); the others
                 # only from Google's own services in the project (push, scheduler, workflows).
                 ingress_settings="ALLOW_ALL" if spec.kind == "http" else "ALLOW_INTERNAL_ONLY",

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktn_provider_google.project_iam_member import ProjectIamMember
+from cdktn_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
 from cdktn_provider_google.service_account import ServiceAccount
+from cdktn_provider_google.tags_location_tag_binding import TagsLocationTagBinding
+from cdktn_provider_google.tags_tag_key import TagsTagKey
+from cdktn_provider_google.tags_tag_value import TagsTagValue
 from cdktn_provider_google.workflows_workflow import WorkflowsWorkflow
 from constructs import Construct
 
@@ -114,12 +117,50 @@ class CloudWorkflow(Construct):
         return self.workflows
 
     def grant_start(self, member: str) -> ProjectIamMember:
-        """Start executions and read their results. Workflows has no per-workflow IAM, so
-        ``roles/workflows.invoker`` is granted on the project (it allows nothing else)."""
+        """Start executions of this stack's workflows only, and read their results.
+
+        ``roles/workflows.invoker`` can be granted on a project only (Workflows roles,
+        "Lowest-level resources where you can grant this role: Project"), and Workflows is
+        not among the services whose resource names IAM conditions recognize; resource
+        tags are recognized by every service. So the stack's workflows carry a tag of their
+        own, and the project grant holds only where that tag is (``resource.matchTagId``):
+        other workflows in the project stay out of reach.
+        """
+        ctx = self.ctx
+        key = TagsTagKey(
+            self,
+            "tag-key",
+            parent=f"projects/{ctx.project}",
+            short_name=ctx.naming.name("workflow"),
+            description=f"{ctx.naming.app}: the workflows the functions may start",
+            depends_on=ctx.apis,
+        )
+        value = TagsTagValue(
+            self,
+            "tag-value",
+            parent=key.id,
+            short_name="invocable",
+            description=f"{ctx.naming.app}: may be started by the functions",
+        )
+        for key_name, workflow in self.workflows.items():
+            TagsLocationTagBinding(
+                self,
+                f"tag-binding-{key_name.replace('_', '-')}",
+                parent=(
+                    f"//workflows.googleapis.com/projects/{ctx.project_number}"
+                    f"/locations/{ctx.region}/workflows/{workflow.name}"
+                ),
+                tag_value=value.id,
+                location=ctx.region,
+            )
         return ProjectIamMember(
             self,
             "function-invoker",
-            project=self.ctx.project,
+            project=ctx.project,
             role="roles/workflows.invoker",
             member=member,
+            condition=ProjectIamMemberCondition(
+                title="this stack's workflows only",
+                expression=f'resource.matchTagId("{key.id}", "{value.id}")',
+            ),
         )

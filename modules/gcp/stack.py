@@ -1,12 +1,15 @@
 """``<app>-gcp-<env>``: an App's stack on Google Cloud.
 
-Order: the APIs and (with customer-managed encryption) the key first, then the
+Order: the APIs, the service agents the stack grants roles to (created, not assumed)
+and (with customer-managed encryption) the key first, then the
 state services, then the functions that receive their URLs, then what needs a
 function's URL (the push subscription, the workflow), the grants to the
 functions' identity, and last the alerts and the budget.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from cdktn import TerraformStack
 from cdktn_provider_google.data_google_project import DataGoogleProject
@@ -27,6 +30,7 @@ from .network import PrivateNetwork
 from .observability import Observability
 from .orchestrator import CloudWorkflow
 from .queue import PubsubQueue
+from .service_agents import ServiceAgents
 from .triggers import Schedules
 
 policy.register()
@@ -56,10 +60,17 @@ class GcpStateStack(StateStack):
             project_number=project.number,
         )
         ctx.apis.extend(enable_apis(self, settings))
+        ctx = replace(ctx, agents=ServiceAgents(self, "service-agents", ctx))
         components = settings.components
         self.key = DataKey(self, "kms", ctx) if settings.database.customer_managed_key else None
         self.observability = Observability(self, "observability", ctx)
-        self.network = PrivateNetwork(self, "network", ctx) if components.cache else None
+        workflows = app.workflows if components.orchestrator else []
+        declared = app.functions(settings, workflows_on=bool(workflows))
+        self.network = (
+            PrivateNetwork(self, "network", ctx, function_count=len(declared))
+            if components.cache
+            else None
+        )
         self.database = FirestoreDatabaseComponent(self, "database", ctx, self.key)
         self.cache = (
             MemorystoreCache(self, "cache", ctx, self.network, self.key)
@@ -67,12 +78,10 @@ class GcpStateStack(StateStack):
             else None
         )
         self.queue = PubsubQueue(self, "queue", ctx, self.key) if components.queue else None
-        workflows = app.workflows if components.orchestrator else []
         self.workflow = (
             CloudWorkflow(self, "orchestrator", ctx, self.key, workflows) if workflows else None
         )
         self.functions = CloudFunctions(self, "functions", ctx, self.key, app)
-        declared = app.functions(settings, workflows_on=bool(workflows))
         consumers = [function for function in declared if function.kind == "queue"]
         if consumers and not self.queue:
             raise ValueError(

@@ -100,7 +100,11 @@ def run_checkov(stack: StackView, workdir: Path) -> dict[str, Any]:
         "--quiet",
         "--skip-download",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    # cwd: the work folder, not the repository, whose .checkov.yaml (the production skips a
+    # user's run honours) would hide the failures judge_checkov must see.
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False, cwd=workdir
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError as exc:

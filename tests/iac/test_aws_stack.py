@@ -342,6 +342,7 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
         *(f"{package}/__init__.py" for package in EXAMPLE.app.code),
         "statekit/runtime/aws.py",
         "statekit/app/__init__.py",
+        "statekit/store/facade.py",
         "redis/__init__.py",
     }
     assert expected <= names

@@ -65,6 +65,8 @@ def run_checkov(stack_dirs: list[Path], skips: dict[str, str]) -> dict[str, list
         timeout=600,
         check=False,
         env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": ""},
+        # Not the repository root: its .checkov.yaml would skip checks this run must see.
+        cwd=stack_dirs[0].parent,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     reports = json_documents(result.stdout)
