@@ -26,8 +26,8 @@ import importlib, json, sys
 package = sys.argv[1]
 sys.path[:0] = [package, package + "/.python_packages/lib/site-packages"]
 import function_app
-for module in ("statekit.backends.cosmos", "statekit.backends.queue_azure",
-               "statekit.backends.cache_redis", "statekit.backends.workflows_durable"):
+for module in ("statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue",
+               "statekit.cache.backends.redis", "statekit.workflows.engines.durable.client"):
     importlib.import_module(module)
 outside = sorted(
     name for name, module in sys.modules.items()
