@@ -7,10 +7,9 @@ predict each result. ``fail_at`` in the order (the name of an activity) makes
 that activity fail every attempt: the way tests and demos drive a saga into its
 compensations.
 
-``run_activity(envelope)`` is the one dispatcher every engine calls: the Lambda
-handler, the Cloud Functions HTTP function (handlers/gcp_activity.py), the
-Durable activity function and the local executor all receive
-``{"activity": name, "input": ...}``.
+Deployed, the App's ``activities`` function (statekit.runtime) runs them for
+every engine; ``run_activity(envelope)`` is the same dispatch over
+``{"activity": name, "input": ...}`` for tests that drive an engine directly.
 """
 
 from __future__ import annotations

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 
 def compare(
-    env: str = "dev", workload: str | None = None, html: Path | None = None, synth: bool = True
+    env: str = "dev",
+    workload: str | None = None,
+    html: Path | None = None,
+    synth: bool = True,
+    app: str | None = None,
 ) -> int:
     """Print the comparison for ``env``; write the HTML report if ``html`` is given. Returns an exit code."""
     from rich.console import Console
@@ -41,7 +45,7 @@ def compare(
             highlight=False,
         )
         return 2
-    report = build_report(root, env, profile, synth=synth)
+    report = build_report(root, env, profile, synth=synth, app=app)
     render(report, console)
     if html is not None:
         from statekit.compare.html_report import write_html
@@ -85,9 +89,14 @@ def build_app() -> Any:
         synth: bool = typer.Option(
             True, "--synth/--no-synth", help="synthesize the stacks if cdktf.out lacks them"
         ),
+        app_spec: str | None = typer.Option(
+            None,
+            "--app",
+            help="the App the stacks should be (default: $STATEKIT_APP, else the environment's app)",
+        ),
     ) -> None:
         """The three providers side by side: resources, capabilities, performance, cost, advice."""
-        code = compare(env, workload, html, synth)
+        code = compare(env, workload, html, synth, app_spec)
         if code:
             raise typer.Exit(code)
 

@@ -18,6 +18,8 @@ example's ``handlers.app:APP``) serves on 127.0.0.1:
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,9 +35,14 @@ CONTROL_PREFIX = "/_statekit/"
 
 
 def choose_app(app: App | str | None = None) -> App:
-    """``--app`` wins over ``$STATEKIT_APP``, which wins over the example."""
+    """``--app`` wins over ``$STATEKIT_APP``, which wins over the example.
+
+    The current folder is importable, as with ``python -m``: the ``statekit``
+    console script is run from the project whose App it serves."""
     if isinstance(app, App):
         return app.validate().bind_activities()
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     return load_app(app or resolve_app())
 
 

@@ -200,6 +200,12 @@ class App:
                     f"(also workflows[{workflow_names[workflow.name]}])"
                 )
             workflow_names[workflow.name] = index
+            if workflow.name in seen:
+                raise AppError(
+                    f"{where}: workflows[{index}] {workflow.name!r}: also the name of "
+                    f"functions[{seen[workflow.name]}] (Azure names a workflow's orchestrator "
+                    "function after the workflow, beside the declared functions)"
+                )
         for name, spec in self.activity_map.items():
             if not isinstance(spec, str) or not HANDLER.match(spec):
                 raise AppError(

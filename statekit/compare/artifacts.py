@@ -9,7 +9,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from statekit.compare.tfjson import CLOUD_ORDER, Stack, load_stack, stack_cloud_env
+from statekit.compare.tfjson import (
+    CLOUD_ORDER,
+    Stack,
+    load_stack,
+    parse_stack_name,
+    stack_cloud_env,
+)
 
 
 @dataclass
@@ -56,7 +62,7 @@ def synthesize(root: Path, env: str, outdir: Path, clouds: list[str]) -> str | N
         "CHECKPOINT_DISABLE": "1",
     }
     print(
-        f"synthesizing state-{{{','.join(clouds)}}}-{env} (python main.py, 5 to 15 s)...",
+        f"synthesizing the {','.join(clouds)} stacks of {env} (python main.py, 5 to 15 s)...",
         file=sys.stderr,
     )
     try:
@@ -77,19 +83,41 @@ def synthesize(root: Path, env: str, outdir: Path, clouds: list[str]) -> str | N
     return None
 
 
-def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = True) -> StackSet:
-    """The env's stacks from ``cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json``."""
+def load_stacks(
+    root: Path,
+    env: str,
+    outdir: Path | None = None,
+    synth: bool = True,
+    app: str | None = None,
+) -> StackSet:
+    """The env's stacks from ``cdktf.out/stacks/<app>-<cloud>-<env>/cdk.tf.json``: the App's
+    (``app``: its spec; by default as ``statekit compare`` picks it), with notes on any
+    stack that is not the App's as it is now."""
+    from statekit.compare.app_check import app_notes, choose_app
+
     outdir = outdir or root / "cdktf.out"
     found = StackSet(env=env)
+    choice = choose_app(root, env, app)
+    if choice.error:
+        found.notes.append(choice.error)
+    app_name = choice.app.name if choice.app is not None else None
 
     def stack_files() -> list[Path]:
-        found_files = (outdir / "stacks").glob(f"state-*-{env}/cdk.tf.json")
-        return sorted(
-            f for f in found_files if (stack_cloud_env(f.parent.name) or ("", ""))[1] == env
-        )
+        by_app: dict[str, dict[str, Path]] = {}
+        for file in sorted((outdir / "stacks").glob(f"*-{env}/cdk.tf.json")):
+            parsed = parse_stack_name(file.parent.name)
+            if parsed is not None and parsed[2] == env:
+                by_app.setdefault(parsed[0], {})[parsed[1]] = file
+        if app_name in by_app:
+            return sorted(by_app[app_name].values())
+        if not by_app:
+            return []
+        # None of the App's: another app's stacks, named in a note rather than compared silently.
+        other = sorted(by_app)[0]
+        return sorted(by_app[other].values())
 
     files = stack_files()
-    present = {file.parent.name.split("-")[1] for file in files}
+    present = {(stack_cloud_env(file.parent.name) or ("", ""))[0] for file in files}
     wanted = enabled_clouds(root, env)
     # Only clouds whose stack code exists can be synthesized; the note below names the rest.
     missing = [
@@ -100,13 +128,19 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
         if error:
             found.notes.append(error)
         files = stack_files()
+    shown = {(parse_stack_name(f.parent.name) or ("",))[0] for f in files}
+    if files and app_name is not None and app_name not in shown:
+        found.notes.append(
+            f"{outdir}/stacks has no {env} stacks of app {app_name!r}; these are "
+            f"{', '.join(sorted(f.parent.name for f in files))}: run `make synth` "
+            f"(or `STATEKIT_ENVS={env} python main.py`)"
+        )
     if not files:
         found.notes.append(
             f"no synthesized stacks for environment {env!r} in {outdir}/stacks: run `make synth` "
             f"(or `STATEKIT_ENVS={env} python main.py`); resources and cost need them"
         )
         return found
-    env_file = root / "environments" / f"{env}.toml"
     for file in files:
         try:
             stack = load_stack(file)
@@ -114,10 +148,8 @@ def load_stacks(root: Path, env: str, outdir: Path | None = None, synth: bool = 
             found.notes.append(str(exc))
             continue
         found.stacks[stack.cloud] = stack
-        if env_file.exists() and env_file.stat().st_mtime > file.stat().st_mtime:
-            found.notes.append(
-                f"{file} is older than {env_file}: run `make synth` to see the current settings"
-            )
+    # Another App's stacks, or stacks older than the App's code or the environment file.
+    found.notes.extend(app_notes(root, env, files, choice=choice))
     absent = [cloud for cloud in wanted if cloud not in found.stacks]
     if absent:
         found.notes.append(

@@ -91,10 +91,11 @@ def build_report(
     pricing_file: Path = PRICING_FILE,
     synth: bool = True,
     outdir: Path | None = None,
+    app: str | None = None,
 ) -> Report:
     report_dir = report_dir or root / ".statekit" / "reports"
     notes: dict[str, list[str]] = {}
-    stack_set = load_stacks(root, env, outdir=outdir, synth=synth)
+    stack_set = load_stacks(root, env, outdir=outdir, synth=synth, app=app)
     notes["resources"] = stack_set.notes
     matrices, notes["capabilities"] = load_matrices(report_dir)
     if not matrices:

@@ -93,9 +93,19 @@ class Stack:
         return [r for r in self.resources if r.component == component]
 
 
+# ``<app>-<cloud>-<env>`` (the App's name first; stacks before Apps were ``state-...``).
+_STACK_NAME = re.compile(r"(?P<app>[a-z][a-z0-9-]*?)-(?P<cloud>aws|azure|gcp)-(?P<env>[a-z0-9-]+)")
+
+
+def parse_stack_name(stack_name: str) -> tuple[str, str, str] | None:
+    """``(app, cloud, env)`` of a stack folder name, or None."""
+    match = _STACK_NAME.fullmatch(stack_name)
+    return (match["app"], match["cloud"], match["env"]) if match else None
+
+
 def stack_cloud_env(stack_name: str) -> tuple[str, str] | None:
-    match = re.fullmatch(r"state-(aws|azure|gcp)-([a-z0-9-]+)", stack_name)
-    return (match.group(1), match.group(2)) if match else None
+    parsed = parse_stack_name(stack_name)
+    return (parsed[1], parsed[2]) if parsed else None
 
 
 def _region(document: Mapping[str, Any], cloud: str) -> str:
@@ -127,7 +137,7 @@ def load_stack(file: Path) -> Stack:
     name = file.parent.name
     parsed = stack_cloud_env(name)
     if parsed is None:
-        raise ValueError(f"{file}: folder name {name!r} is not state-<aws|azure|gcp>-<env>")
+        raise ValueError(f"{file}: folder name {name!r} is not <app>-<aws|azure|gcp>-<env>")
     cloud, env = parsed
     stack = Stack(cloud=cloud, env=env, name=name, file=file, region=_region(document, cloud))
     for type_, resources in sorted(document.get("resource", {}).items()):

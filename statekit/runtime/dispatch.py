@@ -33,10 +33,14 @@ class RuntimeConfigError(AppError):
     """The deployed function's environment does not name a function of its App."""
 
 
-@functools.cache
 def load_app(spec: str | None = None) -> App:
     """The App of this process (``$STATEKIT_APP``), loaded once per cold start."""
-    return _load_app(spec or resolve_app())
+    return _loaded(spec or resolve_app())
+
+
+@functools.cache
+def _loaded(spec: str) -> App:
+    return _load_app(spec)
 
 
 def function_name(environ: Mapping[str, str] | None = None) -> str:

@@ -117,3 +117,10 @@ def test_function_fields(package: str, function: Http | QueueConsumer, message: 
 
     function = dataclasses.replace(function, handler=function.handler.format(p=package))
     assert message in error_of(make_app(package, functions=[function]))
+
+
+def test_a_workflow_named_like_a_function(package: str) -> None:
+    workflow = Workflow("nightly", [Step("double", activity="double")], activities=["double"])
+    assert "workflows[0] 'nightly': also the name of functions[2]" in error_of(
+        make_app(package, workflows=[workflow])
+    )

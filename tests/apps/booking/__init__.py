@@ -1,0 +1,1 @@
+"""A small ticket-booking service: seat holds, idempotent payment, e-mail, a nightly job."""
