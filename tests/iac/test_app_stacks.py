@@ -1,9 +1,11 @@
-"""A second App, declared only through statekit.app, synthesized for aws, azure, gcp x dev, prod.
+"""The booking service, declared only through statekit.app (tests/apps/booking), synthesized
+for aws, azure and gcp x dev and prod.
 
-The tickets App (tests/apps/tickets): a public HTTP function with its own memory and
-timeout, a queue consumer that sends e-mail, a weekday schedule and one workflow.
-The stacks must hold exactly its functions with their triggers, its IAM, names from
-its name, the record of what they were synthesized from, and nothing of the example.
+Its stacks must hold exactly its functions with their triggers (the nightly schedule's
+cron on each cloud), its IAM (``send_email`` for the e-mail consumer only), names
+from its name, the record of what they were synthesized from, and nothing of the
+example App. tests/iac/test_app_options.py covers what booking does not declare
+(a public API, per-function memory, a batch size, a weekday cron).
 """
 
 from __future__ import annotations
@@ -19,155 +21,159 @@ from modules.common.app import AppSource
 from statekit.app import parse_cron
 from tests.iac.conftest import APP, EXAMPLE, ROOT, Synthesized, synthesize_app
 
-REF = "tickets.app:APP"
+REF = "booking.app:APP"
 ENVS = ["dev", "prod"]
-CRON = "30 2 * * 1-5"  # tests/apps/tickets/app.py: sweep
+CLOUDS = ["aws", "azure", "gcp"]
+CRON = "0 3 * * *"  # tests/apps/booking/app.py: nightly
+DEPLOYED = ["activities", "api", "emails", "nightly"]
 
 
 @pytest.fixture(scope="module")
-def tickets(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize_app(tmp_path_factory.mktemp("tickets.out"), AppSource.load(REF), ENVS)
+def booking(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize_app(tmp_path_factory.mktemp("booking.out"), AppSource.load(REF), ENVS)
 
 
 def stack(cloud: str, env: str) -> str:
-    return f"tickets-{cloud}-{env}"
+    return f"booking-{cloud}-{env}"
 
 
-def test_every_cloud_and_environment_has_the_apps_stack(tickets: Synthesized) -> None:
-    assert sorted(tickets.settings) == sorted(
-        stack(cloud, env) for cloud in ("aws", "azure", "gcp") for env in ENVS
-    )
+def test_every_cloud_and_environment_has_the_apps_stack(booking: Synthesized) -> None:
+    assert sorted(booking.settings) == sorted(stack(c, e) for c in CLOUDS for e in ENVS)
 
 
 def test_the_stack_records_the_app_and_what_it_was_synthesized_from(
-    tickets: Synthesized,
+    booking: Synthesized,
 ) -> None:
     source = AppSource.load(REF)
-    for name, settings in tickets.settings.items():
-        record = tickets.config(name)["//"]["statekit"]
-        assert record["app"] == "tickets"
+    for name, settings in booking.settings.items():
+        record = booking.config(name)["//"]["statekit"]
+        assert record["app"] == "booking"
         assert record["app_ref"] == REF
         assert record["code_fingerprint"] == source.code_fingerprint()
         assert record["environment"] == settings.env
         assert record["environment_file"].endswith(f"{settings.env}.toml")
         assert len(record["environment_fingerprint"]) == 64
-        assert record["functions"] == ["mailer", "sweep", "web"]
-        assert record["workflows"] == ["issue_ticket"]
+        assert record["functions"] == ["api", "emails", "nightly"]
+        assert record["workflows"] == ["group_booking"]
 
 
-def test_nothing_of_the_example_app_is_in_its_stacks(tickets: Synthesized) -> None:
-    example_functions = {f.name for f in EXAMPLE.app.functions} - {"web", "mailer", "sweep"}
-    for name in tickets.settings:
-        text = tickets.text(name)
+def test_nothing_of_the_example_app_is_in_its_stacks(booking: Synthesized) -> None:
+    assert APP != "booking"
+    for name in booking.settings:
+        text = booking.text(name)
         assert "handlers" not in text, name
-        if APP != "tickets":
-            assert f"{APP}-" not in text, name
-        for function in example_functions:
-            assert f"tickets-{name.rsplit('-', 1)[1]}-{function}\"" not in text
+        assert f"{APP}-" not in text, name
+        for workflow in EXAMPLE.app.workflows:
+            assert str(workflow.name) not in text, name
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_aws_functions_triggers_and_roles(tickets: Synthesized, env: str) -> None:
+def test_aws_functions_triggers_and_roles(booking: Synthesized, env: str) -> None:
     name = stack("aws", env)
     functions = {
         f["environment"]["variables"]["STATEKIT_FUNCTION"]: f
-        for f in tickets.resources(name, "aws_lambda_function").values()
+        for f in booking.resources(name, "aws_lambda_function").values()
     }
-    assert sorted(functions) == ["activities", "mailer", "sweep", "web"]
+    assert sorted(functions) == DEPLOYED
     for function_name, function in functions.items():
-        assert function["function_name"] == f"tickets-{env}-{function_name}"
+        assert function["function_name"] == f"booking-{env}-{function_name}"
         assert function["handler"] == "statekit.runtime.aws.handle"
         assert function["environment"]["variables"]["STATEKIT_APP"] == REF
-    assert (functions["web"]["memory_size"], functions["web"]["timeout"]) == (1024, 10)
-    default = tickets.settings[name].functions
-    assert functions["mailer"]["memory_size"] == default.memory_mb
-    # Public HTTP: an HTTP API proxying every path; no IAM-only function URL for it.
-    (api,) = tickets.resources(name, "aws_apigatewayv2_api").values()
-    assert (api["name"], api["protocol_type"]) == (f"tickets-{env}-web", "HTTP")
-    (route,) = tickets.resources(name, "aws_apigatewayv2_route").values()
-    assert route["route_key"] == "$default"
-    assert not tickets.resources(name, "aws_lambda_function_url")
-    (mapping,) = tickets.resources(name, "aws_lambda_event_source_mapping").values()
+        assert function["memory_size"] == booking.settings[name].functions.memory_mb
+    # A private HTTP function: an IAM-only function URL, no public API.
+    (url,) = booking.resources(name, "aws_lambda_function_url").values()
+    assert url["authorization_type"] == "AWS_IAM"
+    assert "functions_api_" in url["function_name"]
+    assert not booking.resources(name, "aws_apigatewayv2_api")
+    assert "api_endpoint" in booking.config(name)["output"]
+    (mapping,) = booking.resources(name, "aws_lambda_event_source_mapping").values()
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
-    assert mapping["batch_size"] == 5
-    assert "functions_mailer_" in mapping["function_name"]
-    (schedule,) = tickets.resources(name, "aws_scheduler_schedule").values()
-    assert schedule["schedule_expression"] == "cron(30 2 ? * 2-6 *)"
+    assert "functions_emails_" in mapping["function_name"]
+    (schedule,) = booking.resources(name, "aws_scheduler_schedule").values()
+    assert schedule["schedule_expression"] == "cron(0 3 * * ? *)"
     assert schedule["schedule_expression"] == parse_cron(CRON).eventbridge()
     assert schedule["schedule_expression_timezone"] == "UTC"
-    assert "functions_sweep_" in schedule["target"]["arn"]
-    assert schedule["target"]["role_arn"].startswith("${aws_iam_role.functions_triggers_scheduler")
+    assert "functions_nightly_" in schedule["target"]["arn"]
+    (scheduler_policy,) = [
+        p for k, p in booking.resources(name, "aws_iam_role_policy").items() if "scheduler" in k
+    ]
+    (invoke,) = json.loads(scheduler_policy["policy"])["Statement"][:1]
+    assert invoke["Action"] == ["lambda:InvokeFunction"]
+    assert len(invoke["Resource"]) == 1 and "functions_nightly_" in invoke["Resource"][0]
     # send_email is granted to the function that declares it, and to no other.
-    policies = tickets.resources(name, "aws_iam_role_policy")
-    for key, policy in policies.items():
+    for key, policy in booking.resources(name, "aws_iam_role_policy").items():
         statements = json.loads(policy["policy"])["Statement"]
         actions = {a for s in statements for a in s["Action"]}
-        assert ("ses:SendEmail" in actions) == key.startswith("functions_mailer-policy"), key
-    (machine,) = tickets.resources(name, "aws_sfn_state_machine").values()
-    assert machine["name"] == f"tickets-{env}-issue-ticket"
+        assert ("ses:SendEmail" in actions) == key.startswith("functions_emails-policy"), key
+    (machine,) = booking.resources(name, "aws_sfn_state_machine").values()
+    assert machine["name"] == f"booking-{env}-group-booking"
+    tasks = [s for s in json.loads(machine["definition"])["States"].values() if s["Type"] == "Task"]
+    assert tasks and all("functions_activities_" in json.dumps(t) for t in tasks)
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_azure_function_app_hosts_the_app(tickets: Synthesized, env: str) -> None:
+def test_azure_function_app_hosts_the_app(booking: Synthesized, env: str) -> None:
     name = stack("azure", env)
-    (app,) = tickets.resources(name, "azurerm_function_app_flex_consumption").values()
+    (app,) = booking.resources(name, "azurerm_function_app_flex_consumption").values()
+    assert app["name"].startswith(f"booking-{env}-")
     settings = app["app_settings"]
     assert settings["STATEKIT_APP"] == REF
     assert settings["STATEKIT_FUNCTION"] == "*"
     assert settings["STATEKIT_QUEUE_NAME"]
-    assert settings["STATEKIT_WORKFLOW_URL"].endswith("/issue_ticket?key_env=STATEKIT_DURABLE_KEY")
-    assert app["instance_memory_in_mb"] == 2048  # the largest declared (1024) on Flex sizes
-    roles = {r["role_definition_name"] for r in tickets.resources(name, "azurerm_role_assignment").values()}
+    assert settings["STATEKIT_WORKFLOW_URL"].endswith("/group_booking?key_env=STATEKIT_DURABLE_KEY")
+    assert settings["STATEKIT_WORKFLOW_URL_GROUP_BOOKING"] == settings["STATEKIT_WORKFLOW_URL"]
+    roles = {
+        r["role_definition_name"]
+        for r in booking.resources(name, "azurerm_role_assignment").values()
+    }
     assert "Communication and Email Service Owner" in roles
     staged = Path.cwd() / "build" / "azure-function" / name
     assert (staged / "function_app.py").read_text() == (
         "from statekit.runtime.azure import function_app\napp = function_app()\n"
     )
-    host = json.loads((staged / "host.json").read_text())
-    assert host["extensions"]["queues"]["batchSize"] == 5
-    assert (staged / "tickets" / "app.py").is_file()
+    assert (staged / "booking" / "app.py").is_file()
     assert not (staged / "handlers").exists()
     # The runtime registers the timer from the App: NCRONTAB with the seconds field.
-    assert parse_cron(CRON).ncrontab() == "0 30 2 * * 1-5"
+    assert parse_cron(CRON).ncrontab() == "0 0 3 * * *"
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_gcp_functions_triggers_and_invokers(tickets: Synthesized, env: str) -> None:
+def test_gcp_functions_triggers_and_invokers(booking: Synthesized, env: str) -> None:
     name = stack("gcp", env)
     functions = {
         f["service_config"]["environment_variables"]["STATEKIT_FUNCTION"]: f
-        for f in tickets.resources(name, "google_cloudfunctions2_function").values()
+        for f in booking.resources(name, "google_cloudfunctions2_function").values()
     }
-    assert sorted(functions) == ["activities", "mailer", "sweep", "web"]
+    assert sorted(functions) == DEPLOYED
     for function_name, function in functions.items():
-        assert function["name"] == f"tickets-{env}-{function_name}"
+        assert function["name"] == f"booking-{env}-{function_name}"
         assert function["build_config"]["entry_point"] == "handle"
         assert function["service_config"]["environment_variables"]["STATEKIT_APP"] == REF
-    assert functions["web"]["service_config"]["available_memory"] == "1024M"
-    assert functions["web"]["service_config"]["timeout_seconds"] == 10
-    assert functions["web"]["service_config"]["ingress_settings"] == "ALLOW_ALL"
-    assert functions["sweep"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    assert functions["api"]["service_config"]["ingress_settings"] == "ALLOW_ALL"
+    for internal in ("emails", "nightly", "activities"):
+        assert functions[internal]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
     invokers = {
         (m["member"], re.sub(r"_[0-9A-F]{8}\.name}$", "", m["name"]))
-        for m in tickets.resources(name, "google_cloud_run_v2_service_iam_member").values()
+        for m in booking.resources(name, "google_cloud_run_v2_service_iam_member").values()
     }
-    assert ("allUsers", "${google_cloudfunctions2_function.functions_web") in invokers
+    # The private API has no invoker but the callers a team grants: nobody anonymous.
+    assert not any(member.startswith("all") for member, _ in invokers)
     assert {target for _, target in invokers} == {
-        f"${{google_cloudfunctions2_function.functions_{f}"
-        for f in ("web", "mailer", "sweep", "activities")
+        f"${{google_cloudfunctions2_function.functions_{f}" for f in ("emails", "nightly", "activities")
     }
-    (job,) = tickets.resources(name, "google_cloud_scheduler_job").values()
+    (job,) = booking.resources(name, "google_cloud_scheduler_job").values()
     assert (job["schedule"], job["time_zone"]) == (CRON, "Etc/UTC")
     assert job["http_target"]["oidc_token"]["service_account_email"].startswith(
         "${google_service_account.schedules_identity"
     )
-    assert "functions_sweep_" in job["http_target"]["uri"]
-    subscriptions = tickets.resources(name, "google_pubsub_subscription")
-    (push,) = [s for s in subscriptions.values() if "push_config" in s]
-    assert "functions_mailer_" in push["push_config"]["push_endpoint"]
+    assert "functions_nightly_" in job["http_target"]["uri"]
+    (push,) = [
+        s for s in booking.resources(name, "google_pubsub_subscription").values() if "push_config" in s
+    ]
+    assert "functions_emails_" in push["push_config"]["push_endpoint"]
     assert push["push_config"]["oidc_token"]["service_account_email"]
-    (workflow,) = tickets.resources(name, "google_workflows_workflow").values()
-    assert workflow["name"] == f"tickets-{env}-issue-ticket"
+    (workflow,) = booking.resources(name, "google_workflows_workflow").values()
+    assert workflow["name"] == f"booking-{env}-group-booking"
     assert "functions_activities_" in workflow["source_contents"]
 
 
@@ -182,12 +188,13 @@ SCOPED_TYPES = {
     "azurerm_cosmosdb_sql_container",
     "azurerm_storage_queue",
     "azurerm_storage_container",
+    "google_tags_tag_value",
 }
 
 
 def resource_names(config: dict[str, Any]) -> set[str]:
     """Every name-like attribute of every account-level resource (what must not collide)."""
-    keys = ("name", "function_name", "account_id", "bucket", "alarm_name", "alias")
+    keys = ("name", "function_name", "account_id", "bucket", "alarm_name", "alias", "short_name")
     return {
         str(resource[key])
         for resource_type, resources in config.get("resource", {}).items()
@@ -198,17 +205,15 @@ def resource_names(config: dict[str, Any]) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+@pytest.mark.parametrize("cloud", CLOUDS)
 def test_two_apps_in_one_account_share_no_resource_name(
-    tickets: Synthesized, synthesized: Synthesized, cloud: str
+    booking: Synthesized, synthesized: Synthesized, cloud: str
 ) -> None:
-    if APP == "tickets":
-        pytest.fail("the example App must not be named like the test App")
-    mine = resource_names(tickets.config(stack(cloud, "dev")))
+    mine = resource_names(booking.config(stack(cloud, "dev")))
     theirs = resource_names(synthesized.config(f"{APP}-{cloud}-dev"))
     shared = mine & theirs
     assert not shared, sorted(shared)
-    assert any(n.startswith("tickets-dev-") for n in mine)
+    assert any(n.startswith("booking-dev-") for n in mine)
 
 
 def test_the_kit_never_names_the_example_app() -> None:

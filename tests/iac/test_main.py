@@ -68,3 +68,24 @@ def test_a_weakened_production_stack_stops_synthesis_with_status_3(tmp_path: Pat
     assert f"error: policy check failed for production stack {APP}-aws-prod:" in result.stderr
     assert "deletion_protection: deletion_protection_enabled is true" in result.stderr
     assert not (tmp_path / "out" / "stacks" / f"{APP}-aws-prod" / "cdk.tf.json").exists()
+
+
+def test_list_names_the_stacks_of_the_app_without_synthesizing(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "STATEKIT_ENVS": "prod",
+        "STATEKIT_APP": "booking.app:APP",
+        "PYTHONPATH": str(ROOT / "tests" / "apps"),
+        "CDKTF_OUTDIR": str(tmp_path / "out"),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["booking-aws-prod", "booking-azure-prod", "booking-gcp-prod"]
+    assert not (tmp_path / "out").exists()
