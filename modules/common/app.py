@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from statekit.app import APP_VARIABLE, FUNCTION_VARIABLE, code_fingerprint, file_fingerprint
+from statekit.app import (
+    APP_VARIABLE,
+    FUNCTION_VARIABLE,
+    AppError,
+    code_fingerprint,
+    file_fingerprint,
+    load_app,
+    resolve_app,
+)
 
 from .package import code_packages
 from .settings import StackSettings
@@ -52,8 +60,6 @@ class AppSource:
     @classmethod
     def load(cls, ref: str) -> AppSource:
         """Load and validate ``ref``; ``statekit.app.AppError`` names what is wrong."""
-        from statekit.app import AppError, load_app
-
         app = load_app(ref)
         consumers = [function.name for function in app.functions if function.kind == "queue"]
         if len(consumers) > 1:
@@ -66,8 +72,6 @@ class AppSource:
     @classmethod
     def resolve(cls, configured: str | None = None) -> AppSource:
         """``$STATEKIT_APP``, else ``configured`` (the environment file's ``app``), else the default."""
-        from statekit.app import resolve_app
-
         return cls.load(resolve_app(configured or None))
 
     @property
