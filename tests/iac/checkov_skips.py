@@ -18,6 +18,8 @@ PROD: dict[str, str] = {
     "the saga's input and results hold card tokens (include_execution_data = false in prod).",
     "CKV2_AWS_57": "The ElastiCache auth token has no AWS-provided rotation function; it is 64 "
     "random characters, KMS-encrypted and readable only by the functions' role.",
+    "CKV_AWS_309": "The example App declares its HTTP API public (Http(public=True)): the route "
+    "takes anonymous calls by design; a private Http function gets an IAM-only function URL.",
 }
 
 # What dev and staging relax on purpose (customer-managed keys off, short log retention, ...).
@@ -31,6 +33,7 @@ RELAXED: dict[str, str] = {
     "CKV_AWS_115": "No reserved concurrency outside prod: small accounts cannot reserve it.",
     "CKV_AWS_28": "Point-in-time recovery is off in dev (database.point_in_time_recovery = false).",
     "CKV_AWS_117": "dev has the cache off, so the functions need no VPC and run outside one.",
+    "CKV_AWS_297": "Schedules use the AWS-owned key outside prod (no customer-managed key).",
 }
 
 AWS_SKIPS: dict[str, dict[str, str]] = {

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.iac.azure_gcp_support import ENVS, StackView
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import EXAMPLE, Synthesized
 
 SERVICE_AGENT_EMAIL = re.compile(r"service-\$\{data\.google_project\.[^}]+\.number\}@")
 
@@ -168,12 +168,17 @@ def test_egress_prefix_rule() -> None:
 def test_prod_http_entry_points_require_identity(prod: StackView) -> None:
     # Cloud Run functions: a function without roles/run.invoker for allUsers rejects
     # unauthenticated calls ("Authenticating for invocation"); the stack grants the
-    # invoker role only to named service accounts, and internal functions stay internal.
-    public = {"allUsers", "allAuthenticatedUsers"}
+    # invoker role only to named service accounts, allUsers only to an HTTP function the
+    # App declares public, and internal functions stay internal.
+    public = {f.name for f in EXAMPLE.app.http if f.public}
     for resource in prod.resources("google_cloud_run_v2_service_iam_member").values():
-        assert resource["member"] not in public
-        assert resource["member"].startswith("serviceAccount:${google_service_account.")
+        assert resource["member"] != "allAuthenticatedUsers"
+        if resource["member"] == "allUsers":
+            assert any(f"functions_{name}_" in resource["name"] for name in public), resource
+        else:
+            assert resource["member"].startswith("serviceAccount:${google_service_account.")
+    http = {f.name for f in EXAMPLE.app.http}
     for function in prod.resources("google_cloudfunctions2_function").values():
         ingress = function["service_config"]["ingress_settings"]
-        if function["build_config"]["entry_point"] != "http_handler":
+        if function["service_config"]["environment_variables"]["STATEKIT_FUNCTION"] not in http:
             assert ingress == "ALLOW_INTERNAL_ONLY"
