@@ -18,8 +18,6 @@ PROD: dict[str, str] = {
     "the saga's input and results hold card tokens (include_execution_data = false in prod).",
     "CKV2_AWS_57": "The ElastiCache auth token has no AWS-provided rotation function; it is 64 "
     "random characters, KMS-encrypted and readable only by the functions' role.",
-    "CKV_AWS_309": "The example App declares its HTTP API public (Http(public=True)): the route "
-    "takes anonymous calls by design; a private Http function gets an IAM-only function URL.",
 }
 
 # What dev and staging relax on purpose (customer-managed keys off, short log retention, ...).
