@@ -58,12 +58,12 @@ from statekit.workflows.definition import (
     matches,
     named_error,
     open_workflows,
-    workflow_url_variable,
     read_path,
     result_of,
     target_for,
     wait_for_result,
     workflow_name,
+    workflow_url_variable,
 )
 
 __all__ = [
@@ -114,7 +114,6 @@ __all__ = [
     "matches",
     "named_error",
     "open_workflows",
-    "workflow_url_variable",
     "read_path",
     "render_asl",
     "render_cloud_workflows_yaml",
@@ -122,6 +121,7 @@ __all__ = [
     "target_for",
     "wait_for_result",
     "workflow_name",
+    "workflow_url_variable",
 ]
 
 # The renderers live with their engines; the docs also name them from here. Imported on
