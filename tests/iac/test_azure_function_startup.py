@@ -19,6 +19,7 @@ import pytest
 
 from modules.azure.code_deploy import SITE_PACKAGES, build_package, settings_for, zip_package
 from modules.common.bytecode import interpreter_for, runtime_version
+from statekit.workflows.engines.durable.orchestrator import BODY_ORCHESTRATOR
 
 # What the host loads (function_app.py) and what the code imports on first use on Azure.
 STARTUP_PROBE = """
@@ -66,10 +67,12 @@ def test_package_imports_on_a_clean_runtime_python(package: Path, tmp_path: Path
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    # The runtime registers every declared function, an orchestrator per workflow and the
-    # activity function, for the App the package's STATEKIT_APP default names.
+    # The runtime registers every declared function, an orchestrator per workflow, the
+    # body orchestrator (Parallel branches, Map items) and the activity function, for the
+    # App the package's STATEKIT_APP default names.
     expected = [f.name for f in app.app.functions] + [str(w.name) for w in app.app.workflows]
-    assert report["functions"] == sorted([*expected, app.app.activities])
+    workflow_functions = [BODY_ORCHESTRATOR, app.app.activities] if app.app.workflows else []
+    assert report["functions"] == sorted([*expected, *workflow_functions])
     assert report["outside"] == [], "modules loaded from outside the package"
 
 

@@ -131,16 +131,22 @@ def test_workflows_invoker_is_held_to_the_stacks_workflow(stack: StackView) -> N
     expression = grant["condition"]["expression"]
     key = stack.one("google_tags_tag_key")
     value = stack.one("google_tags_tag_value")
-    binding = stack.one("google_tags_location_tag_binding")
     assert expression.startswith('resource.matchTagId("${google_tags_tag_key.')
     assert "${google_tags_tag_value." in expression
     assert value["parent"].startswith("${google_tags_tag_key.")
     assert key["parent"] == f"projects/{stack.settings.project}"
     # Tags are Resource Manager objects: the API is enabled before the key is made.
     assert "google_project_service.api-cloudresourcemanager" in key["depends_on"]
-    assert binding["parent"].startswith("//workflows.googleapis.com/projects/")
-    assert "${google_workflows_workflow." in binding["parent"]
-    assert binding["tag_value"].startswith("${google_tags_tag_value.")
+    # Every workflow of the App carries the tag: one binding each.
+    bindings = stack.resources("google_tags_location_tag_binding").values()
+    workflows = stack.resources("google_workflows_workflow")
+    assert len(bindings) == len(workflows) >= 1
+    bound = set()
+    for binding in bindings:
+        assert binding["parent"].startswith("//workflows.googleapis.com/projects/")
+        bound |= {n for n in workflows if f"${{google_workflows_workflow.{n}." in binding["parent"]}
+        assert binding["tag_value"].startswith("${google_tags_tag_value.")
+    assert bound == set(workflows)
 
 
 def test_egress_subnet_holds_every_function_at_max_scale(synthesized: Synthesized) -> None:

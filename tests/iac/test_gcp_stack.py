@@ -257,17 +257,21 @@ def test_main_py_exports_the_runtime_entry_point(dev: StackView) -> None:
 
 
 def test_workflow_is_the_rendered_saga_calling_the_activity_function(stack: StackView) -> None:
-    workflow = stack.one("google_workflows_workflow")
-    source = workflow["source_contents"]
-    assert source.startswith(f"# statekit workflow {EXAMPLE.app.workflows[0].name}")
-    # Workflows' own expressions are escaped for Terraform; only the URL is a reference.
-    unescaped = re.findall(r"(?<!\$)\$\{[^}]*\}", source)
-    assert unescaped and all(
-        r.startswith(f"${{google_cloudfunctions2_function.functions_{ACTIVITIES}_")
-        for r in unescaped
-    )
-    assert "auth:\n            type: OIDC" in source
-    assert workflow["service_account"].startswith("${google_service_account.orchestrator_identity")
+    workflows = list(stack.resources("google_workflows_workflow").values())
+    headers = {w["source_contents"].split(":", 1)[0] for w in workflows}
+    assert headers == {f"# statekit workflow {w.name}" for w in EXAMPLE.app.workflows}
+    for workflow in workflows:
+        source = workflow["source_contents"]
+        # Workflows' own expressions are escaped for Terraform; only the URL is a reference.
+        unescaped = re.findall(r"(?<!\$)\$\{[^}]*\}", source)
+        assert unescaped and all(
+            r.startswith(f"${{google_cloudfunctions2_function.functions_{ACTIVITIES}_")
+            for r in unescaped
+        )
+        assert "auth:\n            type: OIDC" in source
+        assert workflow["service_account"].startswith(
+            "${google_service_account.orchestrator_identity"
+        )
     (invoker,) = [
         r
         for r in stack.resources("google_cloud_run_v2_service_iam_member").values()
@@ -288,8 +292,7 @@ def test_observability_retention_alerts_and_budget(stack: StackView) -> None:
         for p in stack.resources("google_monitoring_alert_policy").values()
     ]
     assert any(
-        f'subscription_id = "{APP}-{stack.env}-work-dlq"' in f
-        and "num_undelivered_messages" in f
+        f'subscription_id = "{APP}-{stack.env}-work-dlq"' in f and "num_undelivered_messages" in f
         for f in filters
     )
     assert any('response_code_class = "5xx"' in f for f in filters)
@@ -378,10 +381,17 @@ def test_deployed_workflow_source_is_the_renderer_output(prod: StackView) -> Non
     """Undoing Terraform's escaping gives back exactly what the renderer produced."""
     from modules.common.workflow import cloud_workflows_yaml
 
-    source = prod.one("google_workflows_workflow")["source_contents"]
-    url = re.search(r"url: (\$\{google_cloudfunctions2_function\.[^}]+\})", source)
-    assert url is not None
-    rendered = cloud_workflows_yaml(EXAMPLE.app.workflows[0], "https://activity.example/")
-    assert (
-        source.replace(url.group(1), "https://activity.example/").replace("$${", "${") == rendered
-    )
+    sources = {
+        w["source_contents"].split(":", 1)[0]: w["source_contents"]
+        for w in prod.resources("google_workflows_workflow").values()
+    }
+    assert len(sources) == len(EXAMPLE.app.workflows)
+    for definition in EXAMPLE.app.workflows:
+        source = sources[f"# statekit workflow {definition.name}"]
+        url = re.search(r"url: (\$\{google_cloudfunctions2_function\.[^}]+\})", source)
+        assert url is not None
+        rendered = cloud_workflows_yaml(definition, "https://activity.example/")
+        assert (
+            source.replace(url.group(1), "https://activity.example/").replace("$${", "${")
+            == rendered
+        )
