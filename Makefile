@@ -65,7 +65,8 @@ benchmarks: install node system tools
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/synth.py
 
-# `make synth [CLOUD=aws,gcp] [ENV=prod]`: cdktf.out/stacks/state-<cloud>-<env>/cdk.tf.json
+# `make synth [CLOUD=aws,gcp] [ENV=prod]`: cdktf.out/stacks/<app>-<cloud>-<env>/cdk.tf.json
+# (the App: the environment file's `app`, or STATEKIT_APP=pkg.module:APP)
 synth: install
 	STATEKIT_CLOUDS=$(CLOUD) STATEKIT_ENVS=$(ENV) $(PY) main.py
 
@@ -73,11 +74,12 @@ synth: install
 # (it needs Node.js 22.19+), else plain terraform (or tofu) in the stack's folder.
 deploy: synth
 	@test -n "$(CLOUD)" -a -n "$(ENV)" || { echo "usage: make deploy CLOUD=aws|azure|gcp ENV=dev|staging|prod"; exit 2; }
-	@if command -v cdktn >/dev/null; then \
-	  cdktn deploy state-$(CLOUD)-$(ENV) --skip-synth; \
+	@STACK=$$(STATEKIT_CLOUDS=$(CLOUD) STATEKIT_ENVS=$(ENV) $(PY) main.py --list) || exit 2; \
+	if command -v cdktn >/dev/null; then \
+	  cdktn deploy $$STACK --skip-synth; \
 	else \
 	  TF=$$(command -v tofu || command -v terraform) || { echo "deploy needs cdktn, terraform or tofu on PATH"; exit 2; }; \
-	  cd cdktf.out/stacks/state-$(CLOUD)-$(ENV) && $$TF init && $$TF apply; \
+	  cd cdktf.out/stacks/$$STACK && $$TF init && $$TF apply; \
 	fi
 
 clean:

@@ -1,8 +1,13 @@
-"""Synthesize the statekit state stacks: one ``state-<cloud>-<env>`` per enabled cloud and environment.
+"""Synthesize an App's stacks: one ``<app>-<cloud>-<env>`` per enabled cloud and environment.
 
 ``python main.py`` (or ``cdktn synth`` / ``cdktf synth``, which run it via cdktf.json)
 writes ``cdktf.out/stacks/<stack>/cdk.tf.json`` for every environment in
-``environments/`` and every cloud that environment enables.
+``environments/`` and every cloud that environment enables. The App is the
+environment file's ``app = "pkg.module:APP"`` (default ``handlers.app:APP``),
+overridden by ``STATEKIT_APP``; a bad App is an error before any construct (status 2).
+
+``python main.py --list`` prints the names of the stacks it would synthesize, one a line,
+without starting jsii (the Makefile's deploy uses it).
 
 Overrides: ``STATEKIT_ENVS=prod`` (comma-separated environment names),
 ``STATEKIT_CLOUDS=aws,gcp`` (only these clouds, where the environment enables them),
@@ -39,11 +44,14 @@ def _target_versions() -> dict[str, str]:
     return dict(config["targetVersions"])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
     _prepare_jsii_environment()
     sys.path.insert(0, str(ROOT))
+    from modules.common.app import AppSource
     from modules.common.environment import EnvironmentFileError
     from modules.common.plan import plan_stacks
+    from statekit.app import AppError
 
     try:
         plan = plan_stacks(
@@ -57,14 +65,29 @@ def main() -> int:
     if not plan:
         print("error: no stack selected (check STATEKIT_ENVS / STATEKIT_CLOUDS)", file=sys.stderr)
         return 2
+    apps: dict[str, AppSource] = {}
+    try:
+        for settings in plan:
+            if settings.app_ref not in apps:
+                apps[settings.app_ref] = AppSource.resolve(settings.app_ref)
+    except AppError as error:
+        if os.environ.get("STATEKIT_APP"):
+            where = "STATEKIT_APP: "
+        else:
+            where = f"{settings.source}: field 'app': " if settings.app_ref else ""
+        print(f"error: {where}{error}", file=sys.stderr)
+        return 2
+    if "--list" in arguments:
+        for settings in plan:
+            print(f"{apps[settings.app_ref].name}-{settings.cloud}-{settings.env}")
+        return 0
 
     from cdktn import App
 
     from modules.common.stack import build_stack
 
     app = App(context={"targetVersions": _target_versions()})
-    for settings in plan:
-        build_stack(app, settings)
+    stacks_built = [build_stack(app, s, apps[s.app_ref]) for s in plan]
     try:
         app.synth()
     except RuntimeError as error:
@@ -76,7 +99,8 @@ def main() -> int:
         return 3
     stacks = Path(app.outdir) / "stacks"
     noun = "stack" if len(plan) == 1 else "stacks"
-    print(f"synthesized {len(plan)} {noun} into {stacks}/: {', '.join(s.stack_name for s in plan)}")
+    names = ", ".join(stack.node.id for stack in stacks_built)
+    print(f"synthesized {len(plan)} {noun} into {stacks}/: {names}")
     return 0
 
 

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from modules.common.bytecode import compile_package
-from modules.common.package import APP_PACKAGES
+from modules.common.package import code_packages
 from statekit.registry import CLOUDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +37,24 @@ SDK_ALONE = {
     "gcp": ["functions_framework", "google.cloud.firestore", "google.cloud.pubsub_v1"],
 }
 ENTRY = {
-    "aws": ["statekit.runtime.aws", "handlers.app", "statekit.store.backends.dynamodb.store", "statekit.queue.backends.sqs"],
-    "azure": ["statekit.runtime.azure", "handlers.app", "statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue"],
-    "gcp": ["statekit.runtime.gcp", "handlers.app", "statekit.store.backends.firestore.store", "statekit.queue.backends.pubsub"],
+    "aws": [
+        "statekit.runtime.aws",
+        "handlers.app",
+        "statekit.store.backends.dynamodb.store",
+        "statekit.queue.backends.sqs",
+    ],
+    "azure": [
+        "statekit.runtime.azure",
+        "handlers.app",
+        "statekit.store.backends.cosmos.store",
+        "statekit.queue.backends.azurequeue",
+    ],
+    "gcp": [
+        "statekit.runtime.gcp",
+        "handlers.app",
+        "statekit.store.backends.firestore.store",
+        "statekit.queue.backends.pubsub",
+    ],
 }
 # Other clouds' top-level packages: an entry module must import none of them.
 FOREIGN = {
@@ -97,7 +112,7 @@ def compile_bytecode() -> None:
     while the SDKs' bytecode was written when pip installed them.
     """
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for package in APP_PACKAGES:
+    for package in code_packages(["handlers"]):  # the example App's code, and statekit
         compile_package(ROOT / package, runtime)
 
 

@@ -327,7 +327,7 @@ APP = App(
     "shop",
     code=["handlers"],
     functions=[
-        Http("api", "handlers.http:handle", public=True),
+        Http("api", "handlers.http:handle", public=False),
         QueueConsumer("order-events", "handlers.consumer:handle"),
         Schedule("nightly", "handlers.jobs:nightly", cron="0 3 * * *"),
     ],

@@ -25,8 +25,8 @@ from cdktn_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktn_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from modules.aws.context import AwsContext
-from modules.aws.network import REDIS_PORT, Network
+from .context import AwsContext
+from .network import REDIS_PORT, Network
 
 CACHE_USER = "statekit"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from cdktn import TerraformStack
 
-from modules.common.naming import Naming
-from modules.common.settings import StackSettings
+from ..common.naming import Naming
+from ..common.settings import StackSettings
 
 
 @dataclass

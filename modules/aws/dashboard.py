@@ -21,8 +21,14 @@ from cdktn_provider_aws.cloudwatch_metric_alarm import (
 )
 from constructs import Construct
 
-from modules.aws.context import AwsContext
-from modules.common.dashboard import (
+from statekit.observability.telemetry import (
+    CACHE_REQUESTS,
+    OPERATION_DURATION,
+    QUEUE_MESSAGES,
+    WORKFLOW_RUNS,
+)
+
+from ..common.dashboard import (
     ALL_OUTCOMES,
     BACKEND,
     BLOCK,
@@ -34,12 +40,7 @@ from modules.common.dashboard import (
     QUEUE_EVENT,
     WORKFLOW_EVENT,
 )
-from statekit.observability.telemetry import (
-    CACHE_REQUESTS,
-    OPERATION_DURATION,
-    QUEUE_MESSAGES,
-    WORKFLOW_RUNS,
-)
+from .context import AwsContext
 
 COLLECTOR_CONFIG_VARIABLE = "STATEKIT_OTEL_COLLECTOR_CONFIG"
 PERIOD = 300

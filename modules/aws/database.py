@@ -18,7 +18,7 @@ from cdktn_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from modules.aws.context import AwsContext
+from .context import AwsContext
 
 
 class Database(Construct):

@@ -1,31 +1,32 @@
-"""Lambda functions (http, queue consumer, workflow activity) and the role they share.
+"""One Lambda function per function of the App, each with its own role and trigger.
 
-The role names exact ARNs: the table, the queue and its DLQ, the cache secret, the
-state machine (and its executions), the stack key. Only X-Ray and VPC network
-interfaces need ``*`` (those APIs have no resource-level permissions).
+Every function runs the kit's runtime (``statekit.runtime.aws.handle``), which reads
+``STATEKIT_APP`` and ``STATEKIT_FUNCTION`` to call the App's handler. Its role names
+exact ARNs: the table, the queue and its DLQ, the cache secret, the state machines
+(and their executions), the stack key, its own log group, plus what the function
+declares in ``permissions`` (``PERMISSIONS`` below). Only X-Ray and VPC network
+interfaces need ``*`` (those APIs have no resource-level permissions). Triggers
+(function URL or public HTTP API, queue mapping, schedule) are in triggers.py.
 
 Create-time order: CreateFunction checks the role then and there (the VPC
 permissions for ``vpc_config``: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions),
-and IAM is eventually consistent, so every function depends on the role's
-access policy and the VPC-access attachment. The state machine's permission
-is a second policy attached after the state machine (``grant_workflow``):
-the state machine names the activity function, so one policy naming both
-would make that function wait for nothing and start before its permissions.
+and IAM is eventually consistent, so every function depends on its role's
+access policy and VPC-access attachment. The state machines' permission is a
+second policy per role, attached after the state machines (``grant_workflow``):
+a state machine names the activities function, so one policy naming both would
+make that function wait for nothing and start before its permissions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cdktn import ITerraformDependable
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktn_provider_aws.lambda_event_source_mapping import (
-    LambdaEventSourceMapping,
-    LambdaEventSourceMappingScalingConfig,
-)
 from cdktn_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionEnvironment,
@@ -33,19 +34,17 @@ from cdktn_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
-from cdktn_provider_aws.lambda_function_url import LambdaFunctionUrl
 from constructs import Construct
 
-from modules.aws.context import AwsContext, allow, policy_document
-from modules.aws.network import Network
-from modules.aws.observability import log_group
-from modules.aws.package import CodePackage
+from ..common.app import AppSource, DeployedFunction
+from .context import AwsContext, allow, policy_document
+from .network import Network
+from .observability import log_group
+from .package import CodePackage
+from .triggers import Triggers
 
-HANDLERS = {
-    "http": "handlers.aws.http_handler",
-    "queue": "handlers.aws.queue_handler",
-    "activity": "handlers.aws.activity_handler",
-}
+# The one entry point of every function: the runtime dispatches on STATEKIT_FUNCTION.
+HANDLER = "statekit.runtime.aws.handle"
 STORE_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -71,16 +70,46 @@ WORKFLOW_ACTIONS = [
     "states:DescribeExecution",
     "states:StopExecution",
     "states:GetExecutionHistory",
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
     # The client reads the compensation states' activities from the definition.
     "states:DescribeStateMachine",
 ]
+# The portable permission names of statekit.app, as IAM: (actions, resource under the account).
+PERMISSIONS: dict[str, tuple[list[str], str]] = {
+    "send_email": (["ses:SendEmail", "ses:SendRawEmail"], "ses:identity/*"),
+}
+
+
+class UnknownPermission(ValueError):
+    """A function declares a permission this cloud has no mapping for."""
+
+
+def permission_statement(ctx: AwsContext, function: DeployedFunction) -> dict[str, Any] | None:
+    """The IAM statement granting what ``function`` declares, scoped to this account."""
+    actions: list[str] = []
+    resources: list[str] = []
+    for permission in function.permissions:
+        if permission not in PERMISSIONS:
+            raise UnknownPermission(
+                f"function {function.name!r}: permission {permission!r} has no AWS mapping "
+                f"(known: {', '.join(sorted(PERMISSIONS))})"
+            )
+        granted, resource = PERMISSIONS[permission]
+        service, _, path = resource.partition(":")
+        actions += granted
+        resources.append(ctx.arn(service, path))
+    if not actions:
+        return None
+    return allow(sorted(set(actions)), sorted(set(resources)), "Declared")
 
 
 @dataclass(frozen=True)
 class FunctionAccess:
     """The exact resources the functions may use from their start; ``None`` for a component off.
 
-    The state machine is granted after it exists (``Functions.grant_workflow``).
+    The state machines are granted after they exist (``Functions.grant_workflow``).
     """
 
     table_arn: str | None  # None: the store is PostgreSQL (modules/aws/postgres.py grants it)
@@ -95,64 +124,74 @@ class Functions(Construct):
         id_: str,
         ctx: AwsContext,
         *,
+        app: AppSource,
+        functions: list[DeployedFunction],
         environment: dict[str, str],
         network: Network | None,
         access: FunctionAccess,
     ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.functions
-        package = CodePackage(self, "package", settings.runtime)
-        self.names = {role: ctx.naming.name(role) for role in HANDLERS}
+        package = CodePackage(self, "package", settings.runtime, app.packages)
+        self.declared = {function.name: function for function in functions}
+        self.names = {function.name: ctx.naming.name(function.name) for function in functions}
         self.log_groups: dict[str, CloudwatchLogGroup] = {
-            role: log_group(self, f"{role}-logs", ctx, f"/aws/lambda/{name}")
-            for role, name in self.names.items()
+            name: log_group(self, f"{name}-logs", ctx, f"/aws/lambda/{function_name}")
+            for name, function_name in self.names.items()
         }
-        self.role = IamRole(
-            self,
-            "role",
-            name=ctx.naming.name("functions"),
-            assume_role_policy=policy_document(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ),
-        )
-        # Everything CreateFunction checks exists first (module docstring).
-        self.policy = self._access_policy(ctx, access)
-        permissions: list[ITerraformDependable] = [self.policy]
-        if network is not None:
-            # ENI management for VPC functions: AWS's managed policy (ec2 APIs are not resource-scoped).
-            permissions.append(
-                IamRolePolicyAttachment(
-                    self,
-                    "vpc-access",
-                    role=self.role.name,
-                    policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-                )
-            )
+        self.roles: dict[str, IamRole] = {}
+        self.policies: dict[str, IamRolePolicy] = {}
+        shared = self._shared_statements(ctx, access)
         self.functions: dict[str, LambdaFunction] = {}
-        for role, handler in HANDLERS.items():
-            self.functions[role] = LambdaFunction(
+        for function in functions:
+            name = function.name
+            role = IamRole(
                 self,
-                role,
-                function_name=self.names[role],
-                role=self.role.arn,
-                handler=handler,
+                f"{name}-role",
+                name=ctx.naming.name(f"{name}-fn", 64),
+                assume_role_policy=policy_document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ),
+            )
+            self.roles[name] = role
+            # Everything CreateFunction checks exists first (module docstring).
+            self.policies[name] = self._access_policy(ctx, function, shared)
+            permissions: list[ITerraformDependable] = [self.policies[name]]
+            if network is not None:
+                # ENI management for VPC functions: AWS's managed policy (ec2 is not resource-scoped).
+                permissions.append(
+                    IamRolePolicyAttachment(
+                        self,
+                        f"{name}-vpc-access",
+                        role=role.name,
+                        policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+                    )
+                )
+            self.functions[name] = LambdaFunction(
+                self,
+                name,
+                function_name=self.names[name],
+                role=role.arn,
+                handler=HANDLER,
                 runtime=settings.runtime,
                 architectures=[settings.architecture],
-                memory_size=settings.memory_mb,
-                timeout=settings.timeout_seconds,
+                memory_size=function.memory_mb,
+                timeout=function.timeout_s,
                 filename=package.path,
                 source_code_hash=package.hash,
-                environment=LambdaFunctionEnvironment(variables=environment),
+                environment=LambdaFunctionEnvironment(
+                    variables={**environment, **function.environment(app.ref)}
+                ),
                 kms_key_arn=ctx.key_arn,
                 tracing_config=LambdaFunctionTracingConfig(
                     mode="Active" if ctx.settings.observability.tracing else "PassThrough"
                 ),
                 logging_config=LambdaFunctionLoggingConfig(
-                    log_format="JSON", log_group=self.log_groups[role].name
+                    log_format="JSON", log_group=self.log_groups[name].name
                 ),
                 vpc_config=LambdaFunctionVpcConfig(
                     subnet_ids=network.subnet_ids, security_group_ids=[network.function_sg.id]
@@ -164,79 +203,90 @@ class Functions(Construct):
                 ),
                 # No dead_letter_config: it applies to asynchronous invocations only
                 # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html),
-                # and every invocation here is synchronous: the function URL, Step
-                # Functions' Task, and the SQS event source mapping, whose failed
+                # and every invocation here is synchronous: the function URL or HTTP API,
+                # Step Functions' Task, and the SQS event source mapping, whose failed
                 # messages reach the queue's own dead-letter queue by its redrive policy
                 # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html).
-                depends_on=[self.log_groups[role], *permissions],
+                # EventBridge Scheduler retries and gives up on its own (triggers.py).
+                depends_on=[self.log_groups[name], *permissions],
             )
+        self.triggers = Triggers(self, "triggers", ctx)
+        for function in functions:
+            if function.kind == "http":
+                self.triggers.http(function, self.functions[function.name])
 
-        # The HTTP entry point: a function URL (API Gateway v2 payload, which the handler
-        # reads), callable only with IAM-signed requests; put a CDN or API in front for
-        # public traffic.
-        self.http_url = LambdaFunctionUrl(
-            self,
-            "http-url",
-            function_name=self.functions["http"].function_name,
-            authorization_type="AWS_IAM",
-        )
+    def of_kind(self, kind: str) -> list[DeployedFunction]:
+        return [function for function in self.declared.values() if function.kind == kind]
 
-    def _access_policy(self, ctx: AwsContext, access: FunctionAccess) -> IamRolePolicy:
-        """The role's policy naming exact ARNs of what exists before the functions."""
-        statements = [
+    @staticmethod
+    def _shared_statements(ctx: AwsContext, access: FunctionAccess) -> list[dict[str, Any]]:
+        """What every role may use: exact ARNs of what exists before the functions."""
+        shared = [
             *([allow(STORE_ACTIONS, [access.table_arn], "Store")] if access.table_arn else []),
-            allow(
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [f"{group.arn}:*" for group in self.log_groups.values()],
-                "Logs",
-            ),
             # X-Ray has no resource-level permissions.
             allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"], "Tracing"),
         ]
         if access.queue_arns:
-            statements.append(allow(QUEUE_ACTIONS, access.queue_arns, "Queue"))
+            shared.append(allow(QUEUE_ACTIONS, access.queue_arns, "Queue"))
         if access.secret_arn:
-            statements.append(
+            shared.append(
                 allow(["secretsmanager:GetSecretValue"], [access.secret_arn], "CacheSecret")
             )
         if ctx.key_arn:
-            statements.append(
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], [ctx.key_arn], "StackKey")
-            )
+            shared.append(allow(["kms:Decrypt", "kms:GenerateDataKey"], [ctx.key_arn], "StackKey"))
+        return shared
+
+    def _access_policy(
+        self, ctx: AwsContext, function: DeployedFunction, shared: list[dict[str, Any]]
+    ) -> IamRolePolicy:
+        """One role's policy: the shared statements, its own log group, what it declares."""
+        name = function.name
+        statements = [
+            *shared,
+            allow(
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"{self.log_groups[name].arn}:*"],
+                "Logs",
+            ),
+        ]
+        declared = permission_statement(ctx, function)
+        if declared is not None:
+            statements.append(declared)
         return IamRolePolicy(
             self,
-            "policy",
-            role=self.role.id,
-            name="statekit-state-access",
+            f"{name}-policy",
+            role=self.roles[name].id,
+            name=ctx.naming.name(f"{name}-access", 128),
             policy=policy_document(*statements),
         )
 
-    def grant_workflow(self, state_machine_arn: str, execution_arn_prefix: str) -> None:
-        """A second policy for the state machine and its executions, attached once it exists."""
-        IamRolePolicy(
-            self,
-            "workflow-policy",
-            role=self.role.id,
-            name="statekit-workflow-access",
-            policy=policy_document(
-                allow(
-                    WORKFLOW_ACTIONS,
-                    [state_machine_arn, f"{execution_arn_prefix}:*"],
-                    "Workflow",
-                )
-            ),
-        )
+    def grant_workflow(
+        self, ctx: AwsContext, state_machine_arns: list[str], execution_arn_prefixes: list[str]
+    ) -> None:
+        """A second policy per role for the state machines and their executions, attached
+        once they exist (the activities function reports task tokens; the others start
+        and describe runs)."""
+        resources = [*state_machine_arns, *(f"{prefix}:*" for prefix in execution_arn_prefixes)]
+        for name, role in self.roles.items():
+            IamRolePolicy(
+                self,
+                f"{name}-workflow-policy",
+                role=role.id,
+                name=ctx.naming.name(f"{name}-workflow", 128),
+                policy=policy_document(allow(WORKFLOW_ACTIONS, resources, "Workflow")),
+            )
 
-    def trigger(self, ctx: AwsContext, queue_arn: str) -> None:
-        """The queue's event source mapping (CreateEventSourceMapping checks the SQS permissions)."""
-        LambdaEventSourceMapping(
-            self,
-            "queue-trigger",
-            event_source_arn=queue_arn,
-            function_name=self.functions["queue"].arn,
-            batch_size=ctx.settings.queue.batch_size,
-            # Only failed messages return to the queue; the rest of the batch is deleted.
-            function_response_types=["ReportBatchItemFailures"],
-            scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=10),
-            depends_on=[self.policy],
-        )
+    def trigger(self, ctx: AwsContext, queue_arn: str | None) -> None:
+        """The queue and schedule triggers (CreateEventSourceMapping checks the SQS
+        permissions of the role's policy, which exists by then)."""
+        for function in self.of_kind("queue"):
+            if queue_arn is None:
+                raise ValueError(
+                    f"queue consumer {function.name!r}: the environment switches the queue off "
+                    "([components] queue = false)"
+                )
+            self.triggers.queue(
+                function, self.functions[function.name], queue_arn, self.policies[function.name]
+            )
+        for function in self.of_kind("schedule"):
+            self.triggers.schedule(function, self.functions[function.name])

@@ -6,7 +6,7 @@ from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from modules.aws.context import policy_document
+from .context import policy_document
 
 
 class StackKey(Construct):

@@ -18,8 +18,8 @@ from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEg
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.aws.context import AwsContext
-from modules.aws.network import Network
+from .context import AwsContext
+from .network import Network
 
 MEMCACHED_PORT = 11211
 

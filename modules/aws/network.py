@@ -22,7 +22,7 @@ from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEg
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.aws.context import AwsContext, allow, policy_document
+from .context import AwsContext, allow, policy_document
 
 CIDR = "10.42.0.0/16"
 SUBNETS = ("10.42.0.0/20", "10.42.16.0/20")

@@ -16,7 +16,7 @@ from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.aws.context import AwsContext
+from .context import AwsContext
 
 
 def log_group(scope: Construct, id_: str, ctx: AwsContext, name: str) -> CloudwatchLogGroup:
@@ -124,7 +124,7 @@ def function_error_alarm(alerts: Alerts, ctx: AwsContext, role: str, function_na
         f"{role}-errors",
         ctx,
         name=ctx.naming.name(f"{role}-errors"),
-        description=f"errors in the statekit {role} function",
+        description=f"errors in the {role} function",
         namespace="AWS/Lambda",
         metric="Errors",
         dimensions={"FunctionName": function_name},
@@ -133,12 +133,15 @@ def function_error_alarm(alerts: Alerts, ctx: AwsContext, role: str, function_na
     )
 
 
-def workflow_failure_alarm(alerts: Alerts, ctx: AwsContext, state_machine_arn: str) -> None:
+def workflow_failure_alarm(
+    alerts: Alerts, ctx: AwsContext, state_machine_arn: str, workflow: str
+) -> None:
+    key = workflow.replace("_", "-")
     alerts.alarm(
-        "workflow-failures",
+        f"{key}-failures",
         ctx,
-        name=ctx.naming.name("workflow-failures"),
-        description="failed, timed-out or aborted runs of the statekit workflow",
+        name=ctx.naming.name(f"{key}-failures"),
+        description=f"failed, timed-out or aborted runs of the {workflow} workflow",
         namespace="AWS/States",
         metric="ExecutionsFailed",
         dimensions={"StateMachineArn": state_machine_arn},

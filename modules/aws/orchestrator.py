@@ -1,6 +1,12 @@
-"""Step Functions state machine from the project's one workflow definition; logging and X-Ray on."""
+"""One Step Functions state machine per workflow of the App; logging and X-Ray on.
+
+Every task invokes the App's activity function; the state machines share one role
+allowed to invoke exactly that function.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
@@ -12,23 +18,30 @@ from cdktn_provider_aws.sfn_state_machine import (
 )
 from constructs import Construct
 
-from modules.aws.context import AwsContext, allow, policy_document
-from modules.aws.observability import log_group
-from modules.common.workflow import step_functions_definition, workflow_name
+from ..common.workflow import resource_name, step_functions_definition
+from .context import AwsContext, allow, policy_document
+from .observability import log_group
 
 
-def state_machine_name(ctx: AwsContext) -> str:
-    return ctx.naming.name(workflow_name(), max_length=80)
+def state_machine_name(ctx: AwsContext, workflow: Any) -> str:
+    return ctx.naming.name(resource_name(workflow), max_length=80)
 
 
 class Orchestrator(Construct):
-    """``stepfunctions://REGION/ACCOUNT/STATE_MACHINE_NAME`` (docs/urls.md)."""
+    """``stepfunctions://REGION/ACCOUNT/STATE_MACHINE_NAME`` per workflow (docs/urls.md)."""
 
-    def __init__(self, scope: Construct, id_: str, ctx: AwsContext, *, activity_arn: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        ctx: AwsContext,
+        *,
+        workflows: list[Any],
+        activity_arn: str,
+    ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.orchestrator
-        self.name = state_machine_name(ctx)
-        logs = log_group(self, "logs", ctx, f"/aws/vendedlogs/states/{self.name}")
+        self.ctx = ctx
         statements = [
             allow(["lambda:InvokeFunction"], [activity_arn, f"{activity_arn}:*"], "InvokeActivity"),
             # Log delivery and X-Ray APIs do not support resource-level permissions.
@@ -80,32 +93,41 @@ class Orchestrator(Construct):
             name="statekit-workflow",
             policy=policy_document(*statements),
         )
-        self.definition = step_functions_definition(activity_arn)
-        self.state_machine = SfnStateMachine(
-            self,
-            "state-machine",
-            name=self.name,
-            role_arn=role.arn,
-            type=settings.type.upper(),
-            definition=self.definition,
-            logging_configuration=SfnStateMachineLoggingConfiguration(
-                log_destination=f"{logs.arn}:*",
-                # Execution data holds the saga's input and results (card tokens): kept
-                # out of production logs. Step Functions logs it only when asked
-                # (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
-                include_execution_data=not ctx.settings.production,
-                level=settings.log_level,
-            ),
-            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=settings.tracing),
-            encryption_configuration=SfnStateMachineEncryptionConfiguration(
-                type="CUSTOMER_MANAGED_KMS_KEY",
-                kms_key_id=ctx.key_arn,
-                kms_data_key_reuse_period_seconds=300,
+        self.names: dict[str, str] = {}
+        self.definitions: dict[str, str] = {}
+        self.state_machines: dict[str, SfnStateMachine] = {}
+        for workflow in workflows:
+            key = resource_name(workflow)
+            name = state_machine_name(ctx, workflow)
+            logs = log_group(self, f"{key}-logs", ctx, f"/aws/vendedlogs/states/{name}")
+            self.names[str(workflow.name)] = name
+            self.definitions[str(workflow.name)] = step_functions_definition(workflow, activity_arn)
+            self.state_machines[str(workflow.name)] = SfnStateMachine(
+                self,
+                key,
+                name=name,
+                role_arn=role.arn,
+                type=settings.type.upper(),
+                definition=self.definitions[str(workflow.name)],
+                logging_configuration=SfnStateMachineLoggingConfiguration(
+                    log_destination=f"{logs.arn}:*",
+                    # Execution data holds a run's input and results (card tokens): kept
+                    # out of production logs. Step Functions logs it only when asked
+                    # (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+                    include_execution_data=not ctx.settings.production,
+                    level=settings.log_level,
+                ),
+                tracing_configuration=SfnStateMachineTracingConfiguration(enabled=settings.tracing),
+                encryption_configuration=SfnStateMachineEncryptionConfiguration(
+                    type="CUSTOMER_MANAGED_KMS_KEY",
+                    kms_key_id=ctx.key_arn,
+                    kms_data_key_reuse_period_seconds=300,
+                )
+                if ctx.key_arn
+                else None,
             )
-            if ctx.key_arn
-            else None,
-        )
-        self.arn = self.state_machine.arn
+        self.arns = {name: machine.arn for name, machine in self.state_machines.items()}
 
-    def url(self, ctx: AwsContext) -> str:
-        return f"stepfunctions://{ctx.region}/{ctx.account_id}/{self.name}"
+    def url(self, workflow_name: str) -> str:
+        ctx = self.ctx
+        return f"stepfunctions://{ctx.region}/{ctx.account_id}/{self.names[workflow_name]}"

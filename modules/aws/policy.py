@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modules.common.aspects import (
+from ..common.aspects import (
     Config,
     PolicyRule,
     at_least,

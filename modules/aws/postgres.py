@@ -37,9 +37,9 @@ from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEg
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.aws.context import AwsContext, allow, policy_document
-from modules.aws.network import Network
-from modules.common.aspects import PolicyRule, at_least, is_set, is_true, register_rules
+from ..common.aspects import PolicyRule, at_least, is_set, is_true, register_rules
+from .context import AwsContext, allow, policy_document
+from .network import Network
 
 POSTGRES_PORT = 5432
 ENGINE_VERSION = "16.6"  # scaling to 0 ACU needs Aurora PostgreSQL 16.3+ (or 15.7+, 14.12+)
@@ -217,11 +217,11 @@ class AuroraPostgres(Construct):
         proxy_id = Fn.element(Fn.split(":", self.proxy.arn), 6)
         self.connect_arn = ctx.arn("rds-db", f"dbuser:{proxy_id}/{USER}")
 
-    def grant_connect(self, ctx: AwsContext, role_name: str) -> None:
-        """The functions' role may log in as the one database user, through the proxy."""
+    def grant_connect(self, ctx: AwsContext, role_name: str, id_: str = "functions-connect") -> None:
+        """A function's role may log in as the one database user, through the proxy."""
         IamRolePolicy(
             self,
-            "functions-connect",
+            id_,
             role=role_name,
             # jsonencode, not a JSON string: the ARN holds an expression with quotes in it.
             policy=Fn.jsonencode(

@@ -9,7 +9,7 @@ from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktn_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
 
-from modules.aws.context import AwsContext
+from .context import AwsContext
 
 
 def _encryption(ctx: AwsContext) -> dict[str, object]:

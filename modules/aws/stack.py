@@ -1,34 +1,36 @@
-"""``state-aws-<env>``: the AWS state stack, one construct per component."""
+"""``<app>-aws-<env>``: an App's AWS stack, one construct per component."""
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput, TerraformStack
+from cdktn import TerraformStack
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-import modules.aws.policy  # noqa: F401  (registers the AWS policy rules)
-from modules.aws.cache import Cache
-from modules.aws.context import AwsContext
-from modules.aws.dashboard import StateDashboard
-from modules.aws.database import Database
-from modules.aws.functions import FunctionAccess, Functions
-from modules.aws.kms import StackKey
-from modules.aws.memcached import MemcachedCache
-from modules.aws.network import Network
-from modules.aws.observability import (
+from ..common.app import AppSource
+from ..common.settings import StackSettings
+from ..common.stack import StateStack, StateUrls
+from ..common.workflow import url_variable
+from . import policy  # noqa: F401  (registers the AWS policy rules)
+from .cache import Cache
+from .context import AwsContext
+from .dashboard import StateDashboard
+from .database import Database
+from .functions import FunctionAccess, Functions
+from .kms import StackKey
+from .memcached import MemcachedCache
+from .network import Network
+from .observability import (
     Alerts,
     dead_letter_alarm,
     function_error_alarm,
     monthly_budget,
     workflow_failure_alarm,
 )
-from modules.aws.orchestrator import Orchestrator, state_machine_name
-from modules.aws.postgres import AuroraPostgres
-from modules.aws.queue import Queue
-from modules.common.settings import StackSettings
-from modules.common.stack import StateStack, StateUrls
+from .orchestrator import Orchestrator, state_machine_name
+from .postgres import AuroraPostgres
+from .queue import Queue
 
 # cdktn-provider-aws 25.x is generated from hashicorp/aws 6.x; the stack uses no 6.x-only
 # argument, so 5.100 (the version in the offline provider mirror) validates it too.
@@ -36,8 +38,9 @@ AWS_PROVIDER_CONSTRAINT = ">= 5.100.0, < 7.0.0"
 
 
 class AwsStateStack(StateStack):
-    def __init__(self, scope: Construct, settings: StackSettings) -> None:
-        super().__init__(scope, settings)
+    def __init__(self, scope: Construct, settings: StackSettings, app: AppSource) -> None:
+        super().__init__(scope, settings, app)
+        settings = self.settings
         AwsProvider(self, "aws", region=settings.region)
         self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
         identity = DataAwsCallerIdentity(self, "identity")
@@ -92,21 +95,28 @@ class AwsStateStack(StateStack):
             if self.postgres
             else Database.url(self.database, settings.region)  # type: ignore[arg-type]
         )
-        workflow_name = state_machine_name(ctx) if on.orchestrator else None
+        workflows = app.workflows if on.orchestrator else []
+        machine_names = {str(w.name): state_machine_name(ctx, w) for w in workflows}
+        workflow_urls = {
+            url_variable(w): f"stepfunctions://{settings.region}/{ctx.account_id}/"
+            f"{machine_names[str(w.name)]}"
+            for w in workflows
+        }
 
         self.urls = StateUrls(
             store=store_url,
             cache=self.cache.url() if self.cache else None,
             queue=self.queue.url(ctx) if self.queue else None,
-            workflow=f"stepfunctions://{settings.region}/{ctx.account_id}/{workflow_name}"
-            if workflow_name
-            else None,
+            # The first workflow is the default; every one has its own variable.
+            workflow=next(iter(workflow_urls.values()), None),
         )
         self.functions = Functions(
             self,
             "functions",
             ctx,
-            environment=self.urls.environment(),
+            app=app,
+            functions=app.functions(settings, workflows_on=bool(workflows)),
+            environment={**self.urls.environment(), **workflow_urls},
             network=self.network,
             access=FunctionAccess(
                 table_arn=self.database.arn if self.database else None,
@@ -114,18 +124,27 @@ class AwsStateStack(StateStack):
                 secret_arn=self.cache.secret_arn if self.cache else None,
             ),
         )
-        if self.queue:
-            self.functions.trigger(ctx, self.queue.arn)
+        self.functions.trigger(ctx, self.queue.arn if self.queue else None)
         self.orchestrator = (
             Orchestrator(
-                self, "orchestrator", ctx, activity_arn=self.functions.functions["activity"].arn
+                self,
+                "orchestrator",
+                ctx,
+                workflows=workflows,
+                activity_arn=self.functions.functions[app.app.activities].arn,
             )
-            if on.orchestrator
+            if workflows
             else None
         )
-        if self.orchestrator and workflow_name:
+        if self.postgres:
+            for function, function_role in self.functions.roles.items():
+                self.postgres.grant_connect(ctx, function_role.name, f"connect-{function}")
+        if self.orchestrator:
+            # A second policy per role, after the state machines (modules/aws/functions.py).
             self.functions.grant_workflow(
-                self.orchestrator.arn, ctx.arn("states", f"execution:{workflow_name}")
+                ctx,
+                list(self.orchestrator.arns.values()),
+                [ctx.arn("states", f"execution:{name}") for name in machine_names.values()],
             )
 
         # The alert topic needs a key CloudWatch and Budgets may use (modules/aws/kms.py):
@@ -139,15 +158,14 @@ class AwsStateStack(StateStack):
             region=settings.region,
             description="the alert topic",
         )
-        if self.postgres:
-            self.postgres.grant_connect(ctx, self.functions.role.name)
         alerts = Alerts(self, "alerts", ctx, key_arn=alerts_key.arn)
         if self.queue:
             dead_letter_alarm(alerts, ctx, self.queue.dlq_name)
         for role, name in self.functions.names.items():
             function_error_alarm(alerts, ctx, role, name)
         if self.orchestrator:
-            workflow_failure_alarm(alerts, ctx, self.orchestrator.arn)
+            for name, arn in self.orchestrator.arns.items():
+                workflow_failure_alarm(alerts, ctx, arn, name)
         StateDashboard(
             self,
             "dashboard",
@@ -156,18 +174,12 @@ class AwsStateStack(StateStack):
             functions=list(self.functions.names.values()),
             queues=[self.queue.name] if self.queue else [],
             dead_letter_queues=[self.queue.dlq_name] if self.queue else [],
-            state_machines=[self.orchestrator.arn] if self.orchestrator else [],
+            state_machines=list(self.orchestrator.arns.values()) if self.orchestrator else [],
         )
         if on.budget:
             monthly_budget(self, ctx, alerts)
         self.publish_urls(self.urls)
-        TerraformOutput(
-            self,
-            "http_endpoint",
-            value=self.functions.http_url.function_url,
-            description="the http function's URL (IAM-signed requests only)",
-        )
 
 
-def build(scope: Construct, settings: StackSettings) -> TerraformStack:
-    return AwsStateStack(scope, settings)
+def build(scope: Construct, settings: StackSettings, app: AppSource) -> TerraformStack:
+    return AwsStateStack(scope, settings, app)

@@ -28,7 +28,7 @@ from cdktn_provider_azurerm.function_app_flex_consumption import (
 )
 from constructs import Construct
 
-from modules.azure.context import AzureContext
+from .context import AzureContext
 
 CLIENT_ID_VARIABLE = "api_client_id"
 DURABLE_WEBHOOKS = "/runtime/webhooks/durabletask"

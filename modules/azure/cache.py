@@ -16,9 +16,9 @@ from cdktn_provider_azurerm.redis_cache_access_policy_assignment import (
 )
 from constructs import Construct
 
-from modules.azure.context import AzureContext
-from modules.azure.network import PrivateNetwork
-from modules.azure.vault import Vault
+from .context import AzureContext
+from .network import PrivateNetwork
+from .vault import Vault
 
 PASSWORD_SETTING = "STATEKIT_CACHE_PASSWORD"
 PASSWORD_SECRET = "cache-access-key"

@@ -27,6 +27,7 @@ and imports its entry module on a clean interpreter with nothing else on its pat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -36,10 +37,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from modules.azure.package import stage
-from modules.common.package import BUILD, REPO_ROOT
-from modules.common.plan import plan_stacks
-from modules.common.settings import StackSettings
+from ..common.app import AppSource
+from ..common.package import build_root
+from ..common.plan import plan_stacks
+from ..common.settings import StackSettings
+from .package import stage
 
 SITE_PACKAGES = Path(".python_packages") / "lib" / "site-packages"
 # Flex Consumption runs Linux x86-64; manylinux2014 wheels run there (glibc 2.17+).
@@ -58,7 +60,7 @@ def vendored_dependencies(requirements: Path, runtime: str) -> Path:
     digest = hashlib.sha256(
         f"{PLATFORM}\0{version}\0".encode() + requirements.read_bytes()
     ).hexdigest()[:20]
-    target = BUILD / "azure-dependencies" / digest
+    target = build_root() / "azure-dependencies" / digest
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,10 +101,12 @@ def vendored_dependencies(requirements: Path, runtime: str) -> Path:
     return target
 
 
-def build_package(settings: StackSettings, target: Path | None = None) -> Path:
-    """The package folder: the staged code (package.py) plus its installed dependencies."""
-    folder = target or BUILD / "azure-deploy" / settings.stack_name
-    stage(settings, folder)
+def build_package(settings: StackSettings, app: AppSource, target: Path | None = None) -> Path:
+    """The package folder: the staged code of ``app`` (package.py) plus its installed
+    dependencies."""
+    folder = target or build_root() / "azure-deploy" / settings.stack_name
+    functions = app.functions(settings, workflows_on=settings.components.orchestrator)
+    stage(settings, folder, app, functions)
     dependencies = vendored_dependencies(folder / "requirements.txt", settings.functions.runtime)
     shutil.copytree(dependencies, folder / SITE_PACKAGES)
     return folder
@@ -142,12 +146,14 @@ def publish_commands(archive: Path, resource_group: str, app: str) -> list[list[
     ]
 
 
-def settings_for(env: str) -> StackSettings:
-    """The Azure stack's settings of ``environments/<env>.toml`` (validated as for synthesis)."""
+def settings_for(env: str) -> tuple[StackSettings, AppSource]:
+    """The Azure stack's settings of ``environments/<env>.toml`` and its App (``app`` there,
+    or ``STATEKIT_APP``), validated as for synthesis."""
     stacks = plan_stacks(envs=[env], clouds=["azure"])
     if not stacks:
         raise CodeDeployError(f"environments/{env}.toml does not enable azure (its 'clouds')")
-    return stacks[0]
+    app = AppSource.resolve(stacks[0].app_ref)
+    return dataclasses.replace(stacks[0], app_name=app.name), app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,11 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="the stack's function_app_name output")
     parser.add_argument("--build-only", action="store_true", help="build the zip, publish nothing")
     args = parser.parse_args(argv)
-    settings = settings_for(args.env)
+    settings, app = settings_for(args.env)
     archive = zip_package(
-        build_package(settings), BUILD / "azure-deploy" / f"{settings.stack_name}.zip"
+        build_package(settings, app), build_root() / "azure-deploy" / f"{settings.stack_name}.zip"
     )
-    print(f"package: {archive.relative_to(REPO_ROOT)}")
+    print(f"package: {archive}")
     if args.build_only:
         return 0
     if not (args.resource_group and args.name):

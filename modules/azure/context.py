@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules.common.naming import Naming
-from modules.common.settings import StackSettings
+from ..common.naming import Naming
+from ..common.settings import StackSettings
 
 
 @dataclass(frozen=True)

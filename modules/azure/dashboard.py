@@ -32,8 +32,14 @@ from cdktn_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
 )
 from constructs import Construct
 
-from modules.azure.context import AzureContext
-from modules.common.dashboard import (
+from statekit.observability.telemetry import (
+    CACHE_REQUESTS,
+    OPERATION_DURATION,
+    QUEUE_MESSAGES,
+    WORKFLOW_RUNS,
+)
+
+from ..common.dashboard import (
     BACKEND,
     BLOCK,
     CACHE_HIT,
@@ -44,12 +50,7 @@ from modules.common.dashboard import (
     QUEUE_EVENT,
     WORKFLOW_EVENT,
 )
-from statekit.observability.telemetry import (
-    CACHE_REQUESTS,
-    OPERATION_DURATION,
-    QUEUE_MESSAGES,
-    WORKFLOW_RUNS,
-)
+from .context import AzureContext
 
 BIN = "5m"
 DAY_MS = 24 * 60 * 60 * 1000

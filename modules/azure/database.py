@@ -31,9 +31,9 @@ from cdktn_provider_azurerm.cosmosdb_sql_role_assignment import CosmosdbSqlRoleA
 from cdktn_provider_azurerm.management_lock import ManagementLock
 from constructs import Construct
 
-from modules.azure.context import AzureContext
-from modules.azure.network import PrivateNetwork
-from modules.azure.vault import Vault
+from .context import AzureContext
+from .network import PrivateNetwork
+from .vault import Vault
 
 CONSISTENCY_LEVELS = {
     "strong": "Strong",

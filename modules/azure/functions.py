@@ -1,9 +1,13 @@
 """The Linux Function App on the Flex Consumption plan, with a system-assigned identity.
 
-- Python runtime from settings; the package is handlers/ + statekit/ with a
-  ``function_app.py`` that imports ``handlers.azure`` (see package.py). Terraform
-  creates the app without code: Flex Consumption has no zip deploy, so
-  ``code_deploy.py`` publishes the package with its dependencies after apply.
+- Python runtime from settings; the package is the App's code packages and
+  statekit with a ``function_app.py`` whose runtime registers every function of the
+  App (HTTP, queue and timer triggers, the Durable orchestrators and the activity
+  function; see package.py). Terraform creates the app without code: Flex
+  Consumption has no zip deploy, so ``code_deploy.py`` publishes the package with its
+  dependencies after apply. One app hosts them all, so its instance memory is the
+  largest a function declares and its identity holds the union of what they declare
+  in ``permissions`` (``PERMISSION_ROLES``).
 - In production the HTTP API requires an Entra ID token (api_auth.py).
 - Host storage (``AzureWebJobsStorage``, the Durable task hub, the deployment
   container) is its own storage account with shared keys off. The host reaches it
@@ -30,13 +34,21 @@ from cdktn_provider_azurerm.storage_container import StorageContainer
 from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.api_auth import api_authentication
-from modules.azure.context import AzureContext
-from modules.azure.network import PrivateNetwork
-from modules.azure.package import function_package
-from modules.azure.storage import encryption_of, secure_storage_account
-from modules.azure.vault import Vault
+from statekit.app import APP_VARIABLE, FUNCTION_VARIABLE
+
+from ..common.app import AppSource, DeployedFunction
+from . import roles
+from .api_auth import api_authentication
+from .context import AzureContext
+from .network import PrivateNetwork
+from .package import function_package
+from .storage import encryption_of, secure_storage_account
+from .vault import Vault
+
+# The portable permission names of statekit.app, as built-in roles on the resource group
+# (where the team's Communication Services resource lives).
+PERMISSION_ROLES = {"send_email": "Communication and Email Service Owner"}
+ALL_FUNCTIONS = "*"  # STATEKIT_FUNCTION: one Function App registers every function
 
 DEPLOYMENT_CONTAINER = "deployments"
 FLEX_MEMORY_SIZES = (512, 2048, 4096)
@@ -112,12 +124,18 @@ class FunctionApp(Construct):
         return f"{self.name}.azurewebsites.net"
 
     def create(
-        self, app_settings: Mapping[str, str], insights_connection_string: str
+        self,
+        app_settings: Mapping[str, str],
+        insights_connection_string: str,
+        app: AppSource,
+        declared: list[DeployedFunction],
     ) -> FunctionAppFlexConsumption:
         ctx = self.ctx
         functions = ctx.settings.functions
+        self.declared = declared
         # Staged for code_deploy.py, which publishes it after apply (no zip deploy on Flex).
-        function_package(ctx.settings)
+        function_package(ctx.settings, app, declared)
+        memory = max((function.memory_mb for function in declared), default=functions.memory_mb)
         self.app = FunctionAppFlexConsumption(
             self,
             "app",
@@ -127,7 +145,7 @@ class FunctionApp(Construct):
             service_plan_id=self.plan.id,
             runtime_name="python",
             runtime_version=functions.runtime.removeprefix("python"),
-            instance_memory_in_mb=flex_memory(functions.memory_mb),
+            instance_memory_in_mb=flex_memory(memory),
             maximum_instance_count=100,
             storage_container_type="blobContainer",
             storage_container_endpoint=f"{self.host_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}",
@@ -150,6 +168,8 @@ class FunctionApp(Construct):
                 "AzureWebJobsStorage__accountName": self.host_storage.name,
                 "AzureWebJobsStorage__credential": "managedidentity",
                 "AzureWebJobsStorage__clientId": self.host_identity.client_id,
+                APP_VARIABLE: app.ref,
+                FUNCTION_VARIABLE: ALL_FUNCTIONS,
                 **app_settings,
             },
             auth_settings_v2=api_authentication(self, ctx),
@@ -160,3 +180,20 @@ class FunctionApp(Construct):
     @property
     def principal_id(self) -> str:
         return self.app.identity.principal_id
+
+    def grant_declared(self) -> None:
+        """The roles for what the functions declare in ``permissions``, on the app's identity."""
+        wanted = sorted({p for function in self.declared for p in function.permissions})
+        for permission in wanted:
+            if permission not in PERMISSION_ROLES:
+                raise ValueError(
+                    f"permission {permission!r} has no Azure mapping "
+                    f"(known: {', '.join(sorted(PERMISSION_ROLES))})"
+                )
+            roles.grant(
+                self,
+                f"declared-{permission.replace('_', '-')}",
+                role=PERMISSION_ROLES[permission],
+                on=self.ctx.resource_group_id,
+                principal_id=self.principal_id,
+            )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modules.common.settings import StackSettings
+from ..common.settings import StackSettings
 
 
 class MemcachedNotOnAzure(ValueError):

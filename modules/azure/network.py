@@ -30,7 +30,7 @@ from cdktn_provider_azurerm.subnet_network_security_group_association import (
 from cdktn_provider_azurerm.virtual_network import VirtualNetwork
 from constructs import Construct
 
-from modules.azure.context import AzureContext
+from .context import AzureContext
 
 # Private DNS zone per private-link sub-resource (Azure's documented zone names).
 PRIVATE_DNS_ZONES = {

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from cdktn import TerraformResourceLifecycle
@@ -44,8 +45,8 @@ from cdktn_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
 )
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.context import AzureContext
+from . import roles
+from .context import AzureContext
 
 # Application Insights accepts only these retention periods (days).
 INSIGHTS_RETENTION_DAYS = (30, 60, 90, 120, 180, 270, 365, 550, 730)
@@ -105,7 +106,8 @@ class Observability(Construct):
             "alerts",
             name=ctx.naming.name("alerts"),
             resource_group_name=ctx.resource_group_name,
-            short_name=f"sk{ctx.settings.env}"[:12],
+            # Shown in alert messages (at most 12 characters): the App and the environment.
+            short_name=re.sub(r"[^a-z0-9]", "", f"{ctx.naming.app}{ctx.settings.env}")[:12],
             email_receiver=(
                 [MonitorActionGroupEmailReceiver(name="oncall", email_address=email)]
                 if email

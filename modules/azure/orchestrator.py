@@ -1,17 +1,19 @@
 """Durable Functions: the task hub inside the function app, and the workflow URL.
 
-Durable Functions needs no resource of its own: the orchestrator is a function in
-the app (``handlers/azure.py`` registers the project's one workflow definition as
-an orchestrator named after it) and its state lives in the task hub, in the host
-storage account. This construct names the hub (an app setting the host reads
-instead of ``host.json``, so each environment gets its own hub) and publishes
-``durable://HOST/ORCHESTRATOR?key_env=STATEKIT_DURABLE_KEY``. The management API's
-system key is copied by Terraform into Key Vault (on the apply with
+Durable Functions needs no resource of its own: each workflow of the App is an
+orchestrator function in the app, named after the workflow (the kit's runtime
+registers them, statekit/runtime/azure.py), and their state lives in the task hub,
+in the host storage account. This construct names the hub (an app setting the host
+reads instead of ``host.json``, so each environment gets its own hub) and publishes
+``durable://HOST/ORCHESTRATOR?key_env=STATEKIT_DURABLE_KEY`` per workflow. The
+management API's system key is copied by Terraform into Key Vault (on the apply with
 ``copy_durable_key = true``, once the code runs) and reaches the function as a Key
 Vault reference, never as a value in the app settings.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from cdktn import Fn, ITerraformDependable, TerraformVariable, Token
 from cdktn_provider_azurerm.data_azurerm_function_app_host_keys import (
@@ -19,34 +21,49 @@ from cdktn_provider_azurerm.data_azurerm_function_app_host_keys import (
 )
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.context import AzureContext
-from modules.azure.vault import Vault
+from ..common.workflow import url_variable
+from . import roles
+from .context import AzureContext
+from .vault import Vault
 
 KEY_SETTING = "STATEKIT_DURABLE_KEY"
 KEY_SECRET = "durable-extension-key"
 COPY_VARIABLE = "copy_durable_key"
 HUB_SETTING = "AzureFunctionsJobHost__extensions__durableTask__hubName"
-# The orchestrator function ``handlers/azure.py`` registers for the project's one
-# workflow definition (tests/iac/test_azure_stack.py checks the two agree).
-ORCHESTRATOR_FUNCTION = "order_saga"
 
 
 class DurableTaskHub(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, ctx: AzureContext, vault: Vault, app_host: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        ctx: AzureContext,
+        vault: Vault,
+        app_host: str,
+        *,
+        workflows: list[Any],
     ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
         self.vault = vault
         self.app_host = app_host
-        self.orchestrator = ORCHESTRATOR_FUNCTION
+        # The runtime names each orchestrator function after its workflow.
+        self.orchestrators = [str(workflow.name) for workflow in workflows]
+        self.workflows = workflows
         # Letters and digits only, 3-45 characters (task hub naming rule).
         self.hub_name = ctx.naming.pascal("hub")[:45]
 
+    def url_of(self, orchestrator: str) -> str:
+        return f"durable://{self.app_host}/{orchestrator}?key_env={KEY_SETTING}"
+
     @property
     def url(self) -> str:
-        return f"durable://{self.app_host}/{self.orchestrator}?key_env={KEY_SETTING}"
+        """The first workflow's: the default ``STATEKIT_WORKFLOW_URL``."""
+        return self.url_of(self.orchestrators[0])
+
+    def urls(self) -> dict[str, str]:
+        """``STATEKIT_WORKFLOW_URL_<NAME>`` of every workflow."""
+        return {url_variable(w): self.url_of(str(w.name)) for w in self.workflows}
 
     def app_settings(self) -> dict[str, str]:
         return {HUB_SETTING: self.hub_name, KEY_SETTING: self.vault.reference(KEY_SECRET)}

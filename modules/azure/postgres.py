@@ -37,8 +37,8 @@ from cdktn_provider_azurerm.postgresql_flexible_server_firewall_rule import (
 )
 from constructs import Construct
 
-from modules.azure.context import AzureContext
-from modules.azure.network import PRIVATE_DNS_ZONES, PrivateNetwork
+from .context import AzureContext
+from .network import PRIVATE_DNS_ZONES, PrivateNetwork
 
 DATABASE = "statekit"
 PGBOUNCER_PORT = 6432

@@ -12,11 +12,11 @@ from cdktn_provider_azurerm.storage_account import StorageAccount
 from cdktn_provider_azurerm.storage_queue import StorageQueue
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.context import AzureContext
-from modules.azure.network import PrivateNetwork
-from modules.azure.storage import encryption_of, secure_storage_account
-from modules.azure.vault import Vault
+from . import roles
+from .context import AzureContext
+from .network import PrivateNetwork
+from .storage import encryption_of, secure_storage_account
+from .vault import Vault
 
 QUEUE_NAME = "statekit-work"
 POISON_SUFFIX = "-poison"  # the Azure Functions / statekit dead-letter convention

@@ -1,4 +1,4 @@
-"""``state-azure-<env>``: the statekit state stack on Azure.
+"""``<app>-azure-<env>``: an App's stack on Azure.
 
 Order matters only where Azure needs it: the vault and the private network come
 first (every data service stores a secret or gets a private endpoint), then the
@@ -14,28 +14,30 @@ from cdktn_provider_azurerm.provider import AzurermProvider, AzurermProviderFeat
 from cdktn_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 
-from modules.azure import policy
-from modules.azure.cache import RedisCacheComponent
-from modules.azure.context import AzureContext
-from modules.azure.database import CosmosDatabase
-from modules.azure.functions import FunctionApp
-from modules.azure.memcached import refuse_memcached
-from modules.azure.network import PrivateNetwork
-from modules.azure.observability import Observability
-from modules.azure.orchestrator import DurableTaskHub
-from modules.azure.outputs import deployment_outputs
-from modules.azure.postgres import FlexiblePostgres
-from modules.azure.queue import StorageQueueComponent
-from modules.azure.vault import Vault
-from modules.common.settings import StackSettings
-from modules.common.stack import StateStack, StateUrls
+from ..common.app import AppSource
+from ..common.settings import StackSettings
+from ..common.stack import StateStack, StateUrls
+from . import policy
+from .cache import RedisCacheComponent
+from .context import AzureContext
+from .database import CosmosDatabase
+from .functions import FunctionApp
+from .memcached import refuse_memcached
+from .network import PrivateNetwork
+from .observability import Observability
+from .orchestrator import DurableTaskHub
+from .outputs import deployment_outputs
+from .postgres import FlexiblePostgres
+from .queue import StorageQueueComponent
+from .vault import Vault
 
 policy.register()
 
 
 class AzureStateStack(StateStack):
-    def __init__(self, scope: Construct, settings: StackSettings) -> None:
-        super().__init__(scope, settings)
+    def __init__(self, scope: Construct, settings: StackSettings, app: AppSource) -> None:
+        super().__init__(scope, settings, app)
+        settings = self.settings
         AzurermProvider(
             self,
             "azurerm",
@@ -80,11 +82,20 @@ class AzureStateStack(StateStack):
             if postgres
             else None
         )
+        workflows = app.workflows if components.orchestrator else []
         self.orchestrator = (
-            DurableTaskHub(self, "orchestrator", ctx, self.vault, self.functions.host)
-            if components.orchestrator
+            DurableTaskHub(
+                self, "orchestrator", ctx, self.vault, self.functions.host, workflows=workflows
+            )
+            if workflows
             else None
         )
+        declared = app.functions(settings, workflows_on=bool(workflows))
+        if any(function.kind == "queue" for function in declared) and not self.queue:
+            raise ValueError(
+                f"{settings.stack_name}: the App has a queue consumer but the environment "
+                "switches the queue off ([components] queue = false)"
+            )
         self.urls = StateUrls(
             store=self.postgres.url if self.postgres else self.database.url,  # type: ignore[union-attr]
             cache=self.cache.url if self.cache else None,
@@ -92,11 +103,16 @@ class AzureStateStack(StateStack):
             workflow=self.orchestrator.url if self.orchestrator else None,
         )
         app_settings = {**self.urls.environment(), **self.observability.app_settings()}
+        if self.orchestrator:
+            app_settings.update(self.orchestrator.urls())
         for component in (self.cache, self.queue, self.orchestrator):
             if component is not None:
                 app_settings.update(component.app_settings())
-        app = self.functions.create(app_settings, self.observability.insights.connection_string)
+        function_app = self.functions.create(
+            app_settings, self.observability.insights.connection_string, app, declared
+        )
         principal = self.functions.principal_id
+        self.functions.grant_declared()
         if self.database:
             self.database.grant_data_access(principal)
         if self.postgres:
@@ -114,15 +130,15 @@ class AzureStateStack(StateStack):
             )
             self.observability.poison_queue_alert(self.queue.poison_queue_name)
         if self.orchestrator:
-            self.orchestrator.store_key(self.functions.name, app, principal)
+            self.orchestrator.store_key(self.functions.name, function_app, principal)
         self.observability.function_error_alert()
         if components.budget:
             self.observability.budget()
         self.publish_urls(self.urls)
         deployment_outputs(
-            self, settings.env, group.name, self.functions.name, components.orchestrator
+            self, settings.env, group.name, self.functions.name, self.orchestrator is not None
         )
 
 
-def build(scope: Construct, settings: StackSettings) -> TerraformStack:
-    return AzureStateStack(scope, settings)
+def build(scope: Construct, settings: StackSettings, app: AppSource) -> TerraformStack:
+    return AzureStateStack(scope, settings, app)

@@ -17,8 +17,8 @@ from cdktn_provider_azurerm.storage_account import (
 )
 from constructs import Construct
 
-from modules.azure.context import AzureContext
-from modules.azure.vault import Vault
+from .context import AzureContext
+from .vault import Vault
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from cdktn_provider_azurerm.role_assignment import RoleAssignment
 from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
-from modules.azure import roles
-from modules.azure.context import AzureContext
-from modules.azure.network import PrivateNetwork
+from . import roles
+from .context import AzureContext
+from .network import PrivateNetwork
 
 
 class Vault(Construct):

@@ -9,6 +9,7 @@ all errors, never silently ignored.
 File layout (see ``environments/prod.toml``)::
 
     name = "prod"            # must match the file name
+    app = "pkg.module:APP"   # the App to deploy (default: STATEKIT_APP, else handlers.app:APP)
     owner = "platform-team"
     production = true        # default: name == "prod"; turns on the policy aspect
     clouds = ["aws", "azure", "gcp"]
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from modules.common.settings import (
+from .settings import (
     CLOUDS,
     BudgetSettings,
     CacheSettings,
@@ -46,11 +47,14 @@ from modules.common.settings import (
     StateBackendSettings,
 )
 
-ENVIRONMENTS_DIR = Path(__file__).resolve().parents[2] / "environments"
+# Relative to the caller's working directory (the project that holds cdktf.json), never to
+# where this file is installed.
+ENVIRONMENTS_DIR = Path("environments")
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 TAG_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 # GCP labels are the strictest of the three clouds: lowercase, digits, '-' and '_', <= 63.
 TAG_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+APP_REFERENCE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 
 SECTIONS: dict[str, type] = {
     "components": Components,
@@ -62,7 +66,7 @@ SECTIONS: dict[str, type] = {
     "observability": ObservabilitySettings,
     "budget": BudgetSettings,
 }
-TOP_LEVEL = ("name", "owner", "production", "clouds", "tags", *CLOUDS, *SECTIONS)
+TOP_LEVEL = ("name", "app", "owner", "production", "clouds", "tags", *CLOUDS, *SECTIONS)
 BACKEND_FOR_CLOUD: dict[str, tuple[str, ...]] = {
     "aws": ("local", "s3"),
     "azure": ("local", "azurerm"),
@@ -213,6 +217,11 @@ def parse_environment(data: Mapping[str, Any], file: str | Path) -> EnvironmentS
     stem = Path(file).stem
     if Path(file).suffix == ".toml" and stem != name:
         raise EnvironmentFileError(file, "name", f"{name!r} does not match the file name", stem)
+    app = data.get("app", "")
+    if not isinstance(app, str) or (app and not APP_REFERENCE.match(app)):
+        raise EnvironmentFileError(
+            file, "app", f"{app!r} is not an App reference", '"pkg.module:APP", e.g. "booking.app:APP"'
+        )
     owner = data.get("owner")
     if not isinstance(owner, str) or not TAG_VALUE.match(owner) or not owner:
         raise EnvironmentFileError(
@@ -288,6 +297,7 @@ def parse_environment(data: Mapping[str, Any], file: str | Path) -> EnvironmentS
         targets=targets,
         tags=dict(tags),
         source=file,
+        app=app,
         **sections,
     )
 

@@ -1,6 +1,7 @@
 """Resource names: one scheme for every cloud, within each cloud's length and character rules.
 
-``Naming(settings).name("queue")`` gives ``statekit-prod-queue``. Names that must be
+``Naming(settings).name("queue")`` gives ``<app>-prod-queue`` (the App's name first, so
+two apps share an account without colliding). Names that must be
 globally unique (S3 buckets, storage accounts, Key Vaults, GCS buckets) get a short,
 deterministic suffix from the stack name and the cloud's account scope (project or
 region), so two synths of the same settings give the same names.
@@ -12,13 +13,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from modules.common.settings import StackSettings
-
-PREFIX = "statekit"
+from .settings import StackSettings
 
 
-def stack_name(cloud: str, env: str) -> str:
-    return f"state-{cloud}-{env}"
+def stack_name(app: str, cloud: str, env: str) -> str:
+    """``<app>-<cloud>-<env>``: the stack (and its folder under cdktf.out/stacks/)."""
+    return f"{app}-{cloud}-{env}"
 
 
 def _clip(text: str, max_length: int) -> str:
@@ -30,8 +30,14 @@ class Naming:
     settings: StackSettings
 
     @property
+    def app(self) -> str:
+        if not self.settings.app_name:
+            raise ValueError("Naming needs the App's name (StackSettings.app_name is empty)")
+        return self.settings.app_name
+
+    @property
     def base(self) -> str:
-        return f"{PREFIX}-{self.settings.env}"
+        return f"{self.app}-{self.settings.env}"
 
     def suffix(self, length: int = 6) -> str:
         """Stable across synths; differs per stack, region and project."""
@@ -39,7 +45,7 @@ class Naming:
         return hashlib.sha256(scope.encode()).hexdigest()[:length]
 
     def name(self, component: str, max_length: int = 63) -> str:
-        """Kebab-case, lowercase: ``statekit-<env>-<component>``."""
+        """Kebab-case, lowercase: ``<app>-<env>-<component>``."""
         text = re.sub(r"[^a-z0-9-]+", "-", f"{self.base}-{component}".lower())
         return _clip(text, max_length)
 
@@ -52,10 +58,13 @@ class Naming:
     def compact(self, component: str, max_length: int = 24) -> str:
         """Lowercase letters and digits only, with the suffix: storage accounts, Key Vaults."""
         suffix = self.suffix()
-        head = re.sub(r"[^a-z0-9]+", "", f"sk{self.settings.env}{component}".lower())
+        # The App's name (its first 8 letters and digits) keeps two apps' accounts apart
+        # even before the suffix, which differs per stack anyway.
+        app = re.sub(r"[^a-z0-9]+", "", self.app.lower())[:8]
+        head = re.sub(r"[^a-z0-9]+", "", f"{app}{self.settings.env}{component}".lower())
         return head[: max_length - len(suffix)] + suffix
 
     def pascal(self, component: str) -> str:
-        """``StatekitProdOrders``: for names that allow no hyphen (some alarms, metric names)."""
-        words = re.split(r"[^A-Za-z0-9]+", f"{PREFIX} {self.settings.env} {component}")
+        """``BookingProdOrders``: for names that allow no hyphen (some alarms, metric names)."""
+        words = re.split(r"[^A-Za-z0-9]+", f"{self.app} {self.settings.env} {component}")
         return "".join(word[:1].upper() + word[1:] for word in words if word)

@@ -8,16 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from modules.common.environment import ENVIRONMENTS_DIR, EnvironmentFileError, load_environments
-from modules.common.settings import CLOUDS, StackSettings
+from .environment import ENVIRONMENTS_DIR, EnvironmentFileError, load_environments
+from .settings import CLOUDS, StackSettings
 
 
 def plan_stacks(
     envs: Sequence[str] | None = None,
     clouds: Sequence[str] | None = None,
     directory: str | Path = ENVIRONMENTS_DIR,
+    app_name: str = "",
 ) -> list[StackSettings]:
-    """The settings of every stack to build, all files validated first."""
+    """The settings of every stack to build, all files validated first.
+
+    ``app_name`` names the stacks; the stack construct sets it from its App anyway."""
     if clouds is not None:
         for index, cloud in enumerate(clouds):
             if cloud not in CLOUDS:
@@ -36,7 +39,7 @@ def plan_stacks(
                 )
     environments = load_environments(envs, directory)
     return [
-        environment.for_cloud(cloud)
+        environment.for_cloud(cloud, app_name)
         for environment in environments
         for cloud in environment.clouds
         if clouds is None or cloud in clouds

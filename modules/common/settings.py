@@ -171,10 +171,13 @@ class EnvironmentSettings:
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     source: str = ""  # the file it was read from, for error messages
+    # The App this environment deploys ("pkg.module:APP"); "" = STATEKIT_APP or the default.
+    app: str = ""
 
-    def for_cloud(self, cloud: Cloud) -> StackSettings:
+    def for_cloud(self, cloud: Cloud, app_name: str = "") -> StackSettings:
         target = self.targets[cloud]
         return StackSettings(
+            app_name=app_name,
             env=self.name,
             cloud=cloud,
             region=target.region,
@@ -191,12 +194,14 @@ class EnvironmentSettings:
             observability=self.observability,
             budget=self.budget,
             state_backend=target.state_backend,
+            source=self.source,
+            app_ref=self.app,
         )
 
 
 @dataclass(frozen=True)
 class StackSettings:
-    """Everything one ``state-<cloud>-<env>`` stack needs."""
+    """Everything one ``<app>-<cloud>-<env>`` stack needs."""
 
     env: str
     cloud: Cloud
@@ -214,15 +219,27 @@ class StackSettings:
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     state_backend: StateBackendSettings = field(default_factory=StateBackendSettings)
+    # The App's name (``App.name``): every resource name and the stack name start with it.
+    # The stack construct sets it from the App it is given.
+    app_name: str = ""
+    source: str = ""  # the environment file, for the stack's fingerprint and errors
+    app_ref: str = ""  # the environment file's ``app`` ("" = STATEKIT_APP or the default)
 
     @property
     def stack_name(self) -> str:
-        return f"state-{self.cloud}-{self.env}"
+        """``<app>-<cloud>-<env>``: two apps in one account get two stacks."""
+        if not self.app_name:
+            raise ValueError(
+                f"StackSettings for {self.cloud}/{self.env}: app_name is empty; "
+                "build the stack with an App (it sets the name)"
+            )
+        return f"{self.app_name}-{self.cloud}-{self.env}"
 
     def all_tags(self) -> dict[str, str]:
         """The tags/labels every resource carries: the file's tags plus the three required ones."""
         return {
             **self.tags,
+            "app": self.app_name,
             "environment": self.env,
             "stack": self.stack_name,
             "owner": self.owner,

@@ -2,12 +2,12 @@
 
 Contract for a cloud package ``modules/<cloud>/`` (aws, azure, gcp):
 
-- ``modules/<cloud>/stack.py`` exposes ``build(scope: Construct, settings: StackSettings)
-  -> TerraformStack``. ``build_stack`` below imports only that module, so only the
-  providers of the clouds being synthesized are loaded (``cdktn_provider_*`` imports
-  stay inside the cloud's package, never in ``modules/common``).
+- ``modules/<cloud>/stack.py`` exposes ``build(scope: Construct, settings: StackSettings,
+  app: AppSource) -> TerraformStack``. ``build_stack`` below imports only that module, so
+  only the providers of the clouds being synthesized are loaded (``cdktn_provider_*``
+  imports stay inside the cloud's package, never in ``modules/common``).
 - The stack subclasses ``StateStack`` (or calls the same helpers): it is named
-  ``state-<cloud>-<env>``, carries the remote state backend from the environment
+  ``<app>-<cloud>-<env>``, carries the remote state backend from the environment
   file, and has the tagging and production-policy aspects from ``aspects.py``.
   The cloud registers its policy rules with ``aspects.register_rules`` at import.
 - One construct file per component: ``database.py cache.py queue.py
@@ -25,9 +25,10 @@ Contract for a cloud package ``modules/<cloud>/`` (aws, azure, gcp):
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cdktn import (
     Aspects,
@@ -40,9 +41,10 @@ from cdktn import (
 )
 from constructs import Construct
 
-from modules.common.aspects import PolicyAspect, TaggingAspect
-from modules.common.naming import Naming
-from modules.common.settings import StackSettings
+from .app import AppSource, environment_fingerprint
+from .aspects import PolicyAspect, TaggingAspect
+from .naming import Naming
+from .settings import StackSettings
 
 URL_VARIABLES = {
     "store": "STATEKIT_STORE_URL",
@@ -73,19 +75,50 @@ class StateUrls:
 
 
 class CloudStackModule(Protocol):
-    def build(self, scope: Construct, settings: StackSettings) -> TerraformStack: ...
+    def build(self, scope: Construct, settings: StackSettings, app: AppSource) -> TerraformStack: ...
+
+
+def stack_metadata(settings: StackSettings, app: AppSource) -> dict[str, Any]:
+    """What the stack was synthesized from, kept in cdk.tf.json under ``//.statekit``.
+
+    ``statekit compare`` reads it to tell a stack of another App, or one older than the
+    App's code or the environment file, from a current one (Terraform ignores ``//``).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        kit = version("statekit")
+    except PackageNotFoundError:
+        kit = ""
+    return {
+        "app": app.name,
+        "app_ref": app.ref,
+        "code_packages": list(app.app.code),
+        "code_fingerprint": app.code_fingerprint(),
+        "environment": settings.env,
+        "environment_file": settings.source,
+        "environment_fingerprint": environment_fingerprint(settings),
+        "cloud": settings.cloud,
+        "functions": sorted(function.name for function in app.app.functions),
+        "workflows": sorted(str(workflow.name) for workflow in app.app.workflows),
+        "statekit_version": kit,
+    }
 
 
 class StateStack(TerraformStack):
-    """Base of every ``state-<cloud>-<env>`` stack: name, backend, aspects, URL outputs."""
+    """Base of every ``<app>-<cloud>-<env>`` stack: name, backend, aspects, URL outputs."""
 
-    def __init__(self, scope: Construct, settings: StackSettings) -> None:
+    def __init__(self, scope: Construct, settings: StackSettings, app: AppSource) -> None:
+        settings = dataclasses.replace(settings, app_name=app.name)
         super().__init__(scope, settings.stack_name)
         self.settings = settings
+        self.app = app
         self.naming = Naming(settings)
         configure_backend(self, settings)
         Aspects.of(self).add(TaggingAspect(settings.all_tags()))
         Aspects.of(self).add(PolicyAspect(settings.stack_name, settings.production))
+        self.metadata = stack_metadata(settings, app)
+        self.add_override("//.statekit", self.metadata)
 
     def publish_urls(self, urls: StateUrls) -> None:
         """The same values the functions get, as outputs (``terraform output``)."""
@@ -124,17 +157,22 @@ def configure_backend(stack: TerraformStack, settings: StackSettings) -> None:
         LocalBackend(stack, path=backend.path or f"terraform.{settings.stack_name}.tfstate")
 
 
-def build_stack(scope: Construct, settings: StackSettings) -> TerraformStack:
-    """Import ``modules.<cloud>.stack`` (only that cloud's providers) and build the stack."""
-    name = f"modules.{settings.cloud}.stack"
+def build_stack(scope: Construct, settings: StackSettings, app: AppSource) -> StateStack:
+    """Import ``<constructs>.<cloud>.stack`` (only that cloud's providers) and build the
+    stack of ``app`` with ``settings`` (one environment and cloud)."""
+    root = __name__.rsplit(".", 2)[0]  # "modules" in the repository, "statekit_iac" installed
+    name = f"{root}.{settings.cloud}.stack"
     try:
         module: CloudStackModule = importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name not in (name, f"modules.{settings.cloud}"):
+        if error.name not in (name, f"{root}.{settings.cloud}"):
             raise
         raise ModuleNotFoundError(
-            f"{settings.stack_name}: no {name} in this checkout; leave the cloud out with "
-            f"STATEKIT_CLOUDS or the environment file's 'clouds'",
+            f"{app.name}-{settings.cloud}-{settings.env}: no {name} here; leave the cloud out "
+            f"with STATEKIT_CLOUDS or the environment file's 'clouds'",
             name=name,
         ) from None
-    return module.build(scope, settings)
+    stack = module.build(scope, settings, app)
+    if not isinstance(stack, StateStack):  # pragma: no cover  (a cloud package's contract)
+        raise TypeError(f"{name}.build returned {type(stack).__name__}, not a StateStack")
+    return stack

@@ -1,112 +1,55 @@
-"""The one workflow definition the orchestrator constructs deploy, from a single source.
+"""The App's workflows, rendered for the orchestrators that deploy them.
 
-The project's renderer (``statekit.workflows.render_asl`` and
-``render_cloud_workflows_yaml``) and the example saga ``handlers.saga.ORDER_SAGA``
-are the source: every task invokes the one activity function, which dispatches on
-the activity name. Until then ``FALLBACK_ASL`` below is that single source: a two-step
-saga (reserve, then charge; on failure release the reservation) whose task
-states call the activity function. ``ACTIVITY_RESOURCE`` is the placeholder the
-cloud constructs replace with the activity function's ARN or URL.
+Each workflow of the App (``statekit.workflows.Workflow``) is rendered by the
+project's renderers (``render_asl``, ``render_cloud_workflows_yaml``) with every
+task invoking the one activity function, which dispatches on the activity name.
+There is no fallback: a workflow that does not render stops synthesis with a
+``WorkflowRenderError`` naming it (a broken import of the App's workflow module
+already failed in ``statekit.app.load_app``).
 """
 
 from __future__ import annotations
 
-import copy
-import importlib
 import json
+import re
 from typing import Any
 
-ACTIVITY_RESOURCE = "${ActivityFunction}"
+from statekit.workflows import render_asl, render_cloud_workflows_yaml
 
-_RETRY = [
-    {
-        "ErrorEquals": ["States.TaskFailed", "States.Timeout"],
-        "IntervalSeconds": 2,
-        "MaxAttempts": 3,
-        "BackoffRate": 2.0,
-    }
-]
-
-FALLBACK_ASL: dict[str, Any] = {
-    "Comment": "statekit order saga (fallback definition until statekit.workflows lands)",
-    "StartAt": "reserve",
-    "TimeoutSeconds": 300,
-    "States": {
-        "reserve": {
-            "Type": "Task",
-            "Resource": ACTIVITY_RESOURCE,
-            "Parameters": {"step": "reserve", "input.$": "$"},
-            "ResultPath": "$.reserve",
-            "TimeoutSeconds": 30,
-            "Retry": _RETRY,
-            "Next": "charge",
-        },
-        "charge": {
-            "Type": "Task",
-            "Resource": ACTIVITY_RESOURCE,
-            "Parameters": {"step": "charge", "input.$": "$"},
-            "ResultPath": "$.charge",
-            "TimeoutSeconds": 30,
-            "Retry": _RETRY,
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "release"}],
-            "End": True,
-        },
-        "release": {
-            "Type": "Task",
-            "Resource": ACTIVITY_RESOURCE,
-            "Parameters": {"step": "release", "input.$": "$"},
-            "ResultPath": "$.release",
-            "TimeoutSeconds": 30,
-            "Retry": _RETRY,
-            "Next": "failed",
-        },
-        "failed": {
-            "Type": "Fail",
-            "Error": "SagaFailed",
-            "Cause": "charge failed; reservation released",
-        },
-    },
-}
+WORKFLOW_URL_VARIABLE = "STATEKIT_WORKFLOW_URL"
 
 
-def _saga() -> tuple[Any, Any] | None:
-    """``(statekit.workflows module, ORDER_SAGA)``, or None while they do not exist."""
+class WorkflowRenderError(RuntimeError):
+    """A workflow of the App could not be rendered for a cloud's orchestrator."""
+
+
+def resource_name(workflow: Any) -> str:
+    """``group_approval`` -> ``group-approval``: the workflow's part of resource names."""
+    return re.sub(r"[^a-z0-9-]+", "-", str(workflow.name).lower()).strip("-")
+
+
+def url_variable(workflow: Any) -> str:
+    """``STATEKIT_WORKFLOW_URL_GROUP_APPROVAL``: one variable per workflow of the App."""
+    suffix = re.sub(r"[^A-Z0-9]+", "_", str(workflow.name).upper()).strip("_")
+    return f"{WORKFLOW_URL_VARIABLE}_{suffix}"
+
+
+def step_functions_definition(workflow: Any, activity_arn: str) -> str:
+    """The ASL JSON string with every task invoking ``activity_arn`` (the activity function)."""
     try:
-        workflows = importlib.import_module("statekit.workflows")
-        saga = importlib.import_module("handlers.saga")
-    except ImportError:
-        return None
-    definition = getattr(saga, "ORDER_SAGA", None)
-    if definition is None or not hasattr(workflows, "render_asl"):
-        return None
-    return workflows, definition
+        asl = render_asl(workflow, activity_arn)
+    except Exception as error:
+        raise WorkflowRenderError(
+            f"workflow {workflow.name!r}: cannot render Step Functions ASL: {error}"
+        ) from error
+    return json.dumps(asl, sort_keys=True)
 
 
-def workflow_name() -> str:
-    """The workflow's name (``place_order``; the fallback's ``order-saga``), for resource names."""
-    found = _saga()
-    return str(found[1].name) if found else "order-saga"
-
-
-def step_functions_definition(activity_arn: str) -> str:
-    """The ASL JSON string with every task invoking ``activity_arn`` (the one activity function)."""
-    found = _saga()
-    if found is not None:
-        workflows, definition = found
-        asl = workflows.render_asl(definition, lambda _activity: activity_arn)
-        return json.dumps(asl, sort_keys=True)
-    text = json.dumps(copy.deepcopy(FALLBACK_ASL), sort_keys=True)
-    return text.replace(ACTIVITY_RESOURCE, activity_arn)
-
-
-def cloud_workflows_yaml(activity_url: str) -> str | None:
-    """Cloud Workflows YAML from the same definition (None until the renderer exists)."""
-    found = _saga()
-    if found is None or not hasattr(found[0], "render_cloud_workflows_yaml"):
-        return None
-    workflows, definition = found
-    return str(workflows.render_cloud_workflows_yaml(definition, lambda _activity: activity_url))
-
-
-def uses_fallback() -> bool:
-    return _saga() is None
+def cloud_workflows_yaml(workflow: Any, activity_url: str) -> str:
+    """Cloud Workflows YAML with every call going to ``activity_url`` (OIDC-authenticated)."""
+    try:
+        return str(render_cloud_workflows_yaml(workflow, activity_url))
+    except Exception as error:
+        raise WorkflowRenderError(
+            f"workflow {workflow.name!r}: cannot render Cloud Workflows YAML: {error}"
+        ) from error

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktn_provider_google.project_service import ProjectService
 from constructs import Construct
 
-from modules.common.settings import StackSettings
+from ..common.settings import StackSettings
 
 BASE_APIS = (
     "firestore.googleapis.com",

@@ -21,10 +21,10 @@ from cdktn_provider_google.redis_instance import (
 from cdktn_provider_google.secret_manager_secret_iam_member import SecretManagerSecretIamMember
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
-from modules.gcp.network import PrivateNetwork
-from modules.gcp.secrets import StoredSecret
+from .context import GcpContext
+from .kms import DataKey
+from .network import PrivateNetwork
+from .secrets import StoredSecret
 
 PASSWORD_VARIABLE = "STATEKIT_CACHE_PASSWORD"
 CA_CERT_VARIABLE = "STATEKIT_CACHE_CA_CERT"

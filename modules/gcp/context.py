@@ -8,8 +8,8 @@ from typing import Protocol
 from cdktn import ITerraformDependable
 from constructs import Construct
 
-from modules.common.naming import Naming
-from modules.common.settings import StackSettings
+from ..common.naming import Naming
+from ..common.settings import StackSettings
 
 
 class AgentDirectory(Protocol):

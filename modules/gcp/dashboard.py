@@ -33,7 +33,14 @@ from cdktn_provider_google.monitoring_alert_policy import (
 from cdktn_provider_google.monitoring_dashboard import MonitoringDashboard
 from constructs import Construct
 
-from modules.common.dashboard import (
+from statekit.observability.telemetry import (
+    CACHE_REQUESTS,
+    OPERATION_DURATION,
+    QUEUE_MESSAGES,
+    WORKFLOW_RUNS,
+)
+
+from ..common.dashboard import (
     BACKEND,
     CACHE_HIT,
     ERROR_OUTCOMES,
@@ -43,13 +50,7 @@ from modules.common.dashboard import (
     QUEUE_EVENT,
     WORKFLOW_EVENT,
 )
-from modules.gcp.context import GcpContext
-from statekit.observability.telemetry import (
-    CACHE_REQUESTS,
-    OPERATION_DURATION,
-    QUEUE_MESSAGES,
-    WORKFLOW_RUNS,
-)
+from .context import GcpContext
 
 WORKLOAD_PREFIX = "workload.googleapis.com"  # the Google exporter's default prefix
 ALIGNMENT = "300s"

@@ -28,8 +28,8 @@ from cdktn_provider_google.firestore_index import FirestoreIndex, FirestoreIndex
 from cdktn_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
+from .context import GcpContext
+from .kms import DataKey
 
 COLLECTION = "statekit"
 FIRESTORE_AGENT = "gcp-sa-firestore.iam.gserviceaccount.com"

@@ -1,4 +1,4 @@
-"""Cloud Functions (2nd gen): the API, the queue consumer and the workflow activities.
+"""Cloud Functions (2nd gen): one per function of the App, plus the workflow activities.
 
 - Source: one archive (see package.py) in a bucket with uniform access, public
   access prevention, versioning and soft delete (CMEK when set).
@@ -6,13 +6,14 @@
   what the code uses, each on the exact resource (granted by the components);
   builds run as their own account (logs, the build image, the source and the build
   buckets Cloud Functions copies it through).
-- ``api`` (``http_handler``): the HTTP API, IAM-authenticated (no public invoker).
-  ``events`` (``pubsub_handler``): internal ingress, invoked by the work
-  subscription's authenticated push (no Eventarc); functions-framework turns the
-  push body into the CloudEvent the handler takes, dropping ``deliveryAttempt``,
-  which the handler reads from the request (tests/handlers/test_gcp_push.py).
-  ``activity`` (``statekit_activity``): internal ingress, invoked by the
-  workflow's identity only.
+- Every function's entry point is ``handle`` in the package's ``main.py`` (the
+  kit's runtime), which dispatches on ``STATEKIT_FUNCTION``. HTTP functions:
+  IAM-authenticated (``roles/run.invoker``), or ``allUsers`` when declared public.
+  Queue consumer: internal ingress, invoked by the work subscription's
+  authenticated push (OIDC). Schedules: internal ingress, called by Cloud
+  Scheduler with an OIDC token (triggers.py). ``activities``: internal ingress,
+  invoked by the workflows' identity only.
+- Memory and timeout per function (the App's, else ``[functions]``).
 - Every function gets the ``STATEKIT_*_URL`` variables; secrets only as Secret
   Manager references (``secret_environment_variables``). With the cache on, egress
   to private ranges goes through the VPC (Direct VPC egress) to reach Memorystore.
@@ -46,10 +47,11 @@ from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMemb
 from cdktn_provider_google.storage_bucket_object import StorageBucketObject
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
-from modules.gcp.network import PrivateNetwork, function_max_instances
-from modules.gcp.package import function_source
+from ..common.app import AppSource, DeployedFunction
+from .context import GcpContext
+from .kms import DataKey
+from .network import PrivateNetwork, function_max_instances
+from .package import function_source
 
 STORAGE_AGENT = "gs-project-accounts.iam.gserviceaccount.com"
 RUN_INVOKER = "roles/run.invoker"
@@ -70,21 +72,14 @@ def cpu_for(memory_mb: int) -> str | None:
     return None  # the platform's default for the memory size
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
-    component: str
-    entry_point: str
-    ingress: str
-    description: str
-
-
-API = FunctionSpec("api", "http_handler", "ALLOW_ALL", "statekit HTTP API")
-EVENTS = FunctionSpec(
-    "events", "pubsub_handler", "ALLOW_INTERNAL_ONLY", "statekit queue consumer (Pub/Sub push)"
-)
-ACTIVITY = FunctionSpec(
-    "activity", "statekit_activity", "ALLOW_INTERNAL_ONLY", "statekit workflow activities"
-)
+ENTRY_POINT = "handle"  # statekit.runtime.gcp.handle, re-exported by the package's main.py
+DESCRIPTIONS = {
+    "http": "HTTP API",
+    "queue": "queue consumer (Pub/Sub push)",
+    "schedule": "scheduled job (Cloud Scheduler)",
+    "activity": "workflow activities",
+}
+PUBLIC = "allUsers"
 
 
 @dataclass(frozen=True)
@@ -98,10 +93,16 @@ class SecretVariable:
 
 class CloudFunctions(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, ctx: GcpContext, key: DataKey | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        ctx: GcpContext,
+        key: DataKey | None,
+        app: AppSource,
     ) -> None:
         super().__init__(scope, construct_id)
         self.ctx = ctx
+        self.app = app
         production = ctx.settings.production
         grants = [key.allow("storage", ctx.service_agent(STORAGE_AGENT))] if key else []
         self.bucket = StorageBucket(
@@ -120,12 +121,12 @@ class CloudFunctions(Construct):
             force_destroy=not production,
             depends_on=[*ctx.apis, *grants],
         )
-        source = function_source(self, "source", ctx.settings)
+        source = function_source(self, "source", ctx.settings, app)
         self.source_object = StorageBucketObject(
             self,
             "source-object",
             bucket=self.bucket.name,
-            name=f"statekit-functions-{source.asset_hash}.zip",
+            name=f"functions-{source.asset_hash}.zip",
             source=source.path,
             content_type="application/zip",
         )
@@ -133,7 +134,7 @@ class CloudFunctions(Construct):
             self,
             "identity",
             account_id=ctx.naming.name("functions", 30),
-            display_name="statekit functions (runtime)",
+            display_name=f"{app.name} functions (runtime)",
             project=ctx.project,
             depends_on=ctx.apis,
         )
@@ -141,7 +142,7 @@ class CloudFunctions(Construct):
             self,
             "build-identity",
             account_id=ctx.naming.name("build", 30),
-            display_name="statekit functions (build)",
+            display_name=f"{app.name} functions (build)",
             project=ctx.project,
             depends_on=ctx.apis,
         )
@@ -199,7 +200,7 @@ class CloudFunctions(Construct):
 
     def create(
         self,
-        spec: FunctionSpec,
+        spec: DeployedFunction,
         environment: Mapping[str, str],
         secrets: list[SecretVariable],
         network: PrivateNetwork | None,
@@ -208,14 +209,14 @@ class CloudFunctions(Construct):
         settings = ctx.settings.functions
         function = Cloudfunctions2Function(
             self,
-            spec.component,
-            name=ctx.naming.name(spec.component),
+            spec.name,
+            name=ctx.naming.name(spec.name),
             project=ctx.project,
             location=ctx.region,
-            description=spec.description,
+            description=f"{self.app.name} {spec.name}: {DESCRIPTIONS[spec.kind]}",
             build_config=Cloudfunctions2FunctionBuildConfig(
                 runtime=settings.runtime.replace(".", ""),
-                entry_point=spec.entry_point,
+                entry_point=ENTRY_POINT,
                 service_account=self.build_identity.id,
                 source=Cloudfunctions2FunctionBuildConfigSource(
                     storage_source=Cloudfunctions2FunctionBuildConfigSourceStorageSource(
@@ -225,13 +226,15 @@ class CloudFunctions(Construct):
             ),
             service_config=Cloudfunctions2FunctionServiceConfig(
                 service_account_email=self.identity.email,
-                available_memory=f"{settings.memory_mb}M",
-                available_cpu=cpu_for(settings.memory_mb),
-                timeout_seconds=settings.timeout_seconds,
+                available_memory=f"{spec.memory_mb}M",
+                available_cpu=cpu_for(spec.memory_mb),
+                timeout_seconds=spec.timeout_s,
                 max_instance_count=function_max_instances(ctx.settings),
-                ingress_settings=spec.ingress,
+                # HTTP functions take calls from anywhere (IAM decides who); the others
+                # only from Google's own services in the project (push, scheduler, workflows).
+                ingress_settings="ALLOW_ALL" if spec.kind == "http" else "ALLOW_INTERNAL_ONLY",
                 all_traffic_on_latest_revision=True,
-                environment_variables=dict(environment),
+                environment_variables={**environment, **spec.environment(self.app.ref)},
                 secret_environment_variables=[
                     Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables(
                         key=secret.name,
@@ -258,7 +261,9 @@ class CloudFunctions(Construct):
                 *(after for secret in secrets for after in secret.readable_after),
             ],
         )
-        self.functions[spec.component] = function
+        self.functions[spec.name] = function
+        if spec.kind == "http" and spec.public:
+            self.allow_invoke(spec.name, f"{spec.name}-public", PUBLIC)
         return function
 
     def allow_invoke(

@@ -13,7 +13,7 @@ from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMembe
 from cdktn_provider_google.kms_key_ring import KmsKeyRing
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
+from .context import GcpContext
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 ROTATION_PERIOD = f"{90 * 24 * 3600}s"

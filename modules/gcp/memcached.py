@@ -15,9 +15,9 @@ from cdktn_provider_google.memcache_instance import MemcacheInstance, MemcacheIn
 from cdktn_provider_google.project_service import ProjectService
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.network import PrivateNetwork
-from modules.gcp.private_services import private_services
+from .context import GcpContext
+from .network import PrivateNetwork
+from .private_services import private_services
 
 MEMCACHED_PORT = 11211
 

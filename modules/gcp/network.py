@@ -13,8 +13,8 @@ from cdktn_provider_google.compute_network import ComputeNetwork
 from cdktn_provider_google.compute_subnetwork import ComputeSubnetwork, ComputeSubnetworkLogConfig
 from constructs import Construct
 
-from modules.common.settings import StackSettings
-from modules.gcp.context import GcpContext
+from ..common.settings import StackSettings
+from .context import GcpContext
 
 EGRESS_BASE = "10.50.0.0"
 # Google reserves four addresses of every subnet's primary range.
@@ -32,9 +32,6 @@ def function_max_instances(settings: StackSettings) -> int:
     return reserved if reserved > 0 else DEFAULT_MAX_INSTANCES
 
 
-def function_count(settings: StackSettings) -> int:
-    """The functions the stack deploys: api, plus events (queue) and activity (orchestrator)."""
-    return 1 + int(settings.components.queue) + int(settings.components.orchestrator)
 
 
 def egress_prefix_length(max_instances: int) -> int:
@@ -43,14 +40,17 @@ def egress_prefix_length(max_instances: int) -> int:
     return min(LARGEST_PREFIX, 32 - (needed - 1).bit_length())
 
 
-def egress_range(settings: StackSettings) -> str:
-    """The functions' egress subnet, sized for every function at its maximum scale at once."""
-    total = function_count(settings) * function_max_instances(settings)
+def egress_range(settings: StackSettings, function_count: int) -> str:
+    """The functions' egress subnet, sized for ``function_count`` functions (the App's and
+    its activity function) at their maximum scale at once."""
+    total = function_count * function_max_instances(settings)
     return f"{EGRESS_BASE}/{egress_prefix_length(total)}"
 
 
 class PrivateNetwork(Construct):
-    def __init__(self, scope: Construct, construct_id: str, ctx: GcpContext) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, ctx: GcpContext, function_count: int
+    ) -> None:
         super().__init__(scope, construct_id)
         self.network = ComputeNetwork(
             self,
@@ -68,7 +68,7 @@ class PrivateNetwork(Construct):
             project=ctx.project,
             region=ctx.region,
             network=self.network.id,
-            ip_cidr_range=egress_range(ctx.settings),
+            ip_cidr_range=egress_range(ctx.settings, function_count),
             private_ip_google_access=True,
             log_config=ComputeSubnetworkLogConfig(
                 aggregation_interval="INTERVAL_5_MIN",

@@ -35,7 +35,7 @@ from cdktn_provider_google.monitoring_alert_policy import (
 from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
+from .context import GcpContext
 
 ALIGNMENT = "300s"
 

@@ -6,7 +6,7 @@ resource of these types must pass, or synthesis fails naming the resource.
 
 from __future__ import annotations
 
-from modules.common.aspects import PolicyRule, equals, is_set, is_true, register_rules
+from ..common.aspects import PolicyRule, equals, is_set, is_true, register_rules
 
 
 def register() -> None:

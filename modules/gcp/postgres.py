@@ -34,10 +34,10 @@ from cdktn_provider_google.sql_database_instance import (
 from cdktn_provider_google.sql_user import SqlUser
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
-from modules.gcp.network import PrivateNetwork
-from modules.gcp.private_services import private_services
+from .context import GcpContext
+from .kms import DataKey
+from .network import PrivateNetwork
+from .private_services import private_services
 
 DATABASE = "statekit"
 POSTGRES_PORT = 5432

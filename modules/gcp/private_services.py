@@ -12,8 +12,8 @@ from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.service_networking_connection import ServiceNetworkingConnection
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.network import PrivateNetwork
+from .context import GcpContext
+from .network import PrivateNetwork
 
 
 class PrivateServices(Construct):

@@ -28,8 +28,8 @@ from cdktn_provider_google.pubsub_topic_iam_member import PubsubTopicIamMember
 from cdktn_provider_google.service_account import ServiceAccount
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
+from .context import GcpContext
+from .kms import DataKey
 
 PUBSUB_AGENT = "gcp-sa-pubsub.iam.gserviceaccount.com"
 MIN_DELIVERY_ATTEMPTS, MAX_DELIVERY_ATTEMPTS = 5, 100
@@ -118,8 +118,9 @@ class PubsubQueue(Construct):
     def push_member(self) -> str:
         return f"serviceAccount:{self.push_identity.email}"
 
-    def subscribe(self, push_endpoint: str) -> PubsubSubscription:
-        """The work subscription, pushing to ``push_endpoint`` (the events function)."""
+    def subscribe(self, push_endpoint: str | None) -> PubsubSubscription:
+        """The work subscription, pushing to ``push_endpoint`` (the App's queue consumer);
+        a pull subscription (statekit's ``receive``) when the App has no consumer."""
         ctx = self.ctx
         settings = ctx.settings.queue
         self.subscription = PubsubSubscription(
@@ -148,7 +149,9 @@ class PubsubQueue(Construct):
                 oidc_token=PubsubSubscriptionPushConfigOidcToken(
                     service_account_email=self.push_identity.email, audience=push_endpoint
                 ),
-            ),
+            )
+            if push_endpoint
+            else None,
         )
         PubsubSubscriptionIamMember(
             self,

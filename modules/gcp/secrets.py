@@ -15,8 +15,8 @@ from cdktn_provider_google.secret_manager_secret_iam_member import SecretManager
 from cdktn_provider_google.secret_manager_secret_version import SecretManagerSecretVersion
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
-from modules.gcp.kms import DataKey
+from .context import GcpContext
+from .kms import DataKey
 
 SECRET_MANAGER_AGENT = "gcp-sa-secretmanager.iam.gserviceaccount.com"
 

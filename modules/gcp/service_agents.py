@@ -22,7 +22,7 @@ from cdktn_provider_google.data_google_storage_project_service_account import (
 )
 from constructs import Construct
 
-from modules.gcp.context import GcpContext
+from .context import GcpContext
 
 # The version the google provider binding was generated from (cdktn_provider_google 21.1.0):
 # google-beta at the same version, so both read the same API surface.

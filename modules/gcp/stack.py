@@ -1,4 +1,4 @@
-"""``state-gcp-<env>``: the statekit state stack on Google Cloud.
+"""``<app>-gcp-<env>``: an App's stack on Google Cloud.
 
 Order: the APIs, the service agents the stack grants roles to (created, not assumed)
 and (with customer-managed encryption) the key first, then the
@@ -16,29 +16,32 @@ from cdktn_provider_google.data_google_project import DataGoogleProject
 from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
-from modules.common.settings import StackSettings
-from modules.common.stack import StateStack, StateUrls
-from modules.gcp import policy
-from modules.gcp.apis import enable_apis
-from modules.gcp.cache import PASSWORD_VARIABLE, MemorystoreCache
-from modules.gcp.context import GcpContext
-from modules.gcp.database import FirestoreDatabaseComponent
-from modules.gcp.functions import ACTIVITY, API, EVENTS, CloudFunctions, SecretVariable
-from modules.gcp.kms import DataKey
-from modules.gcp.memcached import MemorystoreMemcached
-from modules.gcp.network import PrivateNetwork
-from modules.gcp.observability import Observability
-from modules.gcp.orchestrator import CloudWorkflow
-from modules.gcp.postgres import CloudSqlPostgres
-from modules.gcp.queue import PubsubQueue
-from modules.gcp.service_agents import ServiceAgents
+from ..common.app import AppSource
+from ..common.settings import StackSettings
+from ..common.stack import StateStack, StateUrls
+from . import policy
+from .apis import enable_apis
+from .cache import PASSWORD_VARIABLE, MemorystoreCache
+from .context import GcpContext
+from .database import FirestoreDatabaseComponent
+from .functions import CloudFunctions, SecretVariable
+from .kms import DataKey
+from .memcached import MemorystoreMemcached
+from .network import PrivateNetwork
+from .observability import Observability
+from .orchestrator import CloudWorkflow
+from .postgres import CloudSqlPostgres
+from .queue import PubsubQueue
+from .service_agents import ServiceAgents
+from .triggers import Schedules
 
 policy.register()
 
 
 class GcpStateStack(StateStack):
-    def __init__(self, scope: Construct, settings: StackSettings) -> None:
-        super().__init__(scope, settings)
+    def __init__(self, scope: Construct, settings: StackSettings, app: AppSource) -> None:
+        super().__init__(scope, settings, app)
+        settings = self.settings
         GoogleProvider(
             self,
             "google",
@@ -63,10 +66,14 @@ class GcpStateStack(StateStack):
         components = settings.components
         self.key = DataKey(self, "kms", ctx) if settings.database.customer_managed_key else None
         self.observability = Observability(self, "observability", ctx)
+        workflows = app.workflows if components.orchestrator else []
+        declared = app.functions(settings, workflows_on=bool(workflows))
         postgres = settings.database.engine == "postgres"
         memcached = settings.cache.engine == "memcached"
         self.network = (
-            PrivateNetwork(self, "network", ctx) if components.cache or postgres else None
+            PrivateNetwork(self, "network", ctx, function_count=len(declared))
+            if components.cache or postgres
+            else None
         )
         self.postgres = (
             CloudSqlPostgres(self, "postgres", ctx, self.network, self.key)
@@ -88,12 +95,18 @@ class GcpStateStack(StateStack):
         )
         self.queue = PubsubQueue(self, "queue", ctx, self.key) if components.queue else None
         self.workflow = (
-            CloudWorkflow(self, "orchestrator", ctx, self.key) if components.orchestrator else None
+            CloudWorkflow(self, "orchestrator", ctx, self.key, workflows) if workflows else None
         )
-        self.functions = CloudFunctions(self, "functions", ctx, self.key)
-
+        self.functions = CloudFunctions(self, "functions", ctx, self.key, app)
         if self.postgres:
             self.postgres.grant_login(self.functions.identity.email)
+        consumers = [function for function in declared if function.kind == "queue"]
+        if consumers and not self.queue:
+            raise ValueError(
+                f"{settings.stack_name}: the App has a queue consumer but the environment "
+                "switches the queue off ([components] queue = false)"
+            )
+
         self.urls = StateUrls(
             store=self.postgres.url if self.postgres else self.database.url,  # type: ignore[union-attr]
             cache=self.cache.url if self.cache else self.memcached.url if self.memcached else None,
@@ -102,6 +115,8 @@ class GcpStateStack(StateStack):
         )
         member = self.functions.member
         environment = dict(self.urls.environment())
+        if self.workflow:
+            environment.update(self.workflow.urls())
         secrets: list[SecretVariable] = []
         if self.cache:
             environment.update(self.cache.environment())
@@ -114,34 +129,37 @@ class GcpStateStack(StateStack):
                 )
             )
 
-        specs = [API]
-        if self.queue:
-            specs.append(EVENTS)
-        if self.workflow:
-            specs.append(ACTIVITY)
-        for spec in specs:
-            self.functions.create(spec, environment, secrets, self.network)
+        for function in declared:
+            self.functions.create(function, environment, secrets, self.network)
 
         if self.database:
             self.database.grant_data_access(member)
         if self.queue:
-            self.queue.subscribe(self.functions.uri(EVENTS.component))
-            self.functions.allow_invoke(
-                EVENTS.component, "push-invokes-events", self.queue.push_member
-            )
+            # One queue, at most one consumer (AppSource.load checks it).
+            self.queue.subscribe(self.functions.uri(consumers[0].name) if consumers else None)
+            for consumer in consumers:
+                self.functions.allow_invoke(
+                    consumer.name, f"push-invokes-{consumer.name}", self.queue.push_member
+                )
             self.queue.grant_access(member)
             self.observability.dead_letter_alert(self.queue.dead_letter_name)
+        schedules = [function for function in declared if function.kind == "schedule"]
+        if schedules:
+            self.schedules = Schedules(self, "schedules", ctx, self.functions, schedules)
         if self.workflow:
-            self.workflow.deploy(self.functions.uri(ACTIVITY.component))
+            activities = app.app.activities
+            self.workflow.deploy(self.functions.uri(activities))
             self.functions.allow_invoke(
-                ACTIVITY.component, "workflow-invokes-activity", self.workflow.member
+                activities, "workflow-invokes-activity", self.workflow.member
             )
             self.workflow.grant_start(member)
-        self.observability.function_error_alert([ctx.naming.name(spec.component) for spec in specs])
+        self.observability.function_error_alert(
+            [ctx.naming.name(function.name) for function in declared]
+        )
         if components.budget:
             self.observability.budget(project.number)
         self.publish_urls(self.urls)
 
 
-def build(scope: Construct, settings: StackSettings) -> TerraformStack:
-    return GcpStateStack(scope, settings)
+def build(scope: Construct, settings: StackSettings, app: AppSource) -> TerraformStack:
+    return GcpStateStack(scope, settings, app)

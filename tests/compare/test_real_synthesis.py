@@ -129,12 +129,12 @@ def test_compare_synthesizes_the_stacks_when_cdktf_out_lacks_them(synthesized: P
     # A copy of the synthesized output without the AWS dev stack: only that one is synthesized.
     fresh = synthesized / "fresh-cdktf.out"
     shutil.copytree(synthesized / "cdktf.out", fresh)
-    shutil.rmtree(fresh / "stacks" / "state-aws-dev")
+    shutil.rmtree(fresh / "stacks" / "shop-aws-dev")
     report = build_report(
         synthesized, "dev", load_workload(find_workload("small-web-app")), outdir=fresh
     )
     assert set(report.stacks) == set(CLOUDS_WITH_STACKS), report.notes["resources"]
-    assert (fresh / "stacks" / "state-aws-dev" / "cdk.tf.json").exists()
+    assert (fresh / "stacks" / "shop-aws-dev" / "cdk.tf.json").exists()
 
 
 def test_every_cloud_shows_the_settings_that_matter_for_prod(synthesized: Path) -> None:

@@ -46,7 +46,7 @@ class DeployedApp:
 
     endpoint: str  # the emulator, http://127.0.0.1:PORT
     region: str
-    function_url: str  # the stack's output http_endpoint
+    function_url: str  # the stack's output <http function>_endpoint
     queue_name: str
     dlq_name: str
     latencies: dict[str, list[float]] = field(default_factory=dict)
@@ -107,7 +107,7 @@ class DeployedApp:
 
 
 def leftovers(endpoint: str, region: str, prefix: str) -> dict[str, list[str]]:
-    """What still exists under the stack's name prefix (``statekit-dev``), by service."""
+    """What still exists under the stack's name prefix (``<app>-dev``), by service."""
 
     def named(values: list[str]) -> list[str]:
         return [v for v in values if prefix in v]

@@ -32,9 +32,11 @@ from typing import Any
 # Resource/data-source type prefix -> the provider's ``endpoints`` key for its API.
 # Longest prefix wins (aws_cloudwatch_log_group is Logs, other aws_cloudwatch_ CloudWatch).
 SERVICE_OF_TYPE_PREFIX: dict[str, str] = {
+    "aws_apigatewayv2_": "apigatewayv2",
     "aws_appautoscaling_": "applicationautoscaling",
     "aws_budgets_": "budgets",
     "aws_caller_identity": "sts",
+    "aws_cloudwatch_dashboard": "cloudwatch",
     "aws_cloudwatch_log_": "logs",
     "aws_cloudwatch_metric_alarm": "cloudwatch",
     "aws_default_security_group": "ec2",
@@ -45,6 +47,7 @@ SERVICE_OF_TYPE_PREFIX: dict[str, str] = {
     "aws_kms_": "kms",
     "aws_lambda_": "lambda",
     "aws_route_table": "ec2",
+    "aws_scheduler_": "scheduler",
     "aws_secretsmanager_": "secretsmanager",
     "aws_security_group": "ec2",
     "aws_sfn_": "sfn",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.common.settings import StackSettings
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, Synthesized
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = REPO_ROOT / ".tools" / "checkov-venv" / "bin" / "checkov"
@@ -32,7 +32,7 @@ class StackView:
 
     @property
     def name(self) -> str:
-        return f"state-{self.cloud}-{self.env}"
+        return f"{APP}-{self.cloud}-{self.env}"
 
     @property
     def settings(self) -> StackSettings:

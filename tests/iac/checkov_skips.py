@@ -31,6 +31,7 @@ RELAXED: dict[str, str] = {
     "CKV_AWS_115": "No reserved concurrency outside prod: small accounts cannot reserve it.",
     "CKV_AWS_28": "Point-in-time recovery is off in dev (database.point_in_time_recovery = false).",
     "CKV_AWS_117": "dev has the cache off, so the functions need no VPC and run outside one.",
+    "CKV_AWS_297": "Schedules use the AWS-owned key outside prod (no customer-managed key).",
 }
 
 AWS_SKIPS: dict[str, dict[str, str]] = {

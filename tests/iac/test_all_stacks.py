@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from modules.common.stack import URL_VARIABLES
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, Synthesized
 
 REQUIRED_TAGS = ("environment", "stack", "owner")
 # Attribute names whose value is a secret: in cdk.tf.json they may only be references.
@@ -48,7 +48,7 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
 
 def test_every_enabled_cloud_and_environment_has_its_stack(synthesized: Synthesized) -> None:
     for name, settings in synthesized.settings.items():
-        assert name == f"state-{settings.cloud}-{settings.env}"
+        assert name == f"{APP}-{settings.cloud}-{settings.env}"
         assert (synthesized.stack_dir(name) / "cdk.tf.json").is_file()
     if synthesized.missing_clouds:
         print(f"not yet implemented, not synthesized: {sorted(synthesized.missing_clouds)}")

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, EXAMPLE, Synthesized
 
-AWS_STACKS = ("state-aws-dev", "state-aws-staging", "state-aws-prod")
+AWS_STACKS = (f"{APP}-aws-dev", f"{APP}-aws-staging", f"{APP}-aws-prod")
 
 
 def _ref(resource_type: str, name: str) -> str:
@@ -30,37 +30,62 @@ def _service_principals(statement: dict[str, Any]) -> list[str]:
     return [services] if isinstance(services, str) else list(services)
 
 
+def _role_of(function: dict[str, Any]) -> str:
+    match = re.fullmatch(r"\$\{aws_iam_role\.([^.]+)\.arn\}", function["role"])
+    assert match, function["role"]
+    return match.group(1)
+
+
+def _role_ref(resource: dict[str, Any]) -> str:
+    match = re.fullmatch(r"\$\{aws_iam_role\.([^.]+)\.(?:id|name)\}", resource["role"])
+    assert match, resource["role"]
+    return match.group(1)
+
+
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_functions_are_created_after_every_permission_create_function_checks(
     synthesized: Synthesized, stack: str
 ) -> None:
     """CreateFunction checks the role's permissions for vpc_config (and a DLQ) at create
     time (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions):
-    each function depends on the role's access policy and, with a VPC, on the
-    VPC-access attachment, and that policy must not wait for the state machine
-    (which waits for the activity function)."""
+    each function depends on its own role's access policy and, with a VPC, on that
+    role's VPC-access attachment, and that policy must not wait for a state machine
+    (which waits for the activities function)."""
     policies = synthesized.resources(stack, "aws_iam_role_policy")
-    access = [n for n, p in policies.items() if p["name"] == "statekit-state-access"]
-    assert len(access) == 1
-    (access_name,) = access
-    assert "aws_sfn_state_machine" not in json.dumps(policies[access_name])
-    attachments = [
-        n
+    attachments = {
+        n: a
         for n, a in synthesized.resources(stack, "aws_iam_role_policy_attachment").items()
         if a["policy_arn"].endswith("AWSLambdaVPCAccessExecutionRole")
-    ]
+    }
     functions = synthesized.resources(stack, "aws_lambda_function")
-    assert len(functions) == 3
+    declared = {f.name for f in EXAMPLE.app.functions}
+    assert {f["environment"]["variables"]["STATEKIT_FUNCTION"] for f in functions.values()} == (
+        declared | {EXAMPLE.app.activities}
+    )
+    roles = [_role_of(f) for f in functions.values()]
+    assert len(set(roles)) == len(functions), "one role per function"
     for name, function in functions.items():
+        role = _role_of(function)
         depends = set(function.get("depends_on", []))
-        assert _ref("aws_iam_role_policy", access_name) in depends, name
+        access = [
+            n
+            for n, p in policies.items()
+            if _role_ref(p) == role and "aws_sfn_state_machine" not in json.dumps(p)
+        ]
+        assert len(access) == 1, (name, access)
+        assert _ref("aws_iam_role_policy", access[0]) in depends, name
         if "vpc_config" in function:
-            assert len(attachments) == 1
-            assert _ref("aws_iam_role_policy_attachment", attachments[0]) in depends, name
-    # The state machine's permission: a separate policy, naming it, created after it.
-    workflow = [p for p in policies.values() if p["name"] == "statekit-workflow-access"]
-    assert len(workflow) == 1
-    assert "${aws_sfn_state_machine." in workflow[0]["policy"]
+            (attachment,) = [n for n, a in attachments.items() if _role_ref(a) == role]
+            assert _ref("aws_iam_role_policy_attachment", attachment) in depends, name
+        # The state machines' permission: a separate policy of the same role, naming them,
+        # created after them.
+        workflow = [
+            p
+            for p in policies.values()
+            if _role_ref(p) == role and "${aws_sfn_state_machine." in p["policy"]
+        ]
+        assert len(workflow) == 1, name
+        assert "states:DescribeStateMachine" in workflow[0]["policy"]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -134,7 +159,7 @@ def test_serverless_cache_security_groups_open_the_reader_port(
     """ElastiCache Serverless serves writes on 6379 and replica reads on 6380
     (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/set-up.html#elasticache-install-grant-access-VPN);
     a replication group listens on its one port."""
-    for stack, last_port in (("state-aws-prod", 6380), ("state-aws-staging", 6379)):
+    for stack, last_port in ((f"{APP}-aws-prod", 6380), (f"{APP}-aws-staging", 6379)):
         rules = [
             *synthesized.resources(stack, "aws_vpc_security_group_ingress_rule").values(),
             *synthesized.resources(stack, "aws_vpc_security_group_egress_rule").values(),

@@ -10,12 +10,18 @@ from typing import Any
 import cdktn
 import pytest
 
+from modules.common.app import AppSource
 from modules.common.bytecode import interpreter_for, runtime_version
 from modules.common.settings import TTL_ATTRIBUTE, Components, StackSettings
-from tests.iac.conftest import Synthesized
+from modules.common.workflow import resource_name, url_variable
+from tests.iac.conftest import APP, EXAMPLE, Synthesized
 
-PROD = "state-aws-prod"
+PROD = f"{APP}-aws-prod"
 PROD_RUNTIME = "python3.12"  # environments/prod.toml
+WORKFLOWS = [resource_name(w) for w in EXAMPLE.app.workflows]
+DEPLOYED = [f.name for f in EXAMPLE.app.functions] + (
+    [EXAMPLE.app.activities] if EXAMPLE.app.workflows else []
+)
 
 
 def only(synthesized: Synthesized, stack: str, resource_type: str) -> dict[str, Any]:
@@ -61,7 +67,7 @@ def test_table_keys_ttl_backups_key_and_protection_in_prod(synthesized: Synthesi
 
 
 def test_staging_table_is_provisioned_with_autoscaling(synthesized: Synthesized) -> None:
-    stack = "state-aws-staging"
+    stack = f"{APP}-aws-staging"
     assert has(
         synthesized,
         stack,
@@ -100,7 +106,7 @@ def test_queue_has_an_encrypted_dead_letter_queue_and_redrive(synthesized: Synth
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     # Visibility timeout covers six times the function timeout (SQS + Lambda guidance).
     assert main["visibility_timeout_seconds"] >= 6 * 30
-    dev_queues = synthesized.resources("state-aws-dev", "aws_sqs_queue").values()
+    dev_queues = synthesized.resources(f"{APP}-aws-dev", "aws_sqs_queue").values()
     assert all(q["sqs_managed_sse_enabled"] is True for q in dev_queues)
     dev_main = next(q for q in dev_queues if "redrive_policy" in q)
     assert json.loads(dev_main["redrive_policy"])["maxReceiveCount"] == 3
@@ -118,7 +124,8 @@ def test_queue_trigger_reports_batch_item_failures(synthesized: Synthesized) -> 
     )
     mapping = only(synthesized, PROD, "aws_lambda_event_source_mapping")
     assert mapping["event_source_arn"].startswith("${aws_sqs_queue.queue_")
-    assert mapping["function_name"].startswith("${aws_lambda_function.functions_queue_")
+    (consumer,) = EXAMPLE.app.queue_consumers
+    assert mapping["function_name"].startswith(f"${{aws_lambda_function.functions_{consumer.name}_")
 
 
 def test_cache_is_tls_with_auth_from_secrets_manager(synthesized: Synthesized) -> None:
@@ -130,7 +137,7 @@ def test_cache_is_tls_with_auth_from_secrets_manager(synthesized: Synthesized) -
     # Staging uses a replication group: TLS required, auth token, encrypted at rest.
     assert has(
         synthesized,
-        "state-aws-staging",
+        f"{APP}-aws-staging",
         "aws_elasticache_replication_group",
         {
             "transit_encryption_enabled": True,
@@ -140,21 +147,20 @@ def test_cache_is_tls_with_auth_from_secrets_manager(synthesized: Synthesized) -
             "automatic_failover_enabled": True,
         },
     )
-    group = only(synthesized, "state-aws-staging", "aws_elasticache_replication_group")
+    group = only(synthesized, f"{APP}-aws-staging", "aws_elasticache_replication_group")
     assert group["auth_token"].startswith("${data.aws_secretsmanager_random_password.")
     # One shard, cluster mode disabled: a plain client, no cluster=true.
-    staging = synthesized.config("state-aws-staging")["output"]["statekit_cache_url"]["value"]
+    staging = synthesized.config(f"{APP}-aws-staging")["output"]["statekit_cache_url"]["value"]
     assert "cluster=" not in staging
 
 
 def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized) -> None:
     config = synthesized.config(PROD)
     functions = synthesized.resources(PROD, "aws_lambda_function")
-    assert sorted(f["handler"] for f in functions.values()) == [
-        "handlers.aws.activity_handler",
-        "handlers.aws.http_handler",
-        "handlers.aws.queue_handler",
-    ]
+    assert {f["handler"] for f in functions.values()} == {"statekit.runtime.aws.handle"}
+    assert sorted(f["function_name"] for f in functions.values()) == sorted(
+        f"{APP}-prod-{name}" for name in DEPLOYED
+    )
     outputs = {
         name.upper(): out["value"]
         for name, out in config["output"].items()
@@ -162,7 +168,13 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
     }
     for function in functions.values():
         variables = function["environment"]["variables"]
-        assert variables == outputs
+        assert {k: v for k, v in variables.items() if k in outputs} == outputs
+        assert variables["STATEKIT_APP"] == EXAMPLE.ref
+        assert function["function_name"] == f"{APP}-prod-{variables['STATEKIT_FUNCTION']}"
+        for workflow in EXAMPLE.app.workflows:
+            assert variables[url_variable(workflow)].endswith(
+                f"/{APP}-prod-{resource_name(workflow)}"
+            )
         assert function["tracing_config"] == {"mode": "Active"}
         assert function["vpc_config"]["security_group_ids"]
     assert outputs["STATEKIT_STORE_URL"].startswith("dynamodb://${aws_dynamodb_table.")
@@ -173,17 +185,24 @@ def test_functions_get_the_four_urls_and_outputs_match(synthesized: Synthesized)
     assert outputs["STATEKIT_QUEUE_URL"].startswith("sqs://sqs.eu-west-1.amazonaws.com/")
     assert "?dlq=${aws_sqs_queue." in outputs["STATEKIT_QUEUE_URL"]
     assert outputs["STATEKIT_WORKFLOW_URL"].startswith("stepfunctions://eu-west-1/")
-    assert outputs["STATEKIT_WORKFLOW_URL"].endswith("/statekit-prod-place-order")
-    assert has(synthesized, PROD, "aws_lambda_function_url", {"authorization_type": "AWS_IAM"})
-    assert config["output"]["http_endpoint"]["value"].startswith("${aws_lambda_function_url.")
+    assert outputs["STATEKIT_WORKFLOW_URL"].endswith(f"/{APP}-prod-{WORKFLOWS[0]}")
+    for http in EXAMPLE.app.http:
+        endpoint = config["output"][f"{http.name.replace('-', '_')}_endpoint"]["value"]
+        kind = "aws_apigatewayv2_api" if http.public else "aws_lambda_function_url"
+        assert endpoint.startswith(f"${{{kind}.")
+    if any(not http.public for http in EXAMPLE.app.http):
+        assert has(synthesized, PROD, "aws_lambda_function_url", {"authorization_type": "AWS_IAM"})
 
 
 def test_function_role_names_exact_arns(synthesized: Synthesized) -> None:
     policies = synthesized.resources(PROD, "aws_iam_role_policy")
+    # The activities function's role: its access policy and, after the state machines,
+    # its workflow policy (modules/aws/functions.py).
+    role = f"functions_{EXAMPLE.app.activities}-"
     statements = [
         s
         for name, policy in policies.items()
-        if name.startswith("functions_")
+        if name.startswith((f"{role}policy_", f"{role}workflow-policy_"))
         for s in policy_statements(policy)
     ]
     by_sid = {s["Sid"]: s["Resource"] for s in statements}
@@ -193,10 +212,10 @@ def test_function_role_names_exact_arns(synthesized: Synthesized) -> None:
         "${aws_sqs_queue.queue_dlq_441322FF.arn}",
     ]
     assert by_sid["CacheSecret"] == ["${aws_secretsmanager_secret.cache_secret_30642925.arn}"]
-    assert (
-        by_sid["Workflow"][0] == "${aws_sfn_state_machine.orchestrator_state-machine_9F1545F2.arn}"
+    assert by_sid["Workflow"][0].startswith(
+        f"${{aws_sfn_state_machine.orchestrator_{WORKFLOWS[0]}_"
     )
-    assert by_sid["Workflow"][1].endswith(":execution:statekit-prod-place-order:*")
+    assert by_sid["Workflow"][len(WORKFLOWS)].endswith(f":execution:{APP}-prod-{WORKFLOWS[0]}:*")
     assert by_sid["StackKey"] == ["${aws_kms_key.key_F64E54E4.arn}"]
     # "*" only where the API has no resource-level permissions.
     wildcard = {s["Sid"] for s in statements if "*" in s["Resource"]}
@@ -204,33 +223,41 @@ def test_function_role_names_exact_arns(synthesized: Synthesized) -> None:
 
 
 def test_state_machine_logs_traces_and_runs_the_saga(synthesized: Synthesized) -> None:
-    machine = only(synthesized, PROD, "aws_sfn_state_machine")
+    machine = next(iter(synthesized.resources(PROD, "aws_sfn_state_machine").values()))
     assert machine["tracing_configuration"] == {"enabled": True}
     assert machine["logging_configuration"]["level"] == "ERROR"
     # Execution data (the saga's input: card tokens) stays out of production logs; dev
     # and staging keep it for debugging (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
     assert machine["logging_configuration"]["include_execution_data"] is False
-    dev_machine = only(synthesized, "state-aws-dev", "aws_sfn_state_machine")
-    assert dev_machine["logging_configuration"]["include_execution_data"] is True
+    for dev_machine in synthesized.resources(f"{APP}-aws-dev", "aws_sfn_state_machine").values():
+        assert dev_machine["logging_configuration"]["include_execution_data"] is True
     assert machine["encryption_configuration"]["type"] == "CUSTOMER_MANAGED_KMS_KEY"
     definition = json.loads(machine["definition"])
     tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
     assert tasks
-    assert {t["Resource"] for t in tasks} == {
-        "${aws_lambda_function.functions_activity_002CA543.arn}"
+    # Every task invokes the activities function: directly, or through the Lambda
+    # integration that waits for a task token (an awaited event).
+    invoked = {
+        t["Parameters"]["FunctionName"]
+        if t["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+        else t["Resource"]
+        for t in tasks
     }
+    (function,) = invoked
+    assert function.startswith(f"${{aws_lambda_function.functions_{EXAMPLE.app.activities}_")
 
 
 def test_observability_alarms_logs_and_budget(synthesized: Synthesized) -> None:
     alarms = synthesized.resources(PROD, "aws_cloudwatch_metric_alarm").values()
-    metrics = sorted((a["namespace"], a["metric_name"]) for a in alarms)
-    assert metrics == [
-        ("AWS/Lambda", "Errors"),
-        ("AWS/Lambda", "Errors"),
-        ("AWS/Lambda", "Errors"),
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
-        ("AWS/States", "ExecutionsFailed"),
-    ]
+    # The state-error alarm is metric math over statekit's own metric
+    # (tests/iac/test_aws_observability.py); the others watch one AWS metric each.
+    metrics = sorted((a["namespace"], a["metric_name"]) for a in alarms if "metric_query" not in a)
+    assert len([a for a in alarms if "metric_query" in a]) == 1
+    assert metrics == sorted(
+        [("AWS/Lambda", "Errors")] * len(DEPLOYED)
+        + [("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+        + [("AWS/States", "ExecutionsFailed")] * len(WORKFLOWS)
+    )
     assert all(a["alarm_actions"] == ["${aws_sns_topic.alerts_topic_3313844B.arn}"] for a in alarms)
     groups = synthesized.resources(PROD, "aws_cloudwatch_log_group").values()
     assert {g["retention_in_days"] for g in groups} == {365}
@@ -242,7 +269,7 @@ def test_observability_alarms_logs_and_budget(synthesized: Synthesized) -> None:
             "budget_type": "COST",
             "limit_amount": "500",
             "time_unit": "MONTHLY",
-            "cost_filter": [{"name": "TagKeyValue", "values": ["user:stack$state-aws-prod"]}],
+            "cost_filter": [{"name": "TagKeyValue", "values": [f"user:stack${APP}-aws-prod"]}],
         },
     )
 
@@ -253,15 +280,15 @@ def test_provider_is_pinned_to_a_range_the_offline_mirror_satisfies(
     providers = synthesized.config(PROD)["terraform"]["required_providers"]
     assert providers["aws"]["version"] == ">= 5.100.0, < 7.0.0"
     assert synthesized.config(PROD)["terraform"]["backend"]["s3"]["use_lockfile"] is True
-    assert synthesized.config("state-aws-dev")["terraform"]["backend"] == {
-        "local": {"path": "terraform.state-aws-dev.tfstate"}
+    assert synthesized.config(f"{APP}-aws-dev")["terraform"]["backend"] == {
+        "local": {"path": f"terraform.{APP}-aws-dev.tfstate"}
     }
 
 
 def test_a_switched_off_component_leaves_its_resources_and_url_out(
     synthesized: Synthesized,
 ) -> None:
-    dev = synthesized.config("state-aws-dev")  # environments/dev.toml: cache = false
+    dev = synthesized.config(f"{APP}-aws-dev")  # environments/dev.toml: cache = false
     assert not any(
         t.startswith(("aws_elasticache", "aws_secretsmanager", "aws_vpc")) for t in dev["resource"]
     )
@@ -278,7 +305,7 @@ def test_queue_and_orchestrator_can_be_switched_off(synth_one) -> None:
     lean = dataclasses.replace(
         base, components=Components(cache=False, queue=False, orchestrator=False, budget=False)
     )
-    config = json.loads(synth_one(lean))
+    config = json.loads(synth_one(lean, AppSource.load("lean.app:APP")))
     resource_types = set(config["resource"])
     assert not resource_types & {
         "aws_sqs_queue",
@@ -286,9 +313,13 @@ def test_queue_and_orchestrator_can_be_switched_off(synth_one) -> None:
         "aws_budgets_budget",
         "aws_lambda_event_source_mapping",
     }
-    assert sorted(config["output"]) == ["http_endpoint", "statekit_store_url"]
+    assert sorted(config["output"]) == ["ping_endpoint", "statekit_store_url"]
     for function in config["resource"]["aws_lambda_function"].values():
-        assert list(function["environment"]["variables"]) == ["STATEKIT_STORE_URL"]
+        assert sorted(function["environment"]["variables"]) == [
+            "STATEKIT_APP",
+            "STATEKIT_FUNCTION",
+            "STATEKIT_STORE_URL",
+        ]
 
 
 @pytest.mark.parametrize(
@@ -321,9 +352,9 @@ def test_policy_aspect_fails_a_production_stack_missing_a_protection(
     )
     weakened = dataclasses.replace(prod, database=change(prod.database))
     with pytest.raises(
-        RuntimeError, match="policy check failed for production stack state-aws-prod"
+        RuntimeError, match="policy check failed for production stack lean-aws-prod"
     ) as caught:
-        synth_one(weakened)
+        synth_one(weakened, AppSource.load("lean.app:APP"))
     assert expected in str(caught.value)
 
 
@@ -333,8 +364,9 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
     with zipfile.ZipFile(archive) as package:
         names = set(package.namelist())
     expected = {
-        "handlers/aws.py",
-        "handlers/saga.py",
+        *(f"{package}/__init__.py" for package in EXAMPLE.app.code),
+        "statekit/runtime/aws.py",
+        "statekit/app/__init__.py",
         "statekit/store/facade.py",
         "redis/__init__.py",
     }
@@ -344,4 +376,4 @@ def test_lambda_asset_holds_the_handlers_and_statekit(synthesized: Synthesized) 
     stray = [n for n in names if n.endswith(".pyc") and f".{tag}.pyc" not in n]
     assert not stray, stray
     if interpreter_for(runtime_version(PROD_RUNTIME)) is not None:
-        assert f"handlers/__pycache__/aws.{tag}.pyc" in names
+        assert f"statekit/runtime/__pycache__/aws.{tag}.pyc" in names

@@ -31,6 +31,7 @@ SETTINGS = StackSettings(
     cloud="azure",
     region="westeurope",
     owner="platform-team",
+    app_name="statekit",  # names the resources statekit-staging-*
     observability=ObservabilitySettings(
         state_error_percent_threshold=7, dead_letter_alarm_threshold=3
     ),

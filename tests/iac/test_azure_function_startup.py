@@ -19,6 +19,7 @@ import pytest
 
 from modules.azure.code_deploy import SITE_PACKAGES, build_package, settings_for, zip_package
 from modules.common.bytecode import interpreter_for, runtime_version
+from statekit.workflows.engines.durable.orchestrator import BODY_ORCHESTRATOR
 
 # What the host loads (function_app.py) and what the code imports on first use on Azure.
 STARTUP_PROBE = """
@@ -44,11 +45,12 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_package(settings_for("dev"), tmp_path_factory.mktemp("azure") / "package")
+    settings, app = settings_for("dev")
+    return build_package(settings, app, tmp_path_factory.mktemp("azure") / "package")
 
 
 def test_package_imports_on_a_clean_runtime_python(package: Path, tmp_path: Path) -> None:
-    settings = settings_for("dev")
+    settings, app = settings_for("dev")
     version = runtime_version(settings.functions.runtime)
     python = interpreter_for(version)
     if python is None:
@@ -65,7 +67,12 @@ def test_package_imports_on_a_clean_runtime_python(package: Path, tmp_path: Path
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["functions"] == ["http_api", "order_events", "order_saga", "run_activity"]
+    # The runtime registers every declared function, an orchestrator per workflow, the
+    # body orchestrator (Parallel branches, Map items) and the activity function, for the
+    # App the package's STATEKIT_APP default names.
+    expected = [f.name for f in app.app.functions] + [str(w.name) for w in app.app.workflows]
+    workflow_functions = [BODY_ORCHESTRATOR, app.app.activities] if app.app.workflows else []
+    assert report["functions"] == sorted([*expected, *workflow_functions])
     assert report["outside"] == [], "modules loaded from outside the package"
 
 

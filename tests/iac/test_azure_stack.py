@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Callable
@@ -11,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from modules.common.settings import StackSettings
+from modules.common.app import AppSource
+from modules.common.workflow import url_variable
 from tests.iac.azure_gcp_support import ENVS, StackView
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, EXAMPLE, ROOT, Synthesized
 
 
 @pytest.fixture(params=ENVS)
@@ -207,33 +207,33 @@ def test_function_app_flex_python_identity_and_urls(stack: StackView) -> None:
     }
     urls = {name: value for name, value in settings.items() if name.endswith("_URL")}
     assert urls == outputs
+    assert settings["STATEKIT_APP"] == EXAMPLE.ref
+    assert settings["STATEKIT_FUNCTION"] == "*"  # one Function App hosts every function
     assert settings["STATEKIT_STORE_URL"].endswith(".documents.azure.com/statekit/items")
     assert settings["STATEKIT_WORKFLOW_URL"].startswith("durable://")
-    assert settings["STATEKIT_WORKFLOW_URL"].endswith("/order_saga?key_env=STATEKIT_DURABLE_KEY")
+    first = EXAMPLE.app.workflows[0].name
+    assert settings["STATEKIT_WORKFLOW_URL"].endswith(f"/{first}?key_env=STATEKIT_DURABLE_KEY")
+    for workflow in EXAMPLE.app.workflows:
+        assert settings[url_variable(workflow)].endswith(f"/{workflow.name}?key_env=STATEKIT_DURABLE_KEY")
     assert settings["STATEKIT_DURABLE_KEY"].startswith("@Microsoft.KeyVault(SecretUri=")
     assert settings["AzureFunctionsJobHost__extensions__durableTask__hubName"].startswith(
-        "Statekit"
+        APP.capitalize()
     )
     assert "AzureWebJobsStorage" not in settings  # identity-based: __accountName only
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
 
 
-def test_orchestrator_name_matches_the_handlers_durable_function() -> None:
-    from modules.azure.orchestrator import ORCHESTRATOR_FUNCTION
-
-    handlers_azure = importlib.import_module("handlers.azure")
-    names = {function.get_function_name() for function in handlers_azure.app.get_functions()}
-    assert ORCHESTRATOR_FUNCTION in names
-
-
-def test_function_package_imports_the_handlers(dev: StackView) -> None:
+def test_function_package_holds_the_runtime_entry_and_the_apps_code(dev: StackView) -> None:
     """The package staged for dev (by the session's synthesis) has the v2 entry and the code."""
-    from modules.common.package import REPO_ROOT
+    from modules.common.package import build_root
 
-    staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev"
-    assert "from handlers.azure import app" in (staged / "function_app.py").read_text()
-    assert (staged / "handlers" / "azure.py").exists()
-    assert (staged / "statekit" / "store" / "facade.py").exists()
+    staged = build_root() / "azure-function" / f"{APP}-azure-dev"
+    assert (staged / "function_app.py").read_text() == (
+        "from statekit.runtime.azure import function_app\napp = function_app()\n"
+    )
+    for package in EXAMPLE.app.code:
+        assert (staged / package / "__init__.py").exists()
+    assert (staged / "statekit" / "runtime" / "azure.py").exists()
     assert '"maxDequeueCount": 3' in (staged / "host.json").read_text()
 
 
@@ -267,12 +267,12 @@ def test_required_tags_on_taggable_resources(stack: StackView) -> None:
     ):
         for resource in stack.resources(resource_type).values():
             assert resource["tags"]["environment"] == stack.env
-            assert resource["tags"]["stack"] == f"state-azure-{stack.env}"
+            assert resource["tags"]["stack"] == f"{APP}-azure-{stack.env}"
             assert resource["tags"]["owner"] == "platform-team"
 
 
 def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
-    prod: StackView, synth_one: Callable[[StackSettings], str]
+    prod: StackView, synth_one: Callable[..., str]
 ) -> None:
     weaker = replace(
         prod.settings, database=replace(prod.settings.database, customer_managed_key=False)
@@ -285,7 +285,7 @@ def test_policy_rejects_a_prod_cosmos_account_without_customer_key(
 
 
 def test_switched_off_components_leave_resources_and_urls_out(
-    dev: StackView, synth_one: Callable[[StackSettings], str]
+    dev: StackView, synth_one: Callable[..., str]
 ) -> None:
     off = replace(
         dev.settings,
@@ -293,7 +293,7 @@ def test_switched_off_components_leave_resources_and_urls_out(
             dev.settings.components, cache=False, queue=False, orchestrator=False, budget=False
         ),
     )
-    config = json.loads(synth_one(off))
+    config = json.loads(synth_one(off, AppSource.load("lean.app:APP")))
     resources = config["resource"]
     for resource_type in (
         "azurerm_redis_cache",
@@ -305,7 +305,9 @@ def test_switched_off_components_leave_resources_and_urls_out(
         assert resource_type not in resources
     (app,) = resources["azurerm_function_app_flex_consumption"].values()
     assert sorted(k for k in app["app_settings"] if k.startswith("STATEKIT_")) == [
-        "STATEKIT_STORE_URL"
+        "STATEKIT_APP",
+        "STATEKIT_FUNCTION",
+        "STATEKIT_STORE_URL",
     ]
     assert {name for name in config["output"] if name.startswith("statekit_")} == {
         "statekit_store_url"
@@ -319,12 +321,12 @@ def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
     """The function app installs exactly the versions pyproject.toml pins for Azure and Redis."""
     import tomllib
 
-    from modules.common.package import REPO_ROOT
+    from modules.common.package import build_root
 
-    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    staged = REPO_ROOT / "build" / "azure-function" / "state-azure-dev" / "requirements.txt"
+    staged = build_root() / "azure-function" / f"{APP}-azure-dev" / "requirements.txt"
     assert set(staged.read_text().split()) == set(extras["azure"]) | set(extras["redis"])
 
 

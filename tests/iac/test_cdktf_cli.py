@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.iac.conftest import ROOT
+from tests.iac.conftest import APP, ROOT
 
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
 ONE_STACK = {"STATEKIT_CLOUDS": "aws", "STATEKIT_ENVS": "dev"}
@@ -37,11 +37,11 @@ def _run(command: list[str], outdir: Path) -> subprocess.CompletedProcess[str]:
 def test_cdktf_cli_lists_and_synthesizes_what_main_py_writes(tmp_path: Path) -> None:
     assert CDKTF.exists(), f"{CDKTF} is missing: make node installs it from package-lock.json"
     listed = _run([str(CDKTF), "list"], tmp_path / "list.out")
-    assert "state-aws-dev" in listed.stdout, listed.stdout
+    assert f"{APP}-aws-dev" in listed.stdout, listed.stdout
 
     _run([str(CDKTF), "synth", "--output", str(tmp_path / "cli.out")], tmp_path / "cli.out")
     _run([sys.executable, "main.py"], tmp_path / "main.out")
-    stack = Path("stacks") / "state-aws-dev" / "cdk.tf.json"
+    stack = Path("stacks") / f"{APP}-aws-dev" / "cdk.tf.json"
     by_cli = json.loads((tmp_path / "cli.out" / stack).read_text())
     by_main = json.loads((tmp_path / "main.out" / stack).read_text())
     assert by_cli == by_main

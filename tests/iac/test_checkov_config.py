@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.iac.checkov_config import production_skips, render
-from tests.iac.conftest import ROOT, Synthesized
+from tests.iac.conftest import APP, ROOT, Synthesized
 
 CHECKOV = ROOT / ".tools" / "checkov-venv" / "bin" / "checkov"
 CONFIG = ROOT / ".checkov.yaml"
@@ -39,7 +39,7 @@ def test_users_checkov_run_on_prod_reports_zero_failed(
 ) -> None:
     if not CHECKOV.exists():
         pytest.skip(f"checkov not installed at {CHECKOV}: run scripts/install_checkov.sh")
-    stack_dir: Path = synthesized.stack_dir(f"state-{cloud}-prod")
+    stack_dir: Path = synthesized.stack_dir(f"{APP}-{cloud}-prod")
     result = subprocess.run(
         [str(CHECKOV), "-d", str(stack_dir), "--output", "json", "--quiet", "--compact"],
         cwd=ROOT,  # where the README runs it: checkov finds .checkov.yaml here
@@ -57,6 +57,6 @@ def test_users_checkov_run_on_prod_reports_zero_failed(
         for check in entry.get("results", {}).get("failed_checks", [])
     ]
     passed = sum(entry.get("summary", {}).get("passed", 0) for entry in reports)
-    print(f"state-{cloud}-prod: checkov passed {passed}, failed {len(failed)}")
+    print(f"{APP}-{cloud}-prod: checkov passed {passed}, failed {len(failed)}")
     assert failed == []
     assert passed > 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+
+import pytest
 
 from modules.common.aspects import (
     PolicyRule,
@@ -16,21 +19,35 @@ from modules.common.aspects import (
 from modules.common.naming import Naming
 from modules.common.settings import TTL_ATTRIBUTE, StackSettings
 
-SETTINGS = StackSettings(env="staging", cloud="azure", region="westeurope", owner="team")
+SETTINGS = StackSettings(
+    env="staging", cloud="azure", region="westeurope", owner="team", app_name="booking"
+)
 
 
 def test_names_fit_each_clouds_rules_and_are_stable() -> None:
     naming = Naming(SETTINGS)
-    assert naming.name("queue") == "statekit-staging-queue"
-    assert naming.name("a very_long component " * 5, max_length=24) == "statekit-staging-a-very"
+    assert naming.name("queue") == "booking-staging-queue"
+    assert naming.name("a very_long component " * 5, max_length=24) == "booking-staging-a-very-l"
     compact = naming.compact("queue")
     assert re.fullmatch(r"[a-z0-9]{3,24}", compact)
     assert compact == Naming(SETTINGS).compact("queue")  # deterministic across synths
-    other = StackSettings(env="staging", cloud="azure", region="northeurope", owner="team")
+    other = dataclasses.replace(SETTINGS, region="northeurope")
     assert Naming(other).compact("queue") != compact  # differs per region: global names
+    second_app = dataclasses.replace(SETTINGS, app_name="tickets")
+    assert Naming(second_app).compact("queue") != compact  # and per App
+    assert Naming(second_app).name("queue") == "tickets-staging-queue"
+    assert second_app.stack_name == "tickets-azure-staging"
     unique = naming.unique("bucket", max_length=30)
     assert len(unique) <= 30 and unique.endswith(naming.suffix())
-    assert naming.pascal("place_order") == "StatekitStagingPlaceOrder"
+    assert naming.pascal("place_order") == "BookingStagingPlaceOrder"
+
+
+def test_names_need_the_apps_name() -> None:
+    nameless = dataclasses.replace(SETTINGS, app_name="")
+    with pytest.raises(ValueError, match="app_name is empty"):
+        _ = nameless.stack_name
+    with pytest.raises(ValueError, match="App's name"):
+        Naming(nameless).name("queue")
 
 
 def test_policy_rule_helpers_read_blocks_as_dicts_or_one_item_lists() -> None:

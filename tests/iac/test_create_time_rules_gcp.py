@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.iac.azure_gcp_support import ENVS, StackView
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import EXAMPLE, Synthesized
 
 SERVICE_AGENT_EMAIL = re.compile(r"service-\$\{data\.google_project\.[^}]+\.number\}@")
 
@@ -131,16 +131,22 @@ def test_workflows_invoker_is_held_to_the_stacks_workflow(stack: StackView) -> N
     expression = grant["condition"]["expression"]
     key = stack.one("google_tags_tag_key")
     value = stack.one("google_tags_tag_value")
-    binding = stack.one("google_tags_location_tag_binding")
     assert expression.startswith('resource.matchTagId("${google_tags_tag_key.')
     assert "${google_tags_tag_value." in expression
     assert value["parent"].startswith("${google_tags_tag_key.")
     assert key["parent"] == f"projects/{stack.settings.project}"
     # Tags are Resource Manager objects: the API is enabled before the key is made.
     assert "google_project_service.api-cloudresourcemanager" in key["depends_on"]
-    assert binding["parent"].startswith("//workflows.googleapis.com/projects/")
-    assert "${google_workflows_workflow." in binding["parent"]
-    assert binding["tag_value"].startswith("${google_tags_tag_value.")
+    # Every workflow of the App carries the tag: one binding each.
+    bindings = stack.resources("google_tags_location_tag_binding").values()
+    workflows = stack.resources("google_workflows_workflow")
+    assert len(bindings) == len(workflows) >= 1
+    bound = set()
+    for binding in bindings:
+        assert binding["parent"].startswith("//workflows.googleapis.com/projects/")
+        bound |= {n for n in workflows if f"${{google_workflows_workflow.{n}." in binding["parent"]}
+        assert binding["tag_value"].startswith("${google_tags_tag_value.")
+    assert bound == set(workflows)
 
 
 def test_egress_subnet_holds_every_function_at_max_scale(synthesized: Synthesized) -> None:
@@ -168,12 +174,17 @@ def test_egress_prefix_rule() -> None:
 def test_prod_http_entry_points_require_identity(prod: StackView) -> None:
     # Cloud Run functions: a function without roles/run.invoker for allUsers rejects
     # unauthenticated calls ("Authenticating for invocation"); the stack grants the
-    # invoker role only to named service accounts, and internal functions stay internal.
-    public = {"allUsers", "allAuthenticatedUsers"}
+    # invoker role only to named service accounts, allUsers only to an HTTP function the
+    # App declares public, and internal functions stay internal.
+    public = {f.name for f in EXAMPLE.app.http if f.public}
     for resource in prod.resources("google_cloud_run_v2_service_iam_member").values():
-        assert resource["member"] not in public
-        assert resource["member"].startswith("serviceAccount:${google_service_account.")
+        assert resource["member"] != "allAuthenticatedUsers"
+        if resource["member"] == "allUsers":
+            assert any(f"functions_{name}_" in resource["name"] for name in public), resource
+        else:
+            assert resource["member"].startswith("serviceAccount:${google_service_account.")
+    http = {f.name for f in EXAMPLE.app.http}
     for function in prod.resources("google_cloudfunctions2_function").values():
         ingress = function["service_config"]["ingress_settings"]
-        if function["build_config"]["entry_point"] != "http_handler":
+        if function["service_config"]["environment_variables"]["STATEKIT_FUNCTION"] not in http:
             assert ingress == "ALLOW_INTERNAL_ONLY"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,7 +30,8 @@ def test_the_three_environments_load() -> None:
     prod = environments[-1]
     assert prod.production
     assert prod.for_cloud("aws").state_backend.kind == "s3"
-    assert prod.for_cloud("aws").stack_name == "state-aws-prod"
+    assert prod.for_cloud("aws", "shop").stack_name == "shop-aws-prod"
+    assert prod.app == "handlers.app:APP"
 
 
 @pytest.mark.parametrize(
@@ -86,8 +88,8 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
 
 
 def test_overrides_select_clouds_and_environments() -> None:
-    plan = plan_stacks(envs=["prod"], clouds=["aws", "gcp"])
-    assert [s.stack_name for s in plan] == ["state-aws-prod", "state-gcp-prod"]
+    plan = plan_stacks(envs=["prod"], clouds=["aws", "gcp"], app_name="shop")
+    assert [s.stack_name for s in plan] == ["shop-aws-prod", "shop-gcp-prod"]
     with pytest.raises(EnvironmentFileError, match=r"STATEKIT_CLOUDS.*'ibm' is not a cloud"):
         plan_stacks(clouds=["ibm"])
     with pytest.raises(EnvironmentFileError, match=r"no environments/qa\.toml"):
@@ -114,3 +116,61 @@ def test_main_rejects_a_bad_file_before_synthesizing(tmp_path: Path) -> None:
         in (result.stderr)
     )
     assert not outdir.exists()
+
+
+@pytest.mark.parametrize("reference", ["handlers.app", "pkg.mod:APP:x", "1pkg:APP", 3])
+def test_the_app_reference_is_checked(reference, tmp_path: Path) -> None:
+    text = (ROOT / "environments" / "dev.toml").read_text()
+    bad = text.replace('app = "handlers.app:APP"', f"app = {json.dumps(reference)}")
+    (tmp_path / "dev.toml").write_text(bad)
+    with pytest.raises(EnvironmentFileError, match=r"dev\.toml: field 'app': .* is not an App"):
+        load_environments(["dev"], tmp_path)
+
+
+def test_the_app_reference_reaches_the_stack_settings() -> None:
+    (settings, *_) = plan_stacks(envs=["dev"], app_name="shop")
+    assert settings.app_ref == "handlers.app:APP"
+    assert settings.all_tags()["app"] == "shop"
+
+
+@pytest.mark.parametrize(
+    ("configured", "override", "expected"),
+    [
+        # A module that is not there: named in the file's field.
+        ("no_such_pkg.app:APP", None, "field 'app': app 'no_such_pkg.app:APP'"),
+        # STATEKIT_APP wins over the file, and is named as the source.
+        ("handlers.app:APP", "handlers.app:NOPE", "STATEKIT_APP: app 'handlers.app:NOPE'"),
+        # Two queue consumers cannot share the stack's one queue.
+        ("handlers.app:APP", "twoconsumers:APP", "at most one QueueConsumer"),
+    ],
+)
+def test_main_rejects_a_bad_app_before_synthesizing(
+    tmp_path: Path, configured: str, override: str | None, expected: str
+) -> None:
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    text = (ROOT / "environments" / "dev.toml").read_text()
+    (envs / "dev.toml").write_text(text.replace("handlers.app:APP", configured))
+    (tmp_path / "twoconsumers.py").write_text(
+        "from statekit.app import App, QueueConsumer\n"
+        "def handle(message): pass\n"
+        "APP = App('two', code=['twoconsumers'], functions=["
+        "QueueConsumer('a', 'twoconsumers:handle'), QueueConsumer('b', 'twoconsumers:handle')])\n"
+    )
+    environment = {**os.environ, "STATEKIT_ENV_DIR": str(envs), "CDKTF_OUTDIR": str(tmp_path / "out")}
+    environment.pop("STATEKIT_APP", None)
+    if override:
+        environment["STATEKIT_APP"] = override
+        environment["PYTHONPATH"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

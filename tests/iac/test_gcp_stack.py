@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from modules.common.settings import StackSettings
+from modules.common.app import AppSource
+from modules.common.workflow import resource_name
 from tests.iac.azure_gcp_support import ENVS, StackView
-from tests.iac.conftest import Synthesized
+from tests.iac.conftest import APP, EXAMPLE, ROOT, Synthesized
 
 REFERENCE = r"\$\{[^}]+\}"
 
@@ -34,11 +35,16 @@ def prod(synthesized: Synthesized) -> StackView:
 
 
 def functions(stack: StackView) -> dict[str, dict[str, Any]]:
-    """The Cloud Functions by entry point."""
+    """The Cloud Functions by the function they run (``STATEKIT_FUNCTION``)."""
     return {
-        f["build_config"]["entry_point"]: f
+        f["service_config"]["environment_variables"]["STATEKIT_FUNCTION"]: f
         for f in stack.resources("google_cloudfunctions2_function").values()
     }
+
+
+WORKFLOW = resource_name(EXAMPLE.app.workflows[0])
+ACTIVITIES = EXAMPLE.app.activities
+(CONSUMER,) = EXAMPLE.app.queue_consumers
 
 
 def iam(stack: StackView, resource_type: str, role: str) -> list[dict[str, Any]]:
@@ -132,8 +138,8 @@ def test_memorystore_auth_and_transit_encryption(stack: StackView) -> None:
 
 def test_pubsub_dead_letter_wiring(stack: StackView) -> None:
     subscriptions = {s["name"]: s for s in stack.resources("google_pubsub_subscription").values()}
-    work = subscriptions[f"statekit-{stack.env}-work"]
-    dead_letters = subscriptions[f"statekit-{stack.env}-work-dlq"]
+    work = subscriptions[f"{APP}-{stack.env}-work"]
+    dead_letters = subscriptions[f"{APP}-{stack.env}-work-dlq"]
     # Pub/Sub accepts 5..100 attempts: dev's 3 is raised to 5, prod's 5 kept.
     assert work["dead_letter_policy"]["max_delivery_attempts"] == 5
     assert work["dead_letter_policy"]["dead_letter_topic"].startswith(
@@ -141,7 +147,7 @@ def test_pubsub_dead_letter_wiring(stack: StackView) -> None:
     )
     assert dead_letters["topic"] == work["dead_letter_policy"]["dead_letter_topic"]
     push = work["push_config"]
-    assert "functions_events" in push["push_endpoint"]
+    assert f"functions_{CONSUMER.name}_" in push["push_endpoint"]
     assert push["oidc_token"]["service_account_email"].startswith(
         "${google_service_account.queue_push-identity"
     )
@@ -189,9 +195,14 @@ def test_function_identity_has_exactly_its_grants(stack: StackView) -> None:
             ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor")
         )
     assert sorted(granted) == sorted(expected)
-    # Nobody gets to call a function except the named identities: no allUsers / allAuthenticatedUsers.
+    # Nobody gets to call a function except the named identities; allUsers only on an HTTP
+    # function the App declares public, never allAuthenticatedUsers.
+    public = {f.name for f in EXAMPLE.app.http if f.public}
     for resource in stack.resources("google_cloud_run_v2_service_iam_member").values():
-        assert resource["member"].startswith("serviceAccount:")
+        if resource["member"] == "allUsers":
+            assert any(f"functions_{name}_" in resource["name"] for name in public), resource
+        else:
+            assert resource["member"].startswith("serviceAccount:")
 
 
 def test_functions_source_bucket_and_entry_points(stack: StackView) -> None:
@@ -199,14 +210,16 @@ def test_functions_source_bucket_and_entry_points(stack: StackView) -> None:
     assert bucket["uniform_bucket_level_access"] is True
     assert bucket["versioning"]["enabled"] is True
     assert bucket["public_access_prevention"] == "enforced"
-    by_entry = functions(stack)
-    assert set(by_entry) == {"http_handler", "pubsub_handler", "statekit_activity"}
-    assert by_entry["http_handler"]["service_config"]["ingress_settings"] == "ALLOW_ALL"
-    assert by_entry["pubsub_handler"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
-    assert (
-        by_entry["statekit_activity"]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
-    )
-    for function in by_entry.values():
+    by_name = functions(stack)
+    assert sorted(by_name) == sorted([f.name for f in EXAMPLE.app.functions] + [ACTIVITIES])
+    for declared in EXAMPLE.app.functions:
+        ingress = "ALLOW_ALL" if declared.kind == "http" else "ALLOW_INTERNAL_ONLY"
+        assert by_name[declared.name]["service_config"]["ingress_settings"] == ingress
+    assert by_name[ACTIVITIES]["service_config"]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    for name, function in by_name.items():
+        assert function["name"] == f"{APP}-{stack.env}-{name}"
+        assert function["build_config"]["entry_point"] == "handle"
+        assert function["service_config"]["environment_variables"]["STATEKIT_APP"] == EXAMPLE.ref
         assert function["build_config"]["runtime"] == "python312"
         source = function["build_config"]["source"]["storage_source"]
         assert source["object"].startswith("${google_storage_bucket_object.functions_source-object")
@@ -220,47 +233,51 @@ def test_function_urls_match_outputs(stack: StackView) -> None:
     }
     for function in functions(stack).values():
         env = function["service_config"]["environment_variables"]
-        assert {k: v for k, v in env.items() if k.endswith("_URL")} == outputs
+        assert {k: v for k, v in env.items() if k in outputs} == outputs
     assert outputs["STATEKIT_STORE_URL"].startswith(f"firestore://statekit-{stack.env}/")
     assert outputs["STATEKIT_QUEUE_URL"] == (
-        f"pubsub://statekit-{stack.env}/statekit-{stack.env}-work"
-        f"?subscription=statekit-{stack.env}-work&dead_letter_topic=statekit-{stack.env}-work-dlq"
-        f"&dead_letter_subscription=statekit-{stack.env}-work-dlq&max_attempts=5"
+        f"pubsub://statekit-{stack.env}/{APP}-{stack.env}-work"
+        f"?subscription={APP}-{stack.env}-work&dead_letter_topic={APP}-{stack.env}-work-dlq"
+        f"&dead_letter_subscription={APP}-{stack.env}-work-dlq&max_attempts=5"
     )
     assert outputs["STATEKIT_WORKFLOW_URL"] == (
-        f"workflows://statekit-{stack.env}/europe-west1/statekit-{stack.env}-place-order"
+        f"workflows://statekit-{stack.env}/europe-west1/{APP}-{stack.env}-{WORKFLOW}"
     )
 
 
-def test_main_py_exports_every_entry_point(dev: StackView) -> None:
-    from modules.common.package import REPO_ROOT
-    from modules.gcp.package import ENTRY_POINTS
+def test_main_py_exports_the_runtime_entry_point(dev: StackView) -> None:
+    from modules.common.package import build_root
 
-    staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev"
+    staged = build_root() / "gcp-function" / f"{APP}-gcp-dev"
     main = (staged / "main.py").read_text()
-    assert "from handlers.gcp import http_handler, pubsub_handler" in main
-    assert "from handlers.gcp_activity import statekit_activity" in main
-    for entry, module in ENTRY_POINTS.items():
-        assert callable(getattr(importlib.import_module(module), entry))
+    assert main == "from statekit.runtime.gcp import handle  # noqa: F401\n"
+    assert callable(importlib.import_module("statekit.runtime.gcp").handle)
+    for package in EXAMPLE.app.code:
+        assert (staged / package / "__init__.py").exists()
 
 
 def test_workflow_is_the_rendered_saga_calling_the_activity_function(stack: StackView) -> None:
-    workflow = stack.one("google_workflows_workflow")
-    source = workflow["source_contents"]
-    assert source.startswith("# statekit workflow place_order")
-    # Workflows' own expressions are escaped for Terraform; only the URL is a reference.
-    unescaped = re.findall(r"(?<!\$)\$\{[^}]*\}", source)
-    assert unescaped and all(
-        r.startswith("${google_cloudfunctions2_function.functions_activity") for r in unescaped
-    )
-    assert "auth:\n            type: OIDC" in source
-    assert workflow["service_account"].startswith("${google_service_account.orchestrator_identity")
+    workflows = list(stack.resources("google_workflows_workflow").values())
+    headers = {w["source_contents"].split(":", 1)[0] for w in workflows}
+    assert headers == {f"# statekit workflow {w.name}" for w in EXAMPLE.app.workflows}
+    for workflow in workflows:
+        source = workflow["source_contents"]
+        # Workflows' own expressions are escaped for Terraform; only the URL is a reference.
+        unescaped = re.findall(r"(?<!\$)\$\{[^}]*\}", source)
+        assert unescaped and all(
+            r.startswith(f"${{google_cloudfunctions2_function.functions_{ACTIVITIES}_")
+            for r in unescaped
+        )
+        assert "auth:\n            type: OIDC" in source
+        assert workflow["service_account"].startswith(
+            "${google_service_account.orchestrator_identity"
+        )
     (invoker,) = [
         r
         for r in stack.resources("google_cloud_run_v2_service_iam_member").values()
         if "orchestrator_identity" in r["member"]
     ]
-    assert "functions_activity" in invoker["name"]
+    assert f"functions_{ACTIVITIES}_" in invoker["name"]
 
 
 def test_observability_retention_alerts_and_budget(stack: StackView) -> None:
@@ -275,8 +292,7 @@ def test_observability_retention_alerts_and_budget(stack: StackView) -> None:
         for p in stack.resources("google_monitoring_alert_policy").values()
     ]
     assert any(
-        f'subscription_id = "statekit-{stack.env}-work-dlq"' in f
-        and "num_undelivered_messages" in f
+        f'subscription_id = "{APP}-{stack.env}-work-dlq"' in f and "num_undelivered_messages" in f
         for f in filters
     )
     assert any('response_code_class = "5xx"' in f for f in filters)
@@ -295,12 +311,12 @@ def test_labels_on_labelled_resources(stack: StackView) -> None:
     ):
         for resource in stack.resources(resource_type).values():
             assert resource["labels"]["environment"] == stack.env
-            assert resource["labels"]["stack"] == f"state-gcp-{stack.env}"
+            assert resource["labels"]["stack"] == f"{APP}-gcp-{stack.env}"
             assert "tags" not in resource  # Resource Manager tags are not free-form
 
 
 def test_policy_rejects_a_prod_firestore_without_delete_protection(
-    prod: StackView, synth_one: Callable[[StackSettings], str]
+    prod: StackView, synth_one: Callable[..., str]
 ) -> None:
     weaker = replace(
         prod.settings, database=replace(prod.settings.database, deletion_protection=False)
@@ -312,7 +328,7 @@ def test_policy_rejects_a_prod_firestore_without_delete_protection(
 
 
 def test_switched_off_components_leave_resources_and_urls_out(
-    prod: StackView, synth_one: Callable[[StackSettings], str]
+    prod: StackView, synth_one: Callable[..., str]
 ) -> None:
     off = replace(
         prod.settings,
@@ -320,7 +336,7 @@ def test_switched_off_components_leave_resources_and_urls_out(
             prod.settings.components, cache=False, queue=False, orchestrator=False, budget=False
         ),
     )
-    config = json.loads(synth_one(off))
+    config = json.loads(synth_one(off, AppSource.load("lean.app:APP")))
     resources = config["resource"]
     for resource_type in (
         "google_redis_instance",
@@ -332,8 +348,12 @@ def test_switched_off_components_leave_resources_and_urls_out(
     ):
         assert resource_type not in resources
     (api,) = resources["google_cloudfunctions2_function"].values()
-    assert api["build_config"]["entry_point"] == "http_handler"
-    assert sorted(api["service_config"]["environment_variables"]) == ["STATEKIT_STORE_URL"]
+    assert api["build_config"]["entry_point"] == "handle"
+    assert sorted(api["service_config"]["environment_variables"]) == [
+        "STATEKIT_APP",
+        "STATEKIT_FUNCTION",
+        "STATEKIT_STORE_URL",
+    ]
     assert set(config["output"]) == {"statekit_store_url"}
     assert "variable" not in config  # no budget, no billing account to ask for
 
@@ -342,12 +362,12 @@ def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
     """The functions install exactly the versions pyproject.toml pins for GCP and Redis."""
     import tomllib
 
-    from modules.common.package import REPO_ROOT
+    from modules.common.package import build_root
 
-    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    staged = REPO_ROOT / "build" / "gcp-function" / "state-gcp-dev" / "requirements.txt"
+    staged = build_root() / "gcp-function" / f"{APP}-gcp-dev" / "requirements.txt"
     assert set(staged.read_text().split()) == set(extras["gcp"]) | set(extras["redis"])
 
 
@@ -361,11 +381,17 @@ def test_deployed_workflow_source_is_the_renderer_output(prod: StackView) -> Non
     """Undoing Terraform's escaping gives back exactly what the renderer produced."""
     from modules.common.workflow import cloud_workflows_yaml
 
-    source = prod.one("google_workflows_workflow")["source_contents"]
-    url = re.search(r"url: (\$\{google_cloudfunctions2_function\.[^}]+\})", source)
-    assert url is not None
-    rendered = cloud_workflows_yaml("https://activity.example/")
-    assert rendered is not None
-    assert (
-        source.replace(url.group(1), "https://activity.example/").replace("$${", "${") == rendered
-    )
+    sources = {
+        w["source_contents"].split(":", 1)[0]: w["source_contents"]
+        for w in prod.resources("google_workflows_workflow").values()
+    }
+    assert len(sources) == len(EXAMPLE.app.workflows)
+    for definition in EXAMPLE.app.workflows:
+        source = sources[f"# statekit workflow {definition.name}"]
+        url = re.search(r"url: (\$\{google_cloudfunctions2_function\.[^}]+\})", source)
+        assert url is not None
+        rendered = cloud_workflows_yaml(definition, "https://activity.example/")
+        assert (
+            source.replace(url.group(1), "https://activity.example/").replace("$${", "${")
+            == rendered
+        )

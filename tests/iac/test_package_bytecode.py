@@ -44,10 +44,10 @@ def test_staged_code_is_content_addressed_and_compiled() -> None:
     folders = [root / "handlers"]
     first = staged_code(folders, THIS_RUNTIME, "test-function-code")
     assert staged_code(folders, THIS_RUNTIME, "test-function-code") == first
-    assert (first / "handlers" / "aws.py").read_bytes() == (
-        root / "handlers" / "aws.py"
+    assert (first / "handlers" / "app.py").read_bytes() == (
+        root / "handlers" / "app.py"
     ).read_bytes()
-    assert Path(importlib.util.cache_from_source(str(first / "handlers" / "aws.py"))).is_file()
+    assert Path(importlib.util.cache_from_source(str(first / "handlers" / "app.py"))).is_file()
     assert {inside for _, inside in code_files(folders)} == {
         p.relative_to(first) for p in first.rglob("*") if p.suffix == ".py"
     }

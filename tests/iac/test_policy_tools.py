@@ -18,7 +18,7 @@ import pytest
 
 from modules.common.plan import plan_stacks
 from tests.iac.checkov_skips import skips_for
-from tests.iac.conftest import ROOT, Synthesized
+from tests.iac.conftest import APP, ROOT, Synthesized
 
 CHECKOV = ROOT / ".tools" / "checkov-venv" / "bin" / "checkov"
 ASL_VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
@@ -85,7 +85,7 @@ def run_checkov(stack_dirs: list[Path], skips: dict[str, str]) -> dict[str, list
 def planned_aws_stack_names() -> list[str]:
     """AWS here; the Azure and GCP stacks run checkov in test_azure_policy.py / test_gcp_policy.py
     with their own skip lists (checkov_skips_azure_gcp.py)."""
-    return [s.stack_name for s in plan_stacks() if s.cloud == "aws"]
+    return [s.stack_name for s in plan_stacks(app_name=APP) if s.cloud == "aws"]
 
 
 @pytest.fixture(scope="session")
@@ -195,6 +195,6 @@ def test_every_prod_skip_is_still_needed(synthesized: Synthesized) -> None:
     """Without skips, prod fails exactly the skipped checks: the list holds nothing stale."""
     if not CHECKOV.exists():
         pytest.skip(f"checkov not installed at {CHECKOV}: run scripts/install_checkov.sh")
-    failed = run_checkov([synthesized.stack_dir("state-aws-prod")], {})
-    failing_ids = {line.split()[0] for line in failed["state-aws-prod"]}
+    failed = run_checkov([synthesized.stack_dir(f"{APP}-aws-prod")], {})
+    failing_ids = {line.split()[0] for line in failed[f"{APP}-aws-prod"]}
     assert failing_ids == set(skips_for("prod"))

@@ -180,7 +180,7 @@ def test_the_saga_functions_have_durable_bindings() -> None:
 def test_each_declared_function_has_its_trigger() -> None:
     http = functions()["api"].get_trigger()
     assert (http.type, http.route) == ("httpTrigger", "api/{*path}")
-    assert str(http.auth_level).lower().endswith("anonymous")  # Http("api", public=True)
+    assert str(http.auth_level).lower().endswith("function")  # Http("api"), not public
     timer = functions()["nightly"].get_trigger()
     assert (timer.type, timer.schedule) == ("timerTrigger", "0 0 3 * * *")
     assert sorted(functions()) == [

@@ -1,0 +1,1 @@
+"""The smallest App: one private HTTP function (stacks with components switched off)."""
