@@ -38,6 +38,7 @@ from constructs import Construct
 
 from ..common.app import AppSource, DeployedFunction
 from .context import AwsContext, allow, policy_document
+from .dashboard import telemetry_layers
 from .network import Network
 from .observability import log_group
 from .package import CodePackage
@@ -187,6 +188,8 @@ class Functions(Construct):
                     variables={**environment, **function.environment(app.ref)}
                 ),
                 kms_key_arn=ctx.key_arn,
+                # The ADOT collector layer when the environment names one (modules/aws/dashboard.py).
+                layers=telemetry_layers(ctx) or None,
                 tracing_config=LambdaFunctionTracingConfig(
                     mode="Active" if ctx.settings.observability.tracing else "PassThrough"
                 ),

@@ -15,7 +15,7 @@ from ..common.workflow import url_variable
 from . import policy  # noqa: F401  (registers the AWS policy rules)
 from .cache import Cache
 from .context import AwsContext
-from .dashboard import StateDashboard
+from .dashboard import StateDashboard, telemetry_environment
 from .database import Database
 from .functions import FunctionAccess, Functions
 from .kms import StackKey
@@ -116,7 +116,7 @@ class AwsStateStack(StateStack):
             ctx,
             app=app,
             functions=app.functions(settings, workflows_on=bool(workflows)),
-            environment={**self.urls.environment(), **workflow_urls},
+            environment={**self.urls.environment(), **workflow_urls, **telemetry_environment(ctx)},
             network=self.network,
             access=FunctionAccess(
                 table_arn=self.database.arn if self.database else None,

@@ -20,6 +20,7 @@ from ..common.stack import StateStack, StateUrls
 from . import policy
 from .cache import RedisCacheComponent
 from .context import AzureContext
+from .dashboard import StateWorkbook
 from .database import CosmosDatabase
 from .functions import FunctionApp
 from .memcached import refuse_memcached
@@ -132,6 +133,19 @@ class AzureStateStack(StateStack):
         if self.orchestrator:
             self.orchestrator.store_key(self.functions.name, function_app, principal)
         self.observability.function_error_alert()
+        # The state dashboard and its alerts (modules/common/dashboard.py, issue 17); the poison
+        # queue's own alert above stays: it fires on the queue's depth, this one on the log line.
+        StateWorkbook(
+            self,
+            "dashboard",
+            ctx,
+            insights_id=self.observability.insights.id,
+            action_group_id=self.observability.action_group.id,
+            function_apps=[self.functions.name],
+            poison_queues=[self.queue.poison_queue_name] if self.queue else [],
+            workflows=[str(w.name) for w in workflows],
+            queue_account_id=self.queue.account.id if self.queue else None,
+        )
         if components.budget:
             self.observability.budget()
         self.publish_urls(self.urls)

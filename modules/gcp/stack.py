@@ -23,6 +23,7 @@ from . import policy
 from .apis import enable_apis
 from .cache import PASSWORD_VARIABLE, MemorystoreCache
 from .context import GcpContext
+from .dashboard import StateDashboard
 from .database import FirestoreDatabaseComponent
 from .functions import CloudFunctions, SecretVariable
 from .kms import DataKey
@@ -155,6 +156,18 @@ class GcpStateStack(StateStack):
             self.workflow.grant_start(member)
         self.observability.function_error_alert(
             [ctx.naming.name(function.name) for function in declared]
+        )
+        StateDashboard(
+            self,
+            "dashboard",
+            ctx,
+            notification_channels=self.observability.channels,
+            functions=[ctx.naming.name(function.name) for function in declared],
+            subscriptions=[self.queue.subscription.name] if self.queue else [],
+            dead_letter_subscriptions=[self.queue.dead_letter_subscription.name]
+            if self.queue
+            else [],
+            workflows=list(self.workflow.names.values()) if self.workflow else [],
         )
         if components.budget:
             self.observability.budget(project.number)
