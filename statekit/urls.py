@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from statekit.errors import InvalidURL
 
-# Schemes whose URL may name a user (a Redis ACL user); no scheme takes a password.
-USERNAME_SCHEMES = frozenset({"redis", "rediss"})
+# Schemes whose URL may name a user (a Redis ACL user, a PostgreSQL role); no scheme
+# takes a password.
+USERNAME_SCHEMES = frozenset({"redis", "rediss", "postgresql"})
 
 
 class ConnectionURL(NamedTuple):
