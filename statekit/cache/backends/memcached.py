@@ -111,8 +111,6 @@ class MemcachedCache(CacheBackend):
             raise url.error(
                 "a memcached URL needs a host, like memcached://cache.example.com:11211"
             )
-        if url.username is not None or "@" in url.raw.split("?")[0]:
-            raise url.error("Memcached takes no user or password in the URL")
         if url.path.strip("/"):
             raise url.error("a memcached URL has no path (Memcached has no databases)")
         prefix = url.param("prefix", "") or ""

@@ -82,7 +82,7 @@ def test_limitations_are_declared() -> None:
 @pytest.mark.parametrize(
     ("url", "rule"),
     [
-        ("memcached://user@cache.example.com:11211", "no user or password"),
+        ("memcached://user@cache.example.com:11211", "takes no user name or credentials"),
         ("memcached://cache.example.com:11211/0", "no path"),
         ("memcached://cache.example.com?tls=yes", "tls must be"),
         ("memcached://cache.example.com?prefix=a%20b", "prefix must be"),
