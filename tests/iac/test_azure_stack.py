@@ -246,8 +246,11 @@ def test_observability_alerts_and_budget(stack: StackView) -> None:
     assert has(
         stack, "azurerm_monitor_metric_alert", {"criteria": [{"metric_name": "requests/failed"}]}
     )
-    poison = stack.one("azurerm_monitor_scheduled_query_rules_alert_v2")
+    log_alerts = stack.resources("azurerm_monitor_scheduled_query_rules_alert_v2")
+    (poison,) = [a for key, a in log_alerts.items() if key.startswith("observability_poison-queue")]
     assert "statekit-work-poison" in poison["criteria"][0]["query"]
+    # The state dashboard's alerts (modules/azure/dashboard.py) stand beside it.
+    assert any(key.startswith("dashboard_state-errors") for key in log_alerts)
     budget = stack.one("azurerm_consumption_budget_resource_group")
     assert budget["amount"] == {"dev": 20, "staging": 100, "prod": 500}[stack.env]
     assert budget["notification"][0]["threshold"] == 80
@@ -299,10 +302,12 @@ def test_switched_off_components_leave_resources_and_urls_out(
         "azurerm_redis_cache",
         "azurerm_storage_queue",
         "azurerm_consumption_budget_resource_group",
-        "azurerm_monitor_scheduled_query_rules_alert_v2",
         "azurerm_key_vault_secret",
     ):
         assert resource_type not in resources
+    # Without a queue or workflows only the state-error alert is left (state operations remain).
+    log_alerts = resources["azurerm_monitor_scheduled_query_rules_alert_v2"]
+    assert [key.split("_")[1] for key in log_alerts] == ["state-errors"]
     (app,) = resources["azurerm_function_app_flex_consumption"].values()
     assert sorted(k for k in app["app_settings"] if k.startswith("STATEKIT_")) == [
         "STATEKIT_APP",

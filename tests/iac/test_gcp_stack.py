@@ -287,9 +287,11 @@ def test_observability_retention_alerts_and_budget(stack: StackView) -> None:
         {"bucket_id": "_Default", "retention_days": retention},
     )
     assert stack.has("google_project_service", {"service": "cloudtrace.googleapis.com"})
-    filters = [
-        p["conditions"][0]["condition_threshold"]["filter"]
+    filters = [  # the threshold conditions (the state dashboard's alerts add PromQL ones)
+        condition["condition_threshold"]["filter"]
         for p in stack.resources("google_monitoring_alert_policy").values()
+        for condition in p["conditions"]
+        if "condition_threshold" in condition
     ]
     assert any(
         f'subscription_id = "{APP}-{stack.env}-work-dlq"' in f and "num_undelivered_messages" in f
