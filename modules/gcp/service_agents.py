@@ -35,6 +35,7 @@ AGENT_SERVICES = {
     "cloud-redis.iam.gserviceaccount.com": "redis.googleapis.com",
     "gcp-sa-secretmanager.iam.gserviceaccount.com": "secretmanager.googleapis.com",
     "gcp-sa-workflows.iam.gserviceaccount.com": "workflows.googleapis.com",
+    "gcp-sa-cloud-sql.iam.gserviceaccount.com": "sqladmin.googleapis.com",
 }
 
 

@@ -94,9 +94,10 @@ def test_aws_functions_log_in_with_iam_through_the_proxy(aws_prod: dict[str, Any
         for p in aws_prod["resource"]["aws_iam_role_policy"].values()
         if "rds-db:connect" in p["policy"]
     ]
-    assert len(connect) == 1
-    assert ':dbuser:${element(split(":", aws_db_proxy.' in connect[0]
-    assert ")}/statekit" in connect[0]
+    # One login grant per function role (each declared function has its own role).
+    assert len(connect) == len(aws_prod["resource"]["aws_lambda_function"])
+    assert all(':dbuser:${element(split(":", aws_db_proxy.' in policy for policy in connect)
+    assert all(")}/statekit" in policy for policy in connect)
     for function in aws_prod["resource"]["aws_lambda_function"].values():
         assert function["vpc_config"]["subnet_ids"]  # in the VPC with the proxy
     text = json.dumps(aws_prod)
