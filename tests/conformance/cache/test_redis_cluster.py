@@ -63,7 +63,10 @@ def test_batches_span_slots_on_every_node(
     run = uuid.uuid4().hex[:8]
     cache = open_cache(f"{cluster_url}&prefix=spread{run}:")
     values = {f"p{i}/k": {"i": i} for i in range(300)}
-    assert len({key_slot(f"spread{run}:{key}".encode()) for key in values}) > 250
+    # A precondition, not the behaviour under test: the keys fall in many slots. CRC16 is
+    # linear, so how many of 300 similar keys share a slot depends on the random prefix
+    # (230 distinct slots were seen); 150 is still far more than the three nodes need.
+    assert len({key_slot(f"spread{run}:{key}".encode()) for key in values}) > 150
     cache.set_many(values, ttl=60)
     counts = keys_per_node(cluster, f"spread{run}:*")
     assert all(counts) and sum(counts) == 300, counts  # every node holds some
