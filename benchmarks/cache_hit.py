@@ -18,7 +18,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import redis
 
 import statekit
+from benchmarks.timing import per_op_us
 from statekit.cache.backends.redis import cache_client_options
 from statekit.urls import parse_url
 from tests.standins.redis import create
@@ -35,14 +35,6 @@ GOAL = 1.05
 VALUE = {"id": 42, "name": "widget", "price": 9.5, "tags": ["a", "b"]}
 
 
-def per_op_us(fn: Callable[[], object], ops: int) -> tuple[float, float]:
-    """Wall-clock and this thread's CPU time per call, in microseconds."""
-    cpu_started = time.thread_time()
-    started = time.perf_counter()
-    for _ in range(ops):
-        fn()
-    wall = (time.perf_counter() - started) / ops * 1e6
-    return wall, (time.thread_time() - cpu_started) / ops * 1e6
 
 
 def main() -> int:

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg
 
 import statekit
+from benchmarks.timing import per_op_us
 from statekit.store import rules
 from statekit.store.backends.postgresql import Statements
 from tests.standins.postgresql import PostgreSQLServer
@@ -38,14 +39,6 @@ BATCH = 100
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
-def per_op_us(fn: Callable[[], object], ops: int) -> tuple[float, float]:
-    """Wall-clock and this thread's CPU time per call, in microseconds."""
-    cpu_started = time.thread_time()
-    started = time.perf_counter()
-    for _ in range(ops):
-        fn()
-    wall = (time.perf_counter() - started) / ops * 1e6
-    return wall, (time.thread_time() - cpu_started) / ops * 1e6
 
 
 class Raw:
