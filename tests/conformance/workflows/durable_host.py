@@ -18,18 +18,18 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import azure.durable_functions as df
 
+from tests.conformance.workflows.durable_history import START, DurableHistory
+
 CALL_ACTIVITY = 0
 CALL_SUB_ORCHESTRATOR = 2
 CREATE_TIMER = 5
 WAIT_FOR_EXTERNAL_EVENT = 6
-START = datetime(2026, 1, 1, tzinfo=UTC)
 NAMES = {
     4: "TaskScheduled",
     5: "TaskCompleted",
@@ -46,7 +46,7 @@ NAMES = {
 }
 
 
-class Instance:
+class Instance(DurableHistory):
     """One orchestration instance: its history, replayed after every change."""
 
     def __init__(self, host: DurableHost, instance_id: str, name: str, payload: Any) -> None:
@@ -64,22 +64,6 @@ class Instance:
         self.custom_status: Any = None
         self.episode()
         self.event(0, Input=self.input, Name=name, Version="")
-
-    def event(self, event_type: int, event_id: int = -1, **fields: Any) -> None:
-        stamp = self.clock.isoformat().replace("+00:00", "Z")
-        self.history.append(
-            {
-                "EventType": event_type,
-                "EventId": event_id,
-                "IsPlayed": False,
-                "Timestamp": stamp,
-                **fields,
-            }
-        )
-
-    def episode(self) -> None:
-        self.clock += timedelta(milliseconds=10)
-        self.event(12)
 
     def replay(self) -> dict[str, Any]:
         handle = self.host.orchestrators[self.name]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -24,15 +23,15 @@ from handlers.activities import ActivityFailed, run_activity
 from handlers.saga import ORDER_SAGA
 from statekit.workflows.engines.durable.client import run_from_orchestration
 from statekit.workflows.engines.durable.orchestrator import orchestrator_function
+from tests.conformance.workflows.durable_history import START, DurableHistory
 from tests.conformance.workflows.outcome import Outcome
 from tests.conformance.workflows.saga_script import Scenario
 
 CALL_ACTIVITY = 0
 CREATE_TIMER = 5
-START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class DurableReplayHost:
+class DurableReplayHost(DurableHistory):
     def __init__(self, instance_id: str, payload: Any) -> None:
         self.instance_id = instance_id
         self.clock = START
@@ -42,22 +41,6 @@ class DurableReplayHost:
         self.input = json.dumps(payload)
         self.event(0, Input=self.input, Name=ORDER_SAGA.name, Version="")  # ExecutionStarted
         self.replays = 0
-
-    def event(self, event_type: int, event_id: int = -1, **fields: Any) -> None:
-        stamp = self.clock.isoformat().replace("+00:00", "Z")
-        self.history.append(
-            {
-                "EventType": event_type,
-                "EventId": event_id,
-                "IsPlayed": False,
-                "Timestamp": stamp,
-                **fields,
-            }
-        )
-
-    def episode(self) -> None:
-        self.clock += timedelta(milliseconds=10)
-        self.event(12)  # OrchestratorStarted
 
     def replay(self, handle: Any) -> dict[str, Any]:
         self.replays += 1
