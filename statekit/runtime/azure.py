@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import azure.durable_functions as df
@@ -66,7 +66,7 @@ def function_app(spec: str | None = None) -> df.DFApp:
     if app.workflows and only in (ALL, ACTIVITY_FUNCTION):
         for workflow in app.workflows:
             _register_orchestrator(functions, workflow)
-        _register_body_orchestrator(functions)
+        _register_body_orchestrator(functions, app.workflows)
         _register_activities(functions, app)
     return functions
 
@@ -132,9 +132,9 @@ def _register_orchestrator(functions: df.DFApp, workflow: Workflow) -> None:
         return (yield from run(context))
 
 
-def _register_body_orchestrator(functions: df.DFApp) -> None:
+def _register_body_orchestrator(functions: df.DFApp, workflows: Sequence[Workflow]) -> None:
     # Each Parallel branch and Map item is a sub-orchestration of this one function.
-    run = body_orchestrator_function(activity_function=ACTIVITY_FUNCTION)
+    run = body_orchestrator_function(activity_function=ACTIVITY_FUNCTION, workflows=workflows)
 
     @functions.function_name(BODY_ORCHESTRATOR)
     @functions.orchestration_trigger(context_name="context")

@@ -164,7 +164,7 @@ class DurableLongRunning:
         orchestrators: dict[str, Any] = {
             workflow.name: orchestrator_function(workflow) for workflow in WORKFLOWS
         }
-        orchestrators[BODY_ORCHESTRATOR] = body_orchestrator_function()
+        orchestrators[BODY_ORCHESTRATOR] = body_orchestrator_function(workflows=WORKFLOWS)
         self.host = DurableHost(orchestrators, run_activity)
         self.clients = {
             workflow.name: DurableWorkflows(f"http://{self.host.host}", workflow.name, None)

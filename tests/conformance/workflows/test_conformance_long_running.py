@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from statekit.workflows import WorkflowIdInUse
+from statekit.workflows import Step, Workflow, WorkflowIdInUse
 from tests.conformance.workflows.long_running import ACTIVITIES, LINGER, Case, Outcome, cases
 
 ENGINES = ("local", "stepfunctions", "durable", "cloud_workflows")
@@ -159,3 +159,23 @@ def test_conflict_on_start(
     while long_running.client.status(run_id).status == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert long_running.client.status(run_id).status == "cancelled"
+
+
+def test_a_namesake_workflow_elsewhere_in_the_process_does_not_change_a_durable_run(
+    durable_long_running: Any,
+) -> None:
+    """A workflow name is unique within an app, not within a process: another app's
+    "group_booking" (the booking test app has one) built later must not replace the
+    definition a Durable branch sub-orchestration runs (it did: CI's approval case
+    ended ``BranchFailed`` whenever that app was imported first)."""
+    from statekit.workflows.definition import KNOWN_WORKFLOWS
+
+    case = CASES["approval_approved"]
+    original = KNOWN_WORKFLOWS[case.workflow.name]
+    Workflow(case.workflow.name, [Step("other", activity="confirm")], activities=ACTIVITIES)
+    try:
+        assert KNOWN_WORKFLOWS[case.workflow.name] is not original
+        run = drive(durable_long_running, case, f"{case.input['booking_id']}-namesake")
+    finally:
+        KNOWN_WORKFLOWS[case.workflow.name] = original
+    assert (run.status, run.output) == ("succeeded", case.output), run.error

@@ -25,7 +25,7 @@ the ``durable://`` client reads back from the instance's output.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -308,14 +308,23 @@ def orchestrator_function(
 
 
 def body_orchestrator_function(
-    activity_function: str = DEFAULT_ACTIVITY_FUNCTION, body_orchestrator: str = BODY_ORCHESTRATOR
+    activity_function: str = DEFAULT_ACTIVITY_FUNCTION,
+    body_orchestrator: str = BODY_ORCHESTRATOR,
+    *,
+    workflows: Iterable[Workflow] | None = None,
 ) -> Orchestrator:
-    """The sub-orchestration that runs one Parallel branch or Map item of any workflow
-    built in this process: input ``{"workflow", "scope", "state"}``."""
+    """The sub-orchestration that runs one Parallel branch or Map item of ``workflows``
+    (default: any workflow built in this process): input ``{"workflow", "scope", "state"}``.
+
+    Pass the app's workflows: a name is unique within an app, not within a process
+    (two apps, or a test suite, may each define a "group_booking"), and a branch run
+    with another workflow's body fails or, worse, runs the wrong steps."""
+    own = {workflow.name: workflow for workflow in workflows} if workflows is not None else None
 
     def body(context: Any) -> Generator[Any, Any, Any]:
         payload = context.get_input(expected_type=dict)
-        definition = KNOWN_WORKFLOWS[payload["workflow"]].scope(payload["scope"])
+        known = own if own is not None else KNOWN_WORKFLOWS
+        definition = known[payload["workflow"]].scope(payload["scope"])
         state = payload["state"]
         outcome = yield from _run_scope(
             context, definition, state, activity_function, body_orchestrator
