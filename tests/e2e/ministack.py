@@ -19,6 +19,20 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ROOT / ".tools" / "ministack-venv" / "bin" / "python"
 INSTALLER = ROOT / "scripts" / "tools" / "ministack.sh"
 READY_TIMEOUT = 60.0
+# What MiniStack inherits from this process: only what any program needs. Its Lambda
+# workers start from MiniStack's own environment ({**os.environ, **function variables}),
+# so a variable the suite set earlier would reach the functions: the conformance cases'
+# AWS_ENDPOINT_URL (moto) won over MiniStack's own address, and the deployed API's
+# first call failed in the full suite only (CI, 2026-12-07).
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER")
+
+
+def hermetic_env(**extra: str) -> dict[str, str]:
+    """This process's basic variables, none of its SDK settings, and ``extra``."""
+    return {
+        **{name: os.environ[name] for name in INHERITED if name in os.environ},
+        **extra,
+    }
 
 
 def ensure_installed() -> Path:
@@ -46,16 +60,15 @@ def running_ministack(
     python = ensure_installed()
     port = free_port()
     log_path = workdir / "ministack.log"
-    env = {
-        **os.environ,
-        "BIND_HOST": "127.0.0.1",  # without it MiniStack binds 0.0.0.0
-        "GATEWAY_PORT": str(port),
-        "MINISTACK_HOST": "127.0.0.1",
-        "MINISTACK_REGION": region,
-        "LAMBDA_EXECUTOR": "local",
-        "AWS_DEFAULT_REGION": region,
+    env = hermetic_env(
+        BIND_HOST="127.0.0.1",  # without it MiniStack binds 0.0.0.0
+        GATEWAY_PORT=str(port),
+        MINISTACK_HOST="127.0.0.1",
+        MINISTACK_REGION=region,
+        LAMBDA_EXECUTOR="local",
+        AWS_DEFAULT_REGION=region,
         **(extra_env or {}),
-    }
+    )
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [str(python), "-m", "ministack"],

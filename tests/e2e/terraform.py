@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.e2e.ministack import hermetic_env
+
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 # Where images put a provider mirror (the first holding hashicorp/aws wins);
 # STATEKIT_TF_PROVIDER_MIRROR names another one.
@@ -68,13 +70,13 @@ class Terraform:
     timings: dict[str, float] = field(default_factory=dict)
 
     def run(self, *args: str, timeout: float = 600) -> str:
-        env = {
-            **os.environ,
-            "TF_CLI_CONFIG_FILE": str(self.cli_config),
-            "TF_IN_AUTOMATION": "1",
-            "TF_INPUT": "0",
-            "CHECKPOINT_DISABLE": "1",
-        }
+        # Hermetic: an AWS_* variable the suite set earlier must not steer the provider.
+        env = hermetic_env(
+            TF_CLI_CONFIG_FILE=str(self.cli_config),
+            TF_IN_AUTOMATION="1",
+            TF_INPUT="0",
+            CHECKPOINT_DISABLE="1",
+        )
         started = time.perf_counter()
         done = subprocess.run(
             [self.binary, *args],

@@ -40,7 +40,7 @@ pytest.importorskip("boto3", reason="the aws extra is not installed")
 from handlers.app import APP
 from statekit.workflows.definition import COMPENSATED, ENDING_KEY
 from tests.e2e.aws_app import DeployedApp, client, leftovers
-from tests.e2e.ministack import running_ministack
+from tests.e2e.ministack import hermetic_env, running_ministack
 from tests.e2e.override import write_local_stack
 from tests.e2e.terraform import (
     Terraform,
@@ -107,15 +107,14 @@ def _seed(store_url: str, endpoint: str, workdir: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "handlers.seed"],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "STATEKIT_STORE_URL": store_url,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": REGION,
-        },
+        env=hermetic_env(
+            PYTHONPATH=str(ROOT),
+            STATEKIT_STORE_URL=store_url,
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            AWS_DEFAULT_REGION=REGION,
+        ),
         check=True,
         timeout=120,
     )
