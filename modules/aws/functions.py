@@ -133,7 +133,7 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.functions
-        package = CodePackage(self, "package", settings.runtime, app.packages)
+        package = CodePackage(self, "package", ctx.settings, app.packages)
         self.declared = {function.name: function for function in functions}
         self.names = {function.name: ctx.naming.name(function.name) for function in functions}
         self.log_groups: dict[str, CloudwatchLogGroup] = {

@@ -15,13 +15,11 @@ import shutil
 from pathlib import Path
 
 from ..common.app import AppSource, DeployedFunction
-from ..common.package import build_root, copy_app_code, pinned_requirements
+from ..common.package import build_root, copy_app_code, function_extras, pinned_requirements
 from ..common.settings import StackSettings
 
 # Exactly the contract's two lines: the runtime registers the App's functions on `app`.
 FUNCTION_APP_PY = "from statekit.runtime.azure import function_app\napp = function_app()\n"
-# The runtime dependencies are the extras pyproject.toml pins (the set tested together).
-REQUIREMENT_EXTRAS = ("azure", "redis")
 
 
 def _hms(seconds: int) -> str:
@@ -79,7 +77,7 @@ def stage(
         json.dumps(host_json(settings, functions), indent=2, sort_keys=True) + "\n"
     )
     (target / "requirements.txt").write_text(
-        "\n".join(pinned_requirements(REQUIREMENT_EXTRAS)) + "\n"
+        "\n".join(pinned_requirements(function_extras(settings))) + "\n"
     )
     return target
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .bytecode import compile_package
+from .settings import StackSettings
 
 CODE_SUFFIXES = {".py", ".json"}
 RUNTIME_PACKAGE = "statekit"  # the runtime adapters that call the App's handlers
@@ -151,9 +152,38 @@ def pinned_requirements(extras: tuple[str, ...]) -> list[str]:
 
     From the checkout's pyproject.toml when synthesizing inside the statekit
     repository, else from the installed distribution's metadata (the library path).
+    An extra that names another (``statekit[otel]``) brings that one's pins.
     """
     optional = _pins_from_pyproject(Path.cwd() / "pyproject.toml") or _pins_from_metadata()
-    missing = [extra for extra in extras if extra not in optional]
-    if missing:
-        raise PackageNotFound(f"statekit declares no extra {missing[0]!r} (its pins)")
-    return sorted({pin for extra in extras for pin in optional[extra]})
+    return sorted(_expanded(optional, extras))
+
+
+def _expanded(optional: dict[str, list[str]], extras: Iterable[str]) -> set[str]:
+    pins: set[str] = set()
+    for extra in extras:
+        if extra not in optional:
+            raise PackageNotFound(f"statekit declares no extra {extra!r} (its pins)")
+        for pin in optional[extra]:
+            name, bracket, rest = pin.partition("[")
+            if bracket and name.strip() == DISTRIBUTION:
+                pins |= _expanded(optional, [e.strip() for e in rest.split("]")[0].split(",")])
+            else:
+                pins.add(pin)
+    return pins
+
+
+# The extra whose pins carry each cloud's telemetry exporter (statekit.observability.platform).
+TELEMETRY_EXTRAS = {"aws": "otel", "azure": "otel-azure", "gcp": "otel-gcp"}
+
+
+def function_extras(settings: StackSettings) -> tuple[str, ...]:
+    """The statekit extras a stack's functions import: the cloud's SDKs, the client of the
+    stack's cache and database, and the telemetry exporter when tracing is on."""
+    extras = [settings.cloud]
+    if settings.components.cache:
+        extras.append("memcached" if settings.cache.engine == "memcached" else "redis")
+    if settings.database.engine == "postgres":
+        extras.append("postgresql")
+    if settings.observability.tracing:
+        extras.append(TELEMETRY_EXTRAS[settings.cloud])
+    return tuple(extras)

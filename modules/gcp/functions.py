@@ -47,6 +47,8 @@ from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMemb
 from cdktn_provider_google.storage_bucket_object import StorageBucketObject
 from constructs import Construct
 
+from statekit.observability.platform import GCP_SWITCH_VARIABLE
+
 from ..common.app import AppSource, DeployedFunction
 from .context import GcpContext
 from .kms import DataKey
@@ -184,14 +186,25 @@ class CloudFunctions(Construct):
                 member=build_member,
             )
         )
+        # With tracing on, the functions export statekit's spans to Cloud Trace and its
+        # metrics to Cloud Monitoring (statekit.observability.platform, extra otel-gcp).
+        self.telemetry_environment: dict[str, str] = {}
+        self.telemetry_grants: list[ProjectIamMember] = []
         if ctx.settings.observability.tracing:
-            ProjectIamMember(
-                self,
-                "trace-agent",
-                project=ctx.project,
-                role="roles/cloudtrace.agent",
-                member=self.member,
-            )
+            self.telemetry_environment = {GCP_SWITCH_VARIABLE: "1"}
+            self.telemetry_grants = [
+                ProjectIamMember(
+                    self,
+                    grant_id,
+                    project=ctx.project,
+                    role=role,
+                    member=self.member,
+                )
+                for grant_id, role in (
+                    ("trace-agent", "roles/cloudtrace.agent"),
+                    ("metric-writer", "roles/monitoring.metricWriter"),
+                )
+            ]
         self.functions: dict[str, Cloudfunctions2Function] = {}
 
     @property
@@ -234,7 +247,11 @@ class CloudFunctions(Construct):
                 # only from Google's own services in the project (push, scheduler, workflows).
                 ingress_settings="ALLOW_ALL" if spec.kind == "http" else "ALLOW_INTERNAL_ONLY",
                 all_traffic_on_latest_revision=True,
-                environment_variables={**environment, **spec.environment(self.app.ref)},
+                environment_variables={
+                    **environment,
+                    **self.telemetry_environment,
+                    **spec.environment(self.app.ref),
+                },
                 secret_environment_variables=[
                     Cloudfunctions2FunctionServiceConfigSecretEnvironmentVariables(
                         key=secret.name,
@@ -258,6 +275,7 @@ class CloudFunctions(Construct):
             ),
             depends_on=[
                 *self.build_grants,
+                *self.telemetry_grants,  # its first spans and points are not refused
                 *(after for secret in secrets for after in secret.readable_after),
             ],
         )

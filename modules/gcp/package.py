@@ -18,23 +18,23 @@ from cdktn import AssetType, TerraformAsset
 from constructs import Construct
 
 from ..common.app import AppSource
-from ..common.package import build_root, copy_app_code, pinned_requirements
+from ..common.package import build_root, copy_app_code, function_extras, pinned_requirements
 from ..common.settings import StackSettings
 
 # Exactly the contract's line: every function's entry point is the runtime's ``handle``.
 MAIN_PY = "from statekit.runtime.gcp import handle  # noqa: F401\n"
-# The runtime dependencies are the extras pyproject.toml pins (the set tested together).
-REQUIREMENT_EXTRAS = ("gcp", "redis")
 
 
-def stage(target: Path, runtime: str, app: AppSource) -> Path:
+def stage(target: Path, settings: StackSettings, app: AppSource) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    copy_app_code(target, runtime, app.packages)
+    copy_app_code(target, settings.functions.runtime, app.packages)
     (target / "main.py").write_text(MAIN_PY)
+    # The pins of the extras this stack's functions import (the set tested together):
+    # Cloud Build installs them.
     (target / "requirements.txt").write_text(
-        "\n".join(pinned_requirements(REQUIREMENT_EXTRAS)) + "\n"
+        "\n".join(pinned_requirements(function_extras(settings))) + "\n"
     )
     return target
 
@@ -43,5 +43,5 @@ def function_source(
     scope: Construct, construct_id: str, settings: StackSettings, app: AppSource
 ) -> TerraformAsset:
     target = build_root() / "gcp-function" / settings.stack_name
-    staged = stage(target, settings.functions.runtime, app)
+    staged = stage(target, settings, app)
     return TerraformAsset(scope, construct_id, path=str(staged), type=AssetType.ARCHIVE)

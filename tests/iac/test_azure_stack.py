@@ -323,7 +323,8 @@ def test_switched_off_components_leave_resources_and_urls_out(
 
 
 def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
-    """The function app installs exactly the versions pyproject.toml pins for Azure and Redis."""
+    """The function app installs exactly the versions pyproject.toml pins for Azure and the
+    Azure Monitor distro (dev: tracing on, the cache off, so no Redis client)."""
     import tomllib
 
     from modules.common.package import build_root
@@ -332,7 +333,8 @@ def test_package_requirements_are_the_tested_pins(dev: StackView) -> None:
         "optional-dependencies"
     ]
     staged = build_root() / "azure-function" / f"{APP}-azure-dev" / "requirements.txt"
-    assert set(staged.read_text().split()) == set(extras["azure"]) | set(extras["redis"])
+    telemetry = set(extras["otel-azure"]) - {"statekit[otel]"} | set(extras["otel"])
+    assert set(staged.read_text().split()) == set(extras["azure"]) | telemetry
 
 
 def test_retention_maps_onto_what_azure_accepts() -> None:

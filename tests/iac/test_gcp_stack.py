@@ -186,6 +186,7 @@ def test_function_identity_has_exactly_its_grants(stack: StackView) -> None:
     expected = {
         ("google_project_iam_member", "roles/datastore.user"),
         ("google_project_iam_member", "roles/cloudtrace.agent"),
+        ("google_project_iam_member", "roles/monitoring.metricWriter"),
         ("google_pubsub_topic_iam_member", "roles/pubsub.publisher"),
         ("google_pubsub_subscription_iam_member", "roles/pubsub.subscriber"),
         ("google_project_iam_member", "roles/workflows.invoker"),
@@ -354,6 +355,7 @@ def test_switched_off_components_leave_resources_and_urls_out(
     assert sorted(api["service_config"]["environment_variables"]) == [
         "STATEKIT_APP",
         "STATEKIT_FUNCTION",
+        "STATEKIT_GCP_TELEMETRY",  # tracing is on: spans to Cloud Trace, metrics to Monitoring
         "STATEKIT_STORE_URL",
     ]
     assert set(config["output"]) == {"statekit_store_url"}
@@ -361,7 +363,8 @@ def test_switched_off_components_leave_resources_and_urls_out(
 
 
 def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
-    """The functions install exactly the versions pyproject.toml pins for GCP and Redis."""
+    """The functions install exactly the versions pyproject.toml pins for GCP and its
+    telemetry exporters (dev: tracing on, the cache off, so no Redis client)."""
     import tomllib
 
     from modules.common.package import build_root
@@ -370,7 +373,8 @@ def test_source_requirements_are_the_tested_pins(dev: StackView) -> None:
         "optional-dependencies"
     ]
     staged = build_root() / "gcp-function" / f"{APP}-gcp-dev" / "requirements.txt"
-    assert set(staged.read_text().split()) == set(extras["gcp"]) | set(extras["redis"])
+    telemetry = set(extras["otel-gcp"]) - {"statekit[otel]"} | set(extras["otel"])
+    assert set(staged.read_text().split()) == set(extras["gcp"]) | telemetry
 
 
 def test_large_memory_gets_the_cpu_cloud_run_requires() -> None:
@@ -397,3 +401,14 @@ def test_deployed_workflow_source_is_the_renderer_output(prod: StackView) -> Non
             source.replace(url.group(1), "https://activity.example/").replace("$${", "${")
             == rendered
         )
+
+
+def test_tracing_off_leaves_the_exporters_switch_and_their_grants_out(
+    dev: StackView, synth_one: Callable[..., str]
+) -> None:
+    quiet = replace(dev.settings, observability=replace(dev.settings.observability, tracing=False))
+    config = json.loads(synth_one(quiet))
+    roles = {r["role"] for r in config["resource"].get("google_project_iam_member", {}).values()}
+    assert not roles & {"roles/cloudtrace.agent", "roles/monitoring.metricWriter"}
+    for function in config["resource"]["google_cloudfunctions2_function"].values():
+        assert "STATEKIT_GCP_TELEMETRY" not in function["service_config"]["environment_variables"]

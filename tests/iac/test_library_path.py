@@ -118,5 +118,8 @@ def test_a_separate_project_installs_the_wheel_and_synthesizes_its_app(tmp_path:
     ]
     with zipfile.ZipFile(stack / function["filename"]) as package:
         shipped = {name.split("/")[0] for name in package.namelist()}
-    assert {"tickets", "statekit", "redis"} <= shipped
+    # The libraries the stack needs, installed for Lambda: OpenTelemetry (tracing is on);
+    # no Redis client, since dev switches the cache off.
+    assert {"tickets", "statekit", "opentelemetry"} <= shipped
+    assert "redis" not in shipped
     assert "handlers" not in shipped
