@@ -2,15 +2,21 @@
 
     .venv/bin/python benchmarks/observability_overhead.py [--rounds 7] [--ops 2000]
 
-Three configurations, each measured in its own interpreter (global providers can be
+Four configurations, each measured in its own interpreter (global providers can be
 set only once per process), in alternating rounds within one run:
 
 - ``absent``: ``opentelemetry`` cannot be imported (blocked in ``sys.modules``), as
   on an install without the ``otel`` extra;
 - ``api``: the API is importable but no SDK is configured (statekit wraps nothing);
 - ``sdk``: the SDK with a ``BatchSpanProcessor`` (exporting to a no-op exporter, so the
-  network is not measured) and a metrics ``MeterProvider``: every call is a span and a
-  histogram point.
+  network is not measured) and a ``MeterProvider`` with a periodic reader, as deployed:
+  every call is a span and a histogram point;
+- ``sdk 10%``: the same with ``OTEL_TRACES_SAMPLER=parentbased_traceidratio`` at 0.1,
+  what ``observability.trace_sample_percent = 10`` sets on the functions.
+
+The peer, in the same runs: redis-py's own GET, plain and with OpenTelemetry's
+redis-py instrumentation (``opentelemetry-instrumentation-redis``) under the same SDK:
+what a team tracing Redis without statekit would pay.
 
 Backends: the embedded SQLite store and in-process cache, and Redis (a redis-server
 started through tests/standins/redis.py). Prints per-op medians and the ratio of each
@@ -34,16 +40,23 @@ sys.path.insert(0, str(ROOT))
 
 from tests.standins.redis import create  # noqa: E402
 
-CONFIGS = ("absent", "api", "sdk")
+CONFIGS = ("absent", "api", "sdk", "sdk10")
+LABELS = {"absent": "absent", "api": "api", "sdk": "sdk", "sdk10": "sdk 10%"}
 
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 config, store_url, cache_url, ops = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 if config == "absent":
     sys.modules["opentelemetry"] = None  # ImportError on any import of it, as when not installed
-elif config == "sdk":
+elif config.startswith("sdk"):
+    if config == "sdk10":  # what trace_sample_percent = 10 sets on the functions
+        os.environ["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio"
+        os.environ["OTEL_TRACES_SAMPLER_ARG"] = "0.1"
     from opentelemetry import metrics, trace
     from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        MetricExporter, MetricExportResult, PeriodicExportingMetricReader,
+    )
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
@@ -51,10 +64,25 @@ elif config == "sdk":
         def export(self, spans):
             return SpanExportResult.SUCCESS
 
-    provider = TracerProvider()
+    class DropMetrics(MetricExporter):
+        def __init__(self):
+            super().__init__()
+
+        def export(self, metrics_data, timeout_millis=0, **kwargs):
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis=0):
+            return True
+
+        def shutdown(self, timeout_millis=0, **kwargs):
+            pass
+
+    provider = TracerProvider()  # reads OTEL_TRACES_SAMPLER, as on the functions
     provider.add_span_processor(BatchSpanProcessor(Drop()))
     trace.set_tracer_provider(provider)
-    metrics.set_meter_provider(MeterProvider())
+    # A reader, as deployed: without one the SDK aggregates nothing and looks cheaper.
+    reader = PeriodicExportingMetricReader(DropMetrics(), export_interval_millis=3_600_000)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 import statekit
 
 store = statekit.open_store(store_url)
@@ -72,12 +100,22 @@ def per_op(fn):
     return (time.perf_counter() - started) / ops * 1e6
 
 value = {"n": 2, "s": "y" * 64}
-print(json.dumps({
+found = {
     "wrapped": wrapped,
     "store get": per_op(lambda: store.get("bench/k")),
     "store put": per_op(lambda: store.put("bench/k", value)),
     "cache get": per_op(lambda: cache.get("bench-k")),
-}))
+}
+if cache_url.startswith("redis") and config in ("absent", "sdk", "sdk10"):
+    # The peer: redis-py itself, with OpenTelemetry's own instrumentation when the SDK is on.
+    import redis
+    if config != "absent":
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+        RedisInstrumentor().instrument()
+    raw = redis.Redis.from_url(cache_url)
+    raw.set("obs-bench:raw", b"x" * 64)
+    found["redis-py get"] = per_op(lambda: raw.get("obs-bench:raw"))
+print(json.dumps(found))
 """
 
 
@@ -125,17 +163,28 @@ def main() -> int:
     print(
         f"per-op medians of {args.rounds} rounds x {args.ops} ops (microseconds); ratio vs absent"
     )
-    print(
-        f"{'backend':<9} {'operation':<10} {'absent':>8} {'api':>8} {'sdk':>8} {'api/abs':>8} {'sdk/abs':>8}"
-    )
+    header = "".join(f"{LABELS[c]:>9}" for c in CONFIGS)
+    ratios = "".join(f"{LABELS[c] + '/abs':>13}" for c in CONFIGS[1:])
+    print(f"{'backend':<9} {'operation':<10}{header}{ratios}")
     for target in targets:
         for operation in ("store get", "store put", "cache get"):
             medians = {c: statistics.median(samples[(target, operation, c)]) for c in CONFIGS}
-            print(
-                f"{target:<9} {operation:<10} {medians['absent']:8.1f} {medians['api']:8.1f} "
-                f"{medians['sdk']:8.1f} {medians['api'] / medians['absent']:8.2f}x "
-                f"{medians['sdk'] / medians['absent']:8.2f}x"
+            cells = "".join(f"{medians[c]:9.1f}" for c in CONFIGS)
+            shares = "".join(f"{medians[c] / medians['absent']:12.2f}x" for c in CONFIGS[1:])
+            print(f"{target:<9} {operation:<10}{cells}{shares}")
+    peer = {c: samples.get(("redis", "redis-py get", c)) for c in ("absent", "sdk", "sdk10")}
+    if all(peer.values()):
+        plain, traced, sampled = (statistics.median(peer[c] or []) for c in peer)
+        print(
+            f"peer: redis-py GET {plain:.1f} us plain; with opentelemetry-instrumentation-redis "
+            f"{traced:.1f} us ({traced / plain:.2f}x, +{traced - plain:.1f} us), sampled 10% "
+            f"{sampled:.1f} us ({sampled / plain:.2f}x)"
+        )
+        for label, config in (("sdk", "sdk"), ("sdk 10%", "sdk10")):
+            added = statistics.median(samples[("redis", "cache get", config)]) - statistics.median(
+                samples[("redis", "cache get", "absent")]
             )
+            print(f"statekit redis cache get, {label}: +{added:.1f} us over its own absent")
     print(
         "store backend class per configuration:", {f"{t}/{c}": w for (t, c), w in wrapped.items()}
     )

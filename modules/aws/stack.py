@@ -11,6 +11,7 @@ from constructs import Construct
 from ..common.app import AppSource
 from ..common.settings import StackSettings
 from ..common.stack import StateStack, StateUrls
+from ..common.tracing import sampling_environment
 from ..common.workflow import url_variable
 from . import policy  # noqa: F401  (registers the AWS policy rules)
 from .cache import Cache
@@ -116,7 +117,12 @@ class AwsStateStack(StateStack):
             ctx,
             app=app,
             functions=app.functions(settings, workflows_on=bool(workflows)),
-            environment={**self.urls.environment(), **workflow_urls, **telemetry_environment(ctx)},
+            environment={
+                **self.urls.environment(),
+                **workflow_urls,
+                **telemetry_environment(ctx),
+                **sampling_environment(settings),
+            },
             network=self.network,
             access=FunctionAccess(
                 table_arn=self.database.arn if self.database else None,

@@ -17,6 +17,7 @@ from constructs import Construct
 from ..common.app import AppSource
 from ..common.settings import StackSettings
 from ..common.stack import StateStack, StateUrls
+from ..common.tracing import sampling_environment
 from . import policy
 from .cache import RedisCacheComponent
 from .context import AzureContext
@@ -103,7 +104,11 @@ class AzureStateStack(StateStack):
             queue=self.queue.url if self.queue else None,
             workflow=self.orchestrator.url if self.orchestrator else None,
         )
-        app_settings = {**self.urls.environment(), **self.observability.app_settings()}
+        app_settings = {
+            **self.urls.environment(),
+            **self.observability.app_settings(),
+            **sampling_environment(settings),
+        }
         if self.orchestrator:
             app_settings.update(self.orchestrator.urls())
         for component in (self.cache, self.queue, self.orchestrator):

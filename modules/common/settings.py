@@ -105,6 +105,10 @@ class FunctionsSettings:
 class ObservabilitySettings:
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 365
     tracing: bool = True
+    # The share of traces whose spans are recorded and exported (parent-based: a traced
+    # request keeps its state operations' spans). Metrics count every operation whatever
+    # the share. Below 100 it cuts the SDK's per-operation cost (docs/observability.md).
+    trace_sample_percent: int = _bounded(0, 100, 100)
     dead_letter_alarm_threshold: int = _bounded(1, 100000, 1)
     function_error_alarm_threshold: int = _bounded(1, 100000, 1)
     # Alert when this percentage of state operations in 5 minutes failed (unavailable,

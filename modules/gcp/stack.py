@@ -19,6 +19,7 @@ from constructs import Construct
 from ..common.app import AppSource
 from ..common.settings import StackSettings
 from ..common.stack import StateStack, StateUrls
+from ..common.tracing import sampling_environment
 from . import policy
 from .apis import enable_apis
 from .cache import PASSWORD_VARIABLE, MemorystoreCache
@@ -115,7 +116,7 @@ class GcpStateStack(StateStack):
             workflow=self.workflow.url if self.workflow else None,
         )
         member = self.functions.member
-        environment = dict(self.urls.environment())
+        environment = {**self.urls.environment(), **sampling_environment(settings)}
         if self.workflow:
             environment.update(self.workflow.urls())
         secrets: list[SecretVariable] = []

@@ -18,6 +18,13 @@ from statekit.observability import semconv
 from statekit.observability.context import current_correlation_id
 from statekit.observability.telemetry import Telemetry, outcome_of
 
+try:  # Imported once here, not per call: this module is loaded only when telemetry is on.
+    from opentelemetry.trace import SpanKind
+
+    _CLIENT: Any = SpanKind.CLIENT
+except ImportError:  # pragma: no cover - measure() is never called without the API
+    _CLIENT = None
+
 ResultAttributes = Callable[[Any], Mapping[str, Any]]
 FinalAttributes = Callable[[], Mapping[str, Any]]
 
@@ -38,12 +45,10 @@ def measure(
     once per operation by the caller, so a call allocates none). ``final_attributes``,
     asked once the call is over (either way), goes on the span and the metric point.
     """
-    from opentelemetry.trace import SpanKind, Status, StatusCode
-
     correlation_id = current_correlation_id()
     if correlation_id is not None:
         attributes = {**attributes, semconv.CORRELATION_ID: correlation_id}
-    span = telemetry.tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
+    span = telemetry.tracer.start_span(span_name, kind=_CLIENT, attributes=attributes)
     started = time.perf_counter()
     try:
         result = fn(*args)
@@ -55,6 +60,8 @@ def measure(
             # A failed condition is an answer, not a fault: marked, not an error status.
             span.set_attribute(semconv.CONFLICT, True)
         else:
+            from opentelemetry.trace import Status, StatusCode
+
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         telemetry.duration.record(
             time.perf_counter() - started,

@@ -127,3 +127,54 @@ def test_the_package_zip_holds_what_lambda_imports(tmp_path: Path) -> None:
     assert "statekit/__init__.py" in names
     assert "opentelemetry/sdk/trace/__init__.py" in names
     assert not any(name.startswith("redis/") for name in names)
+
+
+@pytest.mark.parametrize(
+    ("cloud", "percent", "expected"),
+    [
+        ("aws", 100, {}),
+        (
+            "aws",
+            10,
+            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
+        ),
+        (
+            "gcp",
+            25,
+            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"},
+        ),
+        (
+            "azure",
+            5,
+            {
+                "OTEL_TRACES_SAMPLER": "microsoft.fixed_percentage",
+                "OTEL_TRACES_SAMPLER_ARG": "0.05",
+            },
+        ),
+    ],
+)
+def test_the_sampler_variables_follow_the_share_of_traces(
+    cloud: str, percent: int, expected: dict[str, str]
+) -> None:
+    from modules.common.tracing import sampling_environment
+
+    chosen = settings(cloud, observability=ObservabilitySettings(trace_sample_percent=percent))
+    assert sampling_environment(chosen) == expected
+    silent = settings(
+        cloud, observability=ObservabilitySettings(tracing=False, trace_sample_percent=5)
+    )
+    assert sampling_environment(silent) == {}
+
+
+def test_the_sdk_samples_as_the_variables_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the functions do with the variables: the SDK's own reading of them."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from modules.common.tracing import sampling_environment
+
+    chosen = settings("aws", observability=ObservabilitySettings(trace_sample_percent=10))
+    for name, value in sampling_environment(chosen).items():
+        monkeypatch.setenv(name, value)
+    tracer = TracerProvider().get_tracer("statekit")
+    recorded = sum(tracer.start_span("op").is_recording() for _ in range(4000))
+    assert 250 < recorded < 550  # 10 % of 4000 root spans, by trace id
