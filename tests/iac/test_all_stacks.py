@@ -166,3 +166,34 @@ def test_only_the_synthesized_clouds_providers_are_in_a_stack(
         others = {p for c, p in providers.items() if c != cloud}
         assert providers[cloud] in required
         assert not required & others, f"{name}: {sorted(required)}"
+
+
+def test_every_function_of_every_stack_gets_the_environments_sampler(
+    synthesized: Synthesized,
+) -> None:
+    """prod.toml records one trace in ten: each cloud's functions carry the sampler
+    variables; the environments that keep every trace carry none."""
+    from modules.common.tracing import sampling_environment
+
+    for name, settings in synthesized.settings.items():
+        expected = sampling_environment(settings)
+        assert bool(expected) == (settings.env == "prod"), name
+        resources = synthesized.config(name)["resource"]
+        environments = [
+            *(
+                f["environment"]["variables"]
+                for f in resources.get("aws_lambda_function", {}).values()
+            ),
+            *(
+                a["app_settings"]
+                for a in resources.get("azurerm_function_app_flex_consumption", {}).values()
+            ),
+            *(
+                f["service_config"]["environment_variables"]
+                for f in resources.get("google_cloudfunctions2_function", {}).values()
+            ),
+        ]
+        assert environments, name
+        for variables in environments:
+            assert {k: variables.get(k) for k in expected} == expected, name
+            assert "OTEL_TRACES_SAMPLER" in variables or not expected, name

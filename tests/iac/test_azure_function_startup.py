@@ -24,11 +24,10 @@ from statekit.workflows.engines.durable.orchestrator import BODY_ORCHESTRATOR
 # What the host loads (function_app.py) and what the code imports on first use on Azure.
 STARTUP_PROBE = """
 import importlib, json, sys
-package = sys.argv[1]
+package, first_use = sys.argv[1], json.loads(sys.argv[2])
 sys.path[:0] = [package, package + "/.python_packages/lib/site-packages"]
 import function_app
-for module in ("statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue",
-               "statekit.cache.backends.redis", "statekit.workflows.engines.durable.client"):
+for module in first_use:
     importlib.import_module(module)
 outside = sorted(
     name for name, module in sys.modules.items()
@@ -56,8 +55,19 @@ def test_package_imports_on_a_clean_runtime_python(package: Path, tmp_path: Path
     if python is None:
         pytest.skip(f"no Python {version} on this machine (PATH or pyenv): startup not checked")
     assert (package / SITE_PACKAGES / "azure" / "functions").is_dir()
+    # What the code imports on first use there, for what this stack turns on.
+    first_use = [
+        "statekit.store.backends.cosmos.store",
+        "statekit.workflows.engines.durable.client",
+    ]
+    if settings.components.queue:
+        first_use.append("statekit.queue.backends.azurequeue")
+    if settings.components.cache:
+        first_use.append("statekit.cache.backends.redis")
+    if settings.observability.tracing:  # configure_for_platform's Azure path
+        first_use += ["azure.monitor.opentelemetry", "opentelemetry.sdk.trace"]
     result = subprocess.run(
-        [python, "-I", "-S", "-c", STARTUP_PROBE, str(package)],
+        [python, "-I", "-S", "-c", STARTUP_PROBE, str(package), json.dumps(first_use)],
         cwd=tmp_path,  # not the repository: nothing importable from the working directory
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,

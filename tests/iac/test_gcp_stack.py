@@ -353,6 +353,8 @@ def test_switched_off_components_leave_resources_and_urls_out(
     (api,) = resources["google_cloudfunctions2_function"].values()
     assert api["build_config"]["entry_point"] == "handle"
     assert sorted(api["service_config"]["environment_variables"]) == [
+        "OTEL_TRACES_SAMPLER",  # prod records one trace in ten (trace_sample_percent)
+        "OTEL_TRACES_SAMPLER_ARG",
         "STATEKIT_APP",
         "STATEKIT_FUNCTION",
         "STATEKIT_GCP_TELEMETRY",  # tracing is on: spans to Cloud Trace, metrics to Monitoring
