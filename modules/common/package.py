@@ -179,7 +179,7 @@ TELEMETRY_EXTRAS = {"aws": "otel", "azure": "otel-azure", "gcp": "otel-gcp"}
 def function_extras(settings: StackSettings) -> tuple[str, ...]:
     """The statekit extras a stack's functions import: the cloud's SDKs, the client of the
     stack's cache and database, and the telemetry exporter when tracing is on."""
-    extras = [settings.cloud]
+    extras: list[str] = [settings.cloud]
     if settings.components.cache:
         extras.append("memcached" if settings.cache.engine == "memcached" else "redis")
     if settings.database.engine == "postgres":
