@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import functools
 import json
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from statekit.errors import BackendUnavailable, InvalidURL
+from statekit.errors import InvalidURL
 from statekit.store import Store, open_store
 from statekit.urls import ConnectionURL
 from statekit.workflows.callbacks import callback_key, keep_pending, take_pending
@@ -47,6 +45,7 @@ from statekit.workflows.definition import (
     named_error,
     wait_for_result,
 )
+from statekit.workflows.engines.reaching import reaching
 from statekit.workflows.engines.stepfunctions.asl import (
     BRANCH_ERROR,
     COMPENSATED_ERROR,
@@ -73,29 +72,21 @@ UNAVAILABLE_CODES = frozenset(
         "InternalFailure",
     }
 )
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def reaching_the_service(method: F) -> F:
-    """A client call whose SDK failures to reach Step Functions become BackendUnavailable.
+def unavailable(exc: Exception) -> bool:
+    """Refused or timed-out connections, throttling and 5xx answers; every other answer
+    (a missing execution...) is the method's to handle."""
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return True
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in UNAVAILABLE_CODES or status >= 500
+    return False
 
-    Refused or timed-out connections, throttling and 5xx answers, after the SDK's own
-    retries; every other answer (a missing execution...) is the method's to handle."""
 
-    @functools.wraps(method)
-    def translated(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except (BotoConnectionError, HTTPClientError) as exc:
-            raise BackendUnavailable("stepfunctions", method.__name__, exc) from exc
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-            if code in UNAVAILABLE_CODES or status >= 500:
-                raise BackendUnavailable("stepfunctions", method.__name__, exc) from exc
-            raise
-
-    return translated  # type: ignore[return-value]
+reaching_the_service = reaching("stepfunctions", unavailable)
 
 
 def partition_for(region: str) -> str:
