@@ -7,7 +7,7 @@ from typing import Any
 
 from statekit.observability import semconv
 from statekit.observability.base import InstrumentedBackend
-from statekit.observability.spans import measure
+from statekit.observability.spans import ItemErrors, errors_in, measure
 
 # statekit operation -> messaging.operation.type (semantic conventions)
 OPERATION_TYPES = {
@@ -26,7 +26,13 @@ class InstrumentedQueue(InstrumentedBackend):
     block = "queue"
 
     def _call(
-        self, operation: str, fn: Any, *args: Any, batch: int | None = None, message: Any = None
+        self,
+        operation: str,
+        fn: Any,
+        *args: Any,
+        batch: int | None = None,
+        message: Any = None,
+        item_errors: ItemErrors | None = None,
     ) -> Any:
         assert self.telemetry is not None  # a queue is wrapped only for telemetry
         attributes: dict[str, Any] = {
@@ -44,7 +50,13 @@ class InstrumentedQueue(InstrumentedBackend):
             attributes[semconv.MESSAGING_MESSAGE_ID] = message.id
             attributes[semconv.ATTEMPT] = message.attempts
         return measure(
-            self.telemetry, self.span_name(operation), attributes, self.metric(operation), fn, *args
+            self.telemetry,
+            self.span_name(operation),
+            attributes,
+            self.metric(operation),
+            fn,
+            *args,
+            item_errors=item_errors,
         )
 
     def _count(self, event: str, n: int) -> None:
@@ -61,7 +73,7 @@ class InstrumentedQueue(InstrumentedBackend):
 
     def send_many(self, messages: Sequence[Any]) -> list[Any]:
         results: list[Any] = self._call(
-            "send_many", self.inner.send_many, messages, batch=len(messages)
+            "send_many", self.inner.send_many, messages, batch=len(messages), item_errors=errors_in
         )
         self._count("sent", sum(1 for result in results if isinstance(result, str)))
         return results
@@ -79,7 +91,7 @@ class InstrumentedQueue(InstrumentedBackend):
 
     def ack_many(self, messages: Sequence[Any]) -> dict[str, Any]:
         failed: dict[str, Any] = self._call(
-            "ack_many", self.inner.ack_many, messages, batch=len(messages)
+            "ack_many", self.inner.ack_many, messages, batch=len(messages), item_errors=errors_in
         )
         self._count("acked", len(messages) - len(failed))
         return failed

@@ -8,7 +8,7 @@ from typing import Any
 
 from statekit.observability import mutations, semconv
 from statekit.observability.base import InstrumentedBackend
-from statekit.observability.spans import measure, partition_of
+from statekit.observability.spans import ItemErrors, errors_in, measure, partition_of
 from statekit.observability.telemetry import outcome_of
 from statekit.store.backend import (
     PreparedCheck,
@@ -44,7 +44,15 @@ class InstrumentedStore(InstrumentedBackend):
             attributes[semconv.DB_BATCH_SIZE] = batch
         return attributes
 
-    def _call(self, operation: str, key: str | None, batch: int | None, fn: Any, *args: Any) -> Any:
+    def _call(
+        self,
+        operation: str,
+        key: str | None,
+        batch: int | None,
+        fn: Any,
+        *args: Any,
+        item_errors: ItemErrors | None = None,
+    ) -> Any:
         if self.telemetry is None:
             return fn(*args)
         return measure(
@@ -54,6 +62,7 @@ class InstrumentedStore(InstrumentedBackend):
             self.metric(operation),
             fn,
             *args,
+            item_errors=item_errors,
         )
 
     def _mutation(self, operation: str, key: str, etag: str | None, outcome: str) -> None:
@@ -131,7 +140,7 @@ class InstrumentedStore(InstrumentedBackend):
 
     def put_many(self, ops: Sequence[PreparedPut], now: float) -> Mapping[str, Any]:
         results: Mapping[str, Any] = self._call(
-            "put_many", None, len(ops), self.inner.put_many, ops, now
+            "put_many", None, len(ops), self.inner.put_many, ops, now, item_errors=errors_in
         )
         if mutations.LOGGER.isEnabledFor(self.mutation_level):
             # The hook answers only the exceptions: a key it does not name got the etag proposed.
@@ -144,7 +153,7 @@ class InstrumentedStore(InstrumentedBackend):
 
     def delete_many(self, keys: Sequence[str], now: float) -> dict[str, Any]:
         failed: dict[str, Any] = self._call(
-            "delete_many", None, len(keys), self.inner.delete_many, keys, now
+            "delete_many", None, len(keys), self.inner.delete_many, keys, now, item_errors=errors_in
         )
         if mutations.LOGGER.isEnabledFor(self.mutation_level):
             for key in keys:

@@ -1,4 +1,5 @@
-"""``@idempotent``: keys from events, bad options, a real crash, stores with fewer capabilities."""
+"""``@idempotent``: keys from events, bad options, a real crash, stores with fewer
+capabilities, a store outage mid-call."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.trace import StatusCode
 
 from statekit import InvalidOption, Store, Unsupported
 from statekit.idempotency import (
@@ -19,8 +21,12 @@ from statekit.idempotency import (
     IdempotencyKeyMismatch,
     idempotent,
 )
-from statekit.store import ALL_CAPABILITIES, Capability
+from statekit.observability import semconv
+from statekit.observability.telemetry import IDEMPOTENCY_REPLAYS
+from statekit.store import ALL_CAPABILITIES, Capability, open_store
 from statekit.store.backends.memory import MemoryStore
+from tests.observability.telemetry_fixture import attrs, telemetry_scope
+from tests.standins.redis import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -254,3 +260,33 @@ def test_result_is_returned_when_only_storing_it_fails(caplog: pytest.LogCapture
     assert "could not be stored" in caplog.text
     with pytest.raises(AlreadyInProgress):
         handler({"a": 1})  # refused until the in-progress record expires
+
+
+def test_a_store_outage_while_completing_is_traced_unavailable_and_the_result_returned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same outage on a real redis-server that stops while the call runs: the claim's
+    span is ok, the completion's span is the error with outcome ``unavailable`` (the
+    wrapper logs it and returns the result), and nothing is counted as a replay."""
+    pytest.importorskip("redis")
+    server = RedisServer(tmp_path)  # our own: other tests never see it down
+    server.start()
+    try:
+        with telemetry_scope() as captured:
+            store = open_store(f"{server.url}?prefix=idem-outage:")
+
+            @idempotent(store=store, key="order")
+            def charge(event: dict[str, Any]) -> str:
+                server.stop()  # the store goes away while the call runs
+                return "charged"
+
+            assert charge({"order": "o-1"}) == "charged"
+            store.close()
+            spans = captured.spans()
+            assert [attrs(s)[semconv.OUTCOME] for s in spans] == ["ok", "unavailable"]
+            assert [s.status.status_code for s in spans] == [StatusCode.UNSET, StatusCode.ERROR]
+            assert attrs(spans[1])[semconv.ERROR_TYPE] == "BackendUnavailable"
+            assert captured.points(IDEMPOTENCY_REPLAYS) == []
+    finally:
+        server.stop()
+    assert "could not be stored" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,12 @@ def captured_telemetry(record_keys: bool = False) -> Iterator[Captured]:
         observability.reset()
         tracer_provider.shutdown()
         meter_provider.shutdown()
+
+
+@contextmanager
+def telemetry_scope(record_keys: bool = False) -> Iterator[Captured]:
+    """``captured_telemetry`` as a ``with`` block, for tests that make closures inside it."""
+    yield from captured_telemetry(record_keys)
 
 
 @pytest.fixture

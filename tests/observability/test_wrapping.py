@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
 import statekit
-from statekit import BackendUnavailable, observability
+from statekit import BackendUnavailable, Conflict, InvalidValue, StatekitError, observability
 from statekit.observability import semconv
 from statekit.observability.base import InstrumentedBackend
+from statekit.queue.backend import QueueBackend
 from statekit.registry import open_backend
 from statekit.store import Store
-from statekit.store.backend import StoreBackend
+from statekit.store.backend import PreparedPut, StoreBackend
+from statekit.store.backends.memory import MemoryStore
 from statekit.store.backends.sqlite import SQLiteStore
 from tests.observability.telemetry_fixture import Captured, attrs, captured_telemetry
 
@@ -77,6 +79,93 @@ def test_an_unavailable_backend_is_an_error_span_and_an_unavailable_outcome(
     assert span.status.status_code.name == "ERROR"
     outcomes = [a[semconv.OUTCOME] for a, _ in telemetry.points("statekit.operation.duration")]
     assert outcomes == ["unavailable"]
+
+
+class _PartlyDone(MemoryStore):
+    """Answers a batch per key, as a backend does when some of the batch's requests fail."""
+
+    def __init__(self, failures: dict[str, StatekitError]) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def put_many(self, ops: Sequence[PreparedPut], now: float) -> dict[str, StatekitError]:
+        super().put_many([op for op in ops if op.item.key not in self.failures], now)
+        return dict(self.failures)
+
+    def delete_many(self, keys: Sequence[str], now: float) -> dict[str, StatekitError]:
+        super().delete_many([key for key in keys if key not in self.failures], now)
+        return dict(self.failures)
+
+
+_DOWN = BackendUnavailable("memory", "put_many")
+_REFUSED = InvalidValue("p/a", "refused by the service")
+_LOST_RACE = Conflict("p/a", "changed meanwhile")
+
+
+@pytest.mark.parametrize(
+    ("failures", "outcome", "error_type"),
+    [
+        ({}, "ok", None),
+        ({"p/b": _DOWN}, "unavailable", "BackendUnavailable"),
+        ({"p/a": _REFUSED, "p/b": _DOWN}, "unavailable", "BackendUnavailable"),
+        ({"p/a": _REFUSED}, "invalid", "InvalidValue"),
+        ({"p/a": _LOST_RACE}, "conflict", "Conflict"),
+    ],
+)
+def test_a_batch_is_recorded_by_its_worst_failed_item(
+    telemetry: Captured,
+    failures: dict[str, StatekitError],
+    outcome: str,
+    error_type: str | None,
+) -> None:
+    from statekit.observability.store import InstrumentedStore
+    from statekit.observability.telemetry import active
+    from statekit.urls import parse_url
+
+    url = parse_url("memory://batches", allowed_schemes={"memory"})
+    store = Store(cast(StoreBackend, InstrumentedStore(_PartlyDone(failures), url, active())))
+    # A batch hook answers instead of raising: the call "worked", its items did not.
+    assert set(store.put_many({"p/a": 1, "p/b": 2}).failed) == set(failures)
+    assert set(store.delete_many(["p/a", "p/b"]).failed) == set(failures)
+
+    for span in telemetry.spans():
+        assert attrs(span)[semconv.OUTCOME] == outcome
+        assert attrs(span).get(semconv.ERROR_TYPE) == error_type
+        failed = outcome not in ("ok", "conflict")  # a failed condition is no fault
+        assert (span.status.status_code.name == "ERROR") is failed
+    counted = {
+        (a[semconv.OPERATION], a[semconv.OUTCOME]): p.count
+        for a, p in telemetry.points("statekit.operation.duration")
+    }
+    assert counted == {("put_many", outcome): 1, ("delete_many", outcome): 1}
+
+
+def test_a_queue_batch_is_recorded_by_its_worst_failed_message(
+    telemetry: Captured, tmp_path: Path
+) -> None:
+    from statekit.observability.queue import InstrumentedQueue
+    from statekit.observability.telemetry import active
+    from statekit.queue import Queue
+    from statekit.queue.backends.sqlite import SQLiteQueue
+    from statekit.urls import parse_url
+
+    class LastOneLost(SQLiteQueue):
+        """Sends all but the last message of a batch, as when the service goes away."""
+
+        def send_many(self, messages: Sequence[Any]) -> list[str | StatekitError]:
+            return [*super().send_many(messages[:-1]), BackendUnavailable("sqlite", "send")]
+
+    url = parse_url(f"sqlite:///{tmp_path}/q.db?queue=jobs", allowed_schemes={"sqlite"})
+    backend = InstrumentedQueue(LastOneLost.from_url(url), url, active())
+    sent = Queue(cast(QueueBackend, backend)).send_many([{"n": 1}, {"n": 2}])
+    assert len(sent.ids) == 1 and list(sent.failed) == [1]
+    [span] = telemetry.spans()
+    assert attrs(span)[semconv.OUTCOME] == "unavailable"
+    assert span.status.status_code.name == "ERROR"
+    events = {
+        a["statekit.queue.event"]: p.value for a, p in telemetry.points("statekit.queue.messages")
+    }
+    assert events == {"sent": 1}
 
 
 def test_cache_hits_and_misses_are_counted(telemetry: Captured) -> None:

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import cast
 
+import pytest
+
 from statekit.observability import semconv
-from statekit.queue import Message, Queue
+from statekit.queue import Message, Queue, open_queue
 from statekit.queue.backend import QueueBackend
 from statekit.registry import open_backend
+from tests.conformance.fault import restartable_cases, secrets_of, start_own, traced_unavailable
+from tests.conformance.queue.conftest import QUEUE_CASES
 from tests.conformance.queue.receiving import with_params
-from tests.observability.telemetry_fixture import all_attribute_values, attrs, captured_telemetry
+from tests.conformance.registry import Restartable
+from tests.observability.telemetry_fixture import (
+    Captured,
+    all_attribute_values,
+    attrs,
+    captured_telemetry,
+)
 
 BODY_MARKER = "message-body-must-not-be-traced-9d41"
 
@@ -48,3 +60,39 @@ def test_messages_are_counted_by_what_happened_and_spans_follow_messaging_conven
         ack = next(s for s in spans if attrs(s)[semconv.MESSAGING_OPERATION] == "ack")
         assert attrs(ack)[semconv.MESSAGING_MESSAGE_ID] == received[0].id
         assert not any(BODY_MARKER in value for value in all_attribute_values(spans))
+
+
+@pytest.fixture(params=restartable_cases(QUEUE_CASES))
+def traced_own_queue(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Restartable, Queue, Captured]]:
+    """A queue on a stand-in of the test's own (the fault tests' kind), traced from its opening."""
+    with start_own(QUEUE_CASES[request.param], tmp_path, monkeypatch) as own:
+        for captured in captured_telemetry():
+            queue = open_queue(own.url).provision()
+            try:
+                yield own, queue, captured
+            finally:
+                queue.close()
+
+
+def test_an_unreachable_server_is_one_error_span_with_outcome_unavailable(
+    traced_own_queue: tuple[Restartable, Queue, Captured],
+) -> None:
+    own, queue, captured = traced_own_queue
+    queue.send("before")  # a connection made, then lost: what a warm function sees
+    own.stop()
+    span = traced_unavailable(
+        captured,
+        lambda: queue.send({"secret": BODY_MARKER}),
+        block="queue",
+        operation="send",
+        secrets=[BODY_MARKER, *secrets_of(own.env)],
+    )
+    system = semconv.MESSAGING_SYSTEMS.get(queue.backend.name, queue.backend.name)
+    assert attrs(span)[semconv.MESSAGING_SYSTEM] == system
+    assert semconv.MESSAGING_MESSAGE_ID not in attrs(span)  # nothing was sent: no id
+    sent = {
+        a["statekit.queue.event"]: p.value for a, p in captured.points("statekit.queue.messages")
+    }
+    assert sent == {"sent": 1}  # the one before the stop; the failed send is not counted

@@ -15,13 +15,16 @@ from typing import cast
 
 import pytest
 
+import statekit
 from statekit import Conflict
 from statekit.observability import correlation_scope, semconv
 from statekit.observability.base import InstrumentedBackend
 from statekit.registry import open_backend
 from statekit.store import Store
 from statekit.store.backend import StoreBackend
-from tests.conformance.registry import Case
+from tests.conformance.fault import restartable_cases, secrets_of, start_own, traced_unavailable
+from tests.conformance.registry import Case, Restartable
+from tests.conformance.store.conftest import STORE_CASES
 from tests.observability.telemetry_fixture import (
     Captured,
     all_attribute_values,
@@ -119,4 +122,43 @@ def test_every_mutation_is_one_json_record_with_its_etag_and_correlation_id(
     assert records[0]["etag"] == item.etag
     assert all(r["correlation_id"] == correlation_id and r["outcome"] == "ok" for r in records)
     assert records[1]["etag"] and records[2]["etag"]
+    assert not any(VALUE_MARKER in r.getMessage() for r in caplog.records)
+
+
+@pytest.fixture(params=restartable_cases(STORE_CASES))
+def traced_own_store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Restartable, Store, Captured]]:
+    """A store on a stand-in of the test's own (the fault tests' kind), traced from its opening."""
+    with start_own(STORE_CASES[request.param], tmp_path, monkeypatch) as own:
+        for captured in captured_telemetry():
+            store = statekit.open_store(own.url)
+            try:
+                yield own, store, captured
+            finally:
+                store.close()
+
+
+def test_an_unreachable_server_is_one_error_span_with_outcome_unavailable(
+    traced_own_store: tuple[Restartable, Store, Captured], caplog: pytest.LogCaptureFixture
+) -> None:
+    own, store, captured = traced_own_store
+    store.put("u/a", 1)  # a connection made, then lost: what a warm function sees
+    own.stop()
+    with caplog.at_level(logging.INFO, logger="statekit.mutations"):
+        span = traced_unavailable(
+            captured,
+            lambda: store.put("u/a", {"secret": VALUE_MARKER}),
+            block="store",
+            operation="put",
+            secrets=[VALUE_MARKER, *secrets_of(own.env)],
+            backend=store.backend.name,
+        )
+    attributes = attrs(span)
+    assert attributes[semconv.DB_SYSTEM] == semconv.DB_SYSTEMS[store.backend.name]
+    assert attributes[semconv.PARTITION] == "u"
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "statekit.mutations"]
+    assert [(r["operation"], r["key"], r["outcome"]) for r in records] == [
+        ("put", "u/a", "unavailable")
+    ]
     assert not any(VALUE_MARKER in r.getMessage() for r in caplog.records)

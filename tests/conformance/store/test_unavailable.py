@@ -33,7 +33,7 @@ def outage(
 
 
 def test_stopped_store_raises_then_recovers(outage: tuple[Case, Restartable]) -> None:
-    case, own = outage
+    _, own = outage
     store = statekit.open_store(own.url)
     try:
         store.put("f/a", 1)
@@ -41,7 +41,7 @@ def test_stopped_store_raises_then_recovers(outage: tuple[Case, Restartable]) ->
         own.stop()
 
         def unavailable(call: Callable[[], object]) -> None:
-            timed_unavailable(call, backend=case.name)
+            timed_unavailable(call, backend=store.backend.name)
 
         unavailable(lambda: store.get("f/a"))
         unavailable(lambda: store.put("f/b", 2, if_absent=True))

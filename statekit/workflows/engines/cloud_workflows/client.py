@@ -25,6 +25,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from google.api_core import exceptions as gexc
+
 from statekit.errors import BackendUnavailable, Conflict, InvalidURL
 from statekit.store import Store, open_store
 from statekit.urls import ConnectionURL
@@ -46,9 +48,20 @@ from statekit.workflows.definition import (
     ending_of,
     wait_for_result,
 )
+from statekit.workflows.engines.reaching import reaching
 
 _ENDINGS = {"compensated": COMPENSATED, "failed": FAILED, "compensation_failed": FAILED}
 CLAIM_WAIT_SECONDS = 30.0
+# What the executions API's errors mean "not reachable, try later" (refused or lost
+# connections, deadlines, 5xx, quota), after the SDK's own retries.
+UNAVAILABLE = (
+    gexc.ServiceUnavailable,
+    gexc.DeadlineExceeded,
+    gexc.RetryError,
+    gexc.InternalServerError,
+    gexc.TooManyRequests,
+)
+reaching_the_service = reaching("workflows", lambda exc: isinstance(exc, UNAVAILABLE))
 
 
 def failure_error(failure: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -140,6 +153,7 @@ class CloudWorkflows:
     def _claim_key(self, run_id: str) -> str:
         return f"{CLAIMS}{check_run_id(run_id)}"
 
+    @reaching_the_service
     def start(
         self, workflow: Workflow | str, input: Any, id: str, on_conflict: str = "use_existing"
     ) -> WorkflowRun:
@@ -187,6 +201,7 @@ class CloudWorkflows:
             raise WorkflowNotFound(run_id)
         return str(item.value["execution"])
 
+    @reaching_the_service
     def status(self, id: str) -> WorkflowRun:
         execution = self.client.get_execution(name=self._execution_name(id))
         error = execution.error.payload if execution.error else None
@@ -200,6 +215,7 @@ class CloudWorkflows:
     def result(self, id: str, wait: float = 0.0) -> Any:
         return wait_for_result(self.status, id, wait, first_delay=0.2)
 
+    @reaching_the_service
     def send_event(self, run_id: str, event: str, payload: Any = None) -> None:
         execution_id = self._execution_name(run_id).rsplit("/", 1)[-1]
         keep_pending(self.store, execution_id, event, payload)
@@ -210,10 +226,12 @@ class CloudWorkflows:
         self.store.delete(callback_key(execution_id, event))
         take_pending(self.store, execution_id, event)
 
+    @reaching_the_service
     def cancel(self, run_id: str) -> WorkflowRun:
         self.client.cancel_execution(name=self._execution_name(run_id))
         return self.status(run_id)
 
+    @reaching_the_service
     def list(
         self,
         workflow: str | None = None,
@@ -232,6 +250,7 @@ class CloudWorkflows:
                 runs.append(run)
         return RunPage(runs, page.cursor)
 
+    @reaching_the_service
     def history(self, run_id: str) -> builtins.list[StepRecord]:
         """The execution's current steps only (see the module's docstring)."""
         execution = self.client.get_execution(name=self._execution_name(run_id))

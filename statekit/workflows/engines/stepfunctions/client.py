@@ -19,7 +19,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from statekit.errors import BackendUnavailable, InvalidURL
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from statekit.errors import InvalidURL
 from statekit.store import Store, open_store
 from statekit.urls import ConnectionURL
 from statekit.workflows.callbacks import callback_key, keep_pending, take_pending
@@ -42,6 +45,7 @@ from statekit.workflows.definition import (
     named_error,
     wait_for_result,
 )
+from statekit.workflows.engines.reaching import reaching
 from statekit.workflows.engines.stepfunctions.asl import (
     BRANCH_ERROR,
     COMPENSATED_ERROR,
@@ -50,6 +54,39 @@ from statekit.workflows.engines.stepfunctions.asl import (
 )
 
 _ENDINGS = {COMPENSATED_ERROR: COMPENSATED, FAILED_ERROR: FAILED, COMPENSATION_FAILED_ERROR: FAILED}
+
+# Short timeouts and bounded retries, as for the other AWS backends: an endpoint that
+# is down is BackendUnavailable in seconds, not after the SDK's default minute per try.
+CLIENT_CONFIG = {
+    "connect_timeout": 2,
+    "read_timeout": 10,
+    "retries": {"max_attempts": 3, "mode": "standard"},
+}
+# Answers that mean "try later" once the SDK's own retries are spent.
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "InternalFailure",
+    }
+)
+
+
+def unavailable(exc: Exception) -> bool:
+    """Refused or timed-out connections, throttling and 5xx answers; every other answer
+    (a missing execution...) is the method's to handle."""
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return True
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in UNAVAILABLE_CODES or status >= 500
+    return False
+
+
+reaching_the_service = reaching("stepfunctions", unavailable)
 
 
 def partition_for(region: str) -> str:
@@ -120,9 +157,13 @@ class StepFunctionsWorkflows:
             except InvalidURL as exc:
                 raise url.error(f"its store URL is invalid: {exc}") from None
         import boto3
+        from botocore.config import Config
 
         client = boto3.client(
-            "stepfunctions", region_name=url.host, endpoint_url=url.param("endpoint")
+            "stepfunctions",
+            region_name=url.host,
+            endpoint_url=url.param("endpoint"),
+            config=Config(**CLIENT_CONFIG),
         )
         return cls(url.host, parts[0], parts[1], client, store)
 
@@ -136,6 +177,7 @@ class StepFunctionsWorkflows:
     def execution_arn(self, run_id: str) -> str:
         return self._execution_prefix + check_run_id(run_id)
 
+    @reaching_the_service
     def start(
         self, workflow: Workflow | str, input: Any, id: str, on_conflict: str = "use_existing"
     ) -> WorkflowRun:
@@ -172,12 +214,9 @@ class StepFunctionsWorkflows:
             )
         except self.client.exceptions.ExecutionDoesNotExist:
             raise WorkflowNotFound(run_id) from None
-        except Exception as exc:
-            if "Could not connect" in str(exc):
-                raise BackendUnavailable("stepfunctions", "describe_execution", exc) from exc
-            raise
         return described
 
+    @reaching_the_service
     def status(self, id: str) -> WorkflowRun:
         return self._run_of(id, self._describe(id))
 
@@ -282,6 +321,7 @@ class StepFunctionsWorkflows:
                 return entered["name"].split("__", 1)[0], json.loads(entered.get("input") or "null")
         return None, None
 
+    @reaching_the_service
     def send_event(self, run_id: str, event: str, payload: Any = None) -> None:
         """``SendTaskSuccess`` with the token of the run waiting for ``event``; an event
         for a run not waiting yet is kept and delivered when it waits."""
@@ -301,6 +341,7 @@ class StepFunctionsWorkflows:
         self.store.delete(callback_key(run_id, event))
         take_pending(self.store, run_id, event)
 
+    @reaching_the_service
     def cancel(self, run_id: str) -> WorkflowRun:
         try:
             self.client.stop_execution(executionArn=self.execution_arn(run_id))
@@ -308,6 +349,7 @@ class StepFunctionsWorkflows:
             raise WorkflowNotFound(run_id) from None
         return self.status(run_id)
 
+    @reaching_the_service
     def list(
         self,
         workflow: str | None = None,
@@ -331,6 +373,7 @@ class StepFunctionsWorkflows:
                 runs.append(run)
         return RunPage(runs, page.get("nextToken"))
 
+    @reaching_the_service
     def history(self, run_id: str) -> builtins.list[StepRecord]:
         """Each attempt of each Task (undo tasks as ``undo``), Wait and callback task."""
         entries: builtins.list[StepRecord] = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conformance.registry import Case
+from tests.conformance.registry import Case, Restartable
+from tests.standins import memcached
 from tests.standins.base import StandInPool
 from tests.standins.memcached import MemcachedServer
 
@@ -15,4 +16,12 @@ def memcached_url(standins: StandInPool, workdir: Path | None = None) -> str:
     return server.url
 
 
-CASE = Case(name="memcached", url=memcached_url, needs_module="pymemcache")
+def _restartable(workdir: Path) -> Restartable:
+    server = memcached.create(workdir)  # Memcached keeps nothing across a restart
+    server.start()
+    return Restartable(standin=server, url=server.url)
+
+
+CASE = Case(
+    name="memcached", url=memcached_url, restartable=_restartable, needs_module="pymemcache"
+)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conformance.registry import Case
+from tests.conformance.registry import Case, Restartable
+from tests.standins import redis as redis_standin
 from tests.standins.base import StandInPool
 from tests.standins.redis import RedisServer
 
@@ -15,4 +16,10 @@ def redis_url(standins: StandInPool, workdir: Path | None = None) -> str:
     return server.url
 
 
-CASE = Case(name="redis", url=redis_url, needs_module="redis")
+def _restartable(workdir: Path) -> Restartable:
+    server = redis_standin.create(workdir)  # nothing persisted: a cache may lose everything
+    server.start()
+    return Restartable(standin=server, url=server.url)
+
+
+CASE = Case(name="redis", url=redis_url, restartable=_restartable, needs_module="redis")

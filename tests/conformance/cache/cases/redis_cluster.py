@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conformance.registry import Case
+from tests.conformance.registry import Case, Restartable
+from tests.standins import redis_cluster
 from tests.standins.base import StandInPool
 from tests.standins.redis_cluster import RedisClusterServers
 
@@ -15,4 +16,16 @@ def redis_cluster_url(standins: StandInPool, workdir: Path | None = None) -> str
     return cluster.url
 
 
-CASE = Case(name="redis_cluster", url=redis_cluster_url, needs_module="redis")
+def _restartable(workdir: Path) -> Restartable:
+    # Three nodes of the test's own; a restart brings back the same ports and slots, empty.
+    cluster = redis_cluster.create(workdir)
+    cluster.start()
+    return Restartable(standin=cluster, url=cluster.url)
+
+
+CASE = Case(
+    name="redis_cluster",
+    url=redis_cluster_url,
+    restartable=_restartable,
+    needs_module="redis",
+)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from statekit import Capability
-from tests.conformance.registry import Case
+from tests.conformance.registry import Case, Restartable
+from tests.standins import redis_cluster
 from tests.standins.base import StandInPool
 from tests.standins.redis_cluster import RedisClusterServers
 
@@ -21,9 +22,18 @@ def redis_cluster_url(standins: StandInPool, workdir: Path) -> str:
     return f"{cluster.url}&prefix=conformance-store:"
 
 
+def _restartable(workdir: Path) -> Restartable:
+    # Three nodes of the test's own, nothing persisted: a restart brings back the same
+    # ports and slots (nodes.conf), empty.
+    cluster = redis_cluster.create(workdir)
+    cluster.start()
+    return Restartable(standin=cluster, url=f"{cluster.url}&prefix=faults:")
+
+
 CASE = Case(
     name="redis_cluster",
     url=redis_cluster_url,
     capabilities=frozenset(Capability),
+    restartable=_restartable,
     needs_module="redis",
 )
