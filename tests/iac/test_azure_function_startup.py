@@ -28,7 +28,8 @@ package = sys.argv[1]
 sys.path[:0] = [package, package + "/.python_packages/lib/site-packages"]
 import function_app
 for module in ("statekit.store.backends.cosmos.store", "statekit.queue.backends.azurequeue",
-               "statekit.cache.backends.redis", "statekit.workflows.engines.durable.client"):
+               "statekit.cache.backends.redis", "statekit.workflows.engines.durable.client",
+               "azure.identity"):  # the cache's Entra sign-in imports it at the first connect
     importlib.import_module(module)
 outside = sorted(
     name for name, module in sys.modules.items()
