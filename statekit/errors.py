@@ -233,6 +233,7 @@ _NOT_SENT_TYPES = frozenset(
         "NewConnectionError",  # urllib3
         "ServiceRequestError",  # azure-core: the request was not sent
         "NoRegionError",
+        "EntraTokenUnavailable",  # statekit.clients.redis_entra: no token, so no connection
     }
 )
 _NOT_SENT_TEXT = ("Connection refused", "Errno 111]", "Error 111 ")

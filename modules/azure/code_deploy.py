@@ -14,8 +14,8 @@ published without a remote build:
     az functionapp deployment source config-zip --build-remote false ...
 
 (``az`` uses One Deploy for a Flex Consumption app.) The restart afterwards makes the
-platform resolve the Key Vault references again, now that the app's identity has been
-granted the secrets (docs/iac-azure-gcp.md, "First apply").
+platform resolve any Key Vault reference again, now that the app's identity has been
+granted its secret (docs/iac-azure-gcp.md, "First apply").
 
     python -m modules.azure.code_deploy ENV --resource-group RG --name APP [--build-only]
 

@@ -14,7 +14,8 @@
   with a user-assigned "host" identity whose roles (Blob Data Owner, Queue and
   Table Data Contributor on that account only) exist before the app is created, so
   the first zip deploy does not race role propagation. The app's system-assigned
-  identity is the one the code uses for the state services.
+  identity is the one the code uses for the state services, except Redis: a
+  user-assigned *cache* identity (cache.py) that the cache URL names.
 - App settings: the four ``STATEKIT_*_URL`` values plus the settings each
   component asks for (Key Vault references for secrets, never their values).
 - Outbound traffic through the VNet when the stack is private.
@@ -22,7 +23,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cdktn_provider_azurerm.function_app_flex_consumption import (
     FunctionAppFlexConsumption,
@@ -129,7 +130,9 @@ class FunctionApp(Construct):
         insights_connection_string: str,
         app: AppSource,
         declared: list[DeployedFunction],
+        identities: Sequence[str] = (),
     ) -> FunctionAppFlexConsumption:
+        """The app; ``identities``: more user-assigned identities it carries (their ids)."""
         ctx = self.ctx
         functions = ctx.settings.functions
         self.declared = declared
@@ -152,7 +155,8 @@ class FunctionApp(Construct):
             storage_authentication_type="UserAssignedIdentity",
             storage_user_assigned_identity_id=self.host_identity.id,
             identity=FunctionAppFlexConsumptionIdentity(
-                type="SystemAssigned, UserAssigned", identity_ids=[self.host_identity.id]
+                type="SystemAssigned, UserAssigned",
+                identity_ids=[self.host_identity.id, *identities],
             ),
             https_only=True,
             client_certificate_mode="Optional",

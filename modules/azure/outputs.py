@@ -9,8 +9,7 @@ from constructs import Construct
 CODE_DEPLOY = (
     "deploy the code: python -m modules.azure.code_deploy {env} "
     "--resource-group <resource_group_name> --name <function_app_name> "
-    "(One Deploy of a package carrying its Linux dependencies, then a restart, which also "
-    "resolves the Key Vault references granted during the apply)"
+    "(One Deploy of a package carrying its Linux dependencies, then a restart)"
 )
 DURABLE_SECOND_PASS = (
     "then terraform apply -var copy_durable_key=true: the Durable Functions system key "

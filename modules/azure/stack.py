@@ -69,9 +69,7 @@ class AzureStateStack(StateStack):
             None if postgres else CosmosDatabase(self, "database", ctx, self.vault, self.network)
         )
         self.cache = (
-            RedisCacheComponent(self, "cache", ctx, self.vault, self.network)
-            if components.cache
-            else None
+            RedisCacheComponent(self, "cache", ctx, self.network) if components.cache else None
         )
         self.queue = (
             StorageQueueComponent(self, "queue", ctx, self.vault, self.network)
@@ -111,11 +109,16 @@ class AzureStateStack(StateStack):
         }
         if self.orchestrator:
             app_settings.update(self.orchestrator.urls())
-        for component in (self.cache, self.queue, self.orchestrator):
+        for component in (self.queue, self.orchestrator):
             if component is not None:
                 app_settings.update(component.app_settings())
         function_app = self.functions.create(
-            app_settings, self.observability.insights.connection_string, app, declared
+            app_settings,
+            self.observability.insights.connection_string,
+            app,
+            declared,
+            # The cache's identity: its token signs in to Redis (the URL names it).
+            identities=[self.cache.identity.id] if self.cache else [],
         )
         principal = self.functions.principal_id
         self.functions.grant_declared()
@@ -124,8 +127,6 @@ class AzureStateStack(StateStack):
         if self.postgres:
             self.postgres.grant_login(principal)
         self.observability.grant_telemetry(principal)
-        if self.cache:
-            self.cache.grant_access(principal)
         self.observability.storage_diagnostics(
             "host-storage", self.functions.host_storage.id, ("blob", "queue", "table")
         )

@@ -1,7 +1,7 @@
 """Redis connections shared by the Redis store and the Redis cache.
 
-URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]
-[&ca_env=VAR][&cluster=true]``.
+URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN |
+entra_client_id=ID][&prefix=P][&ca_env=VAR][&cluster=true]``.
 
 * ``rediss://`` is TLS with certificate and host name verification against the
   system's trust store (the managed services use public CAs; ``SSL_CERT_FILE``
@@ -11,6 +11,9 @@ URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&
   Manager ARN, read once per process with boto3 (imported only then). A JSON
   secret with a ``password`` field (ElastiCache's format) is understood;
   ``RotatingPassword`` looks it up again at each connect.
+* ``entra_client_id``: Azure Cache for Redis with a Microsoft Entra token of that
+  user-assigned managed identity, the URL's user being its object id
+  (``redis_entra.py`` beside this file); no password anywhere.
 * ``Lanes``: single-connection clients over one shared pool, lent out one call at a
   time, and made again in a forked child (never the parent's sockets).
 * ``cluster=true``: a Redis Cluster (cluster mode enabled: ElastiCache Serverless),
@@ -32,11 +35,12 @@ from redis.cluster import RedisCluster  # already imported by ``import redis``
 from redis.exceptions import MovedError
 from redis.retry import Retry
 
+from statekit.clients.redis_entra import EntraToken, entra_client_id
 from statekit.clients.secrets import _secrets, _secrets_lock, resolve_password
 from statekit.urls import ConnectionURL
 
 # Query parameters of a redis URL, for the store and the cache alike.
-URL_PARAMS = ("password_env", "password_secret", "prefix", "ca_env", "cluster")
+URL_PARAMS = ("password_env", "password_secret", "entra_client_id", "prefix", "ca_env", "cluster")
 IS_A_CLUSTER = (
     "the server is a Redis Cluster (cluster mode enabled, as ElastiCache Serverless is): "
     "add cluster=true to the URL"
@@ -90,12 +94,13 @@ def client_options(url: ConnectionURL) -> dict[str, Any]:
         raise url.error("a redis URL needs a host, like 'redis://cache.example.com:6379/0'")
     if urlsplit(url.raw).password is not None:
         raise url.error(PASSWORD_IN_URL)
+    client_id = entra_client_id(url)
     options: dict[str, Any] = {
         "host": url.host,
         "port": url.port or 6379,
         "db": int(parts[0]) if parts else 0,
-        "username": url.username,
-        "password": resolve_password(url),
+        "username": None if client_id else url.username,
+        "password": None if client_id else resolve_password(url),
         # RESP2: every Redis and every managed offering speaks it (RESP3 needs HELLO,
         # Redis 6+), and redis-py parses it a little faster.
         "protocol": 2,
@@ -105,6 +110,8 @@ def client_options(url: ConnectionURL) -> dict[str, Any]:
             ExponentialBackoff(cap=BACKOFF_CAP_SECONDS, base=BACKOFF_BASE_SECONDS), RETRIES
         ),
     }
+    if client_id:  # a token at each connect, fetched once per lifetime
+        options["credential_provider"] = EntraToken(str(url.username), client_id)
     if url.scheme == "rediss":
         options.update(ssl=True, ssl_cert_reqs="required", ssl_check_hostname=True)
         ca_variable = url.param("ca_env")

@@ -24,7 +24,7 @@ from modules.common.settings import StackSettings
 ALWAYS: dict[str, dict[str, str]] = {
     "azure": {
         "CKV_AZURE_140": "checkov reads the old attribute local_authentication_disabled; this provider's local_authentication_enabled is false (asserted in test_azure_stack)",
-        "CKV_AZURE_41": "the secrets mirror non-expiring values (cache access key, Durable system key) that Terraform rewrites; an expiry would break the app-setting reference",
+        "CKV_AZURE_41": "the Durable system key secret mirrors a non-expiring value that Terraform rewrites; an expiry would break the app-setting reference",
         "CKV_AZURE_225": "azurerm accepts zone_balancing_enabled only on Premium plan tiers; the Flex Consumption (FC1) plan's zone redundancy is not exposed by this provider",
         "CKV_AZURE_212": "worker_count is for dedicated plans; Flex Consumption (FC1) scales instances from zero per demand",
         "CKV_AZURE_33": "this provider version has no queue_properties.logging; queue read/write/delete logs go to Log Analytics through a diagnostic setting",

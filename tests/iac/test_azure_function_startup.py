@@ -62,8 +62,8 @@ def test_package_imports_on_a_clean_runtime_python(package: Path, tmp_path: Path
     ]
     if settings.components.queue:
         first_use.append("statekit.queue.backends.azurequeue")
-    if settings.components.cache:
-        first_use.append("statekit.cache.backends.redis")
+    if settings.components.cache:  # its Entra sign-in imports azure.identity at first connect
+        first_use += ["statekit.cache.backends.redis", "azure.identity"]
     if settings.observability.tracing:  # configure_for_platform's Azure path
         first_use += ["azure.monitor.opentelemetry", "opentelemetry.sdk.trace"]
     result = subprocess.run(

@@ -131,35 +131,52 @@ def test_cosmos_data_role_is_scoped_to_the_container_for_the_function_identity(
     ), assignment["principal_id"]
 
 
-def test_redis_tls_only_and_key_only_through_key_vault(stack: StackView) -> None:
+def test_redis_tls_only_and_signed_in_with_the_cache_identity(stack: StackView) -> None:
     if stack.env == "dev":  # the cache is switched off in dev
         assert not stack.resources("azurerm_redis_cache")
         assert "STATEKIT_CACHE_URL" not in app_settings(stack)
         assert "statekit_cache_url" not in stack.config["output"]
         return
-    assert has(
-        stack, "azurerm_redis_cache", {"minimum_tls_version": "1.2", "non_ssl_port_enabled": False}
-    )
+    redis = stack.one("azurerm_redis_cache")
+    assert redis["minimum_tls_version"] == "1.2" and redis["non_ssl_port_enabled"] is False
+    # Microsoft Entra only: no access key, so no key secret, reader grant or password setting.
+    assert redis["access_keys_authentication_enabled"] is False
+    assert redis["redis_configuration"]["active_directory_authentication_enabled"] is True
     settings = app_settings(stack)
-    assert settings["STATEKIT_CACHE_URL"].startswith("rediss://")
-    assert settings["STATEKIT_CACHE_URL"].endswith(":6380/0?password_env=STATEKIT_CACHE_PASSWORD")
-    assert settings["STATEKIT_CACHE_PASSWORD"].startswith(
-        "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault."
-    )
-    secret = next(
+    assert not [name for name in settings if "PASSWORD" in name]
+    assert not [
         s
         for s in stack.resources("azurerm_key_vault_secret").values()
-        if s["name"] == "cache-access-key"
-    )
-    assert secret["value"].startswith("${azurerm_redis_cache.") and secret["value"].endswith(
-        ".primary_access_key}"
-    )
-    readers = [
-        r
-        for r in stack.resources("azurerm_role_assignment").values()
-        if r["role_definition_name"] == "Key Vault Secrets User"
+        if "cache" in s["name"] or "redis" in s.get("content_type", "")
     ]
-    assert readers and all("/secrets/" in r["scope"] for r in readers)
+    assert "primary_access_key" not in json.dumps(stack.config)
+    # The URL names the cache identity: its object id is the Redis user, its client id
+    # picks it on the worker (statekit's entra_client_id, docs/urls.md).
+    identity = identity_at(stack, "cache/identity")
+    assert re.fullmatch(
+        r"rediss://\$\{azurerm_user_assigned_identity\.(\S+)\.principal_id\}"
+        r"@\$\{azurerm_redis_cache\.\w+\.hostname\}:6380/0"
+        r"\?entra_client_id=\$\{azurerm_user_assigned_identity\.(\S+)\.client_id\}",
+        settings["STATEKIT_CACHE_URL"],
+    ), settings["STATEKIT_CACHE_URL"]
+    assert settings["STATEKIT_CACHE_URL"].count(f".{identity}.") == 2
+    # The app carries it beside the host identity (the system one stays for the rest).
+    app = stack.one("azurerm_function_app_flex_consumption")
+    assert app["identity"]["type"] == "SystemAssigned, UserAssigned"
+    assert app["identity"]["identity_ids"] == [
+        f"${{azurerm_user_assigned_identity.{key}.id}}"
+        for key in (identity_at(stack, "functions/host-identity"), identity)
+    ]
+
+
+def identity_at(stack: StackView, path: str) -> str:
+    """The key of the user-assigned identity made at construct ``path`` (under the stack)."""
+    (key,) = [
+        key
+        for key, resource in stack.resources("azurerm_user_assigned_identity").items()
+        if resource["//"]["metadata"]["path"] == f"{stack.name}/{path}"
+    ]
+    return key
 
 
 def test_queue_storage_keyless_with_poison_queue_and_scoped_roles(stack: StackView) -> None:
@@ -214,7 +231,9 @@ def test_function_app_flex_python_identity_and_urls(stack: StackView) -> None:
     first = EXAMPLE.app.workflows[0].name
     assert settings["STATEKIT_WORKFLOW_URL"].endswith(f"/{first}?key_env=STATEKIT_DURABLE_KEY")
     for workflow in EXAMPLE.app.workflows:
-        assert settings[url_variable(workflow)].endswith(f"/{workflow.name}?key_env=STATEKIT_DURABLE_KEY")
+        assert settings[url_variable(workflow)].endswith(
+            f"/{workflow.name}?key_env=STATEKIT_DURABLE_KEY"
+        )
     assert settings["STATEKIT_DURABLE_KEY"].startswith("@Microsoft.KeyVault(SecretUri=")
     assert settings["AzureFunctionsJobHost__extensions__durableTask__hubName"].startswith(
         APP.capitalize()

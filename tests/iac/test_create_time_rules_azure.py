@@ -6,6 +6,7 @@ apply`` on a fresh subscription would reject, and no emulator takes an Azure app
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -160,12 +161,18 @@ def test_redis_is_zone_redundant_in_prod(synthesized: Synthesized) -> None:
             assert "zones" not in redis, view.name
 
 
-def test_redis_entra_auth_is_on_for_the_function(synthesized: Synthesized) -> None:
+def test_redis_is_entra_only_for_the_cache_identity(synthesized: Synthesized) -> None:
     # Azure Cache for Redis, "Use Microsoft Entra ID for cache authentication": the
-    # setting plus an access policy assignment for the identity. Access keys stay until
-    # statekit's client fetches Entra tokens (docs/iac-azure-gcp.md).
+    # setting plus an access policy assignment for the identity; with both, access keys
+    # go off (azurerm: access_keys_authentication_enabled = false needs
+    # active_directory_authentication_enabled = true). The identity is user-assigned and
+    # exists before the app: the app's own identity cannot appear in its settings.
     for view, redis in caches(synthesized):
         assert redis["redis_configuration"]["active_directory_authentication_enabled"] is True
+        assert redis["access_keys_authentication_enabled"] is False
         assignment = view.one("azurerm_redis_cache_access_policy_assignment")
         assert assignment["access_policy_name"] == "Data Contributor"
-        assert "azurerm_function_app_flex_consumption" in assignment["object_id"]
+        assert re.fullmatch(
+            r"\$\{azurerm_user_assigned_identity\.cache_identity_\w+\.principal_id\}",
+            assignment["object_id"],
+        ), assignment["object_id"]

@@ -1,7 +1,7 @@
 """Redis cache: ElastiCache, Azure Cache for Redis, Memorystore and redis-server.
 
-URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&prefix=P]
-[&ca_env=VAR][&cluster=true]``.
+URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN |
+entra_client_id=ID][&prefix=P][&ca_env=VAR][&cluster=true]``.
 
 * ``rediss://`` is TLS with certificate and host name verification against the
   system's trust store (the managed services use public CAs; ``SSL_CERT_FILE``
@@ -10,6 +10,8 @@ URL: ``redis[s]://[USER@]HOST:PORT/DB[?password_env=VAR | password_secret=ARN][&
   platform fills from its secret store; ``password_secret`` is an AWS Secrets
   Manager ARN, read once per process with boto3 (imported only then). A JSON
   secret with a ``password`` field (ElastiCache's format) is understood.
+  ``entra_client_id`` signs in to Azure Cache for Redis with a Microsoft Entra token
+  of that managed identity instead (``statekit.clients.redis_entra``).
 * One connection pool per ``Cache`` (and ``open_cache`` keeps one ``Cache`` per
   URL per process), so warm invocations skip the TCP/TLS handshake. Calls borrow
   a single-connection "lane" of that pool instead of checking a connection out
@@ -65,7 +67,8 @@ CACHE_BACKOFF_SECONDS = (0.05, 0.1)  # before the 2nd and 3rd attempts
 
 def cache_client_options(url: ConnectionURL) -> dict[str, Any]:
     """``client_options`` with the cache's tighter timeouts, no redis-py retry, and
-    credentials looked up at each connect (``RotatingPassword``)."""
+    credentials looked up at each connect (``RotatingPassword``, or ``EntraToken``
+    from ``client_options``)."""
     options = client_options(url)
     options.update(
         socket_timeout=CACHE_SOCKET_TIMEOUT_SECONDS,

@@ -2,68 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("redis")
 
 import statekit
-from tests.standins import redis as redis_module
 from tests.standins.base import StandInUnavailable
-
-
-def make_certificates(folder: Path) -> dict[str, Path]:
-    """A throwaway CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is needed to make test certificates")
-    files = {name: folder / name for name in ("ca.key", "ca.crt", "server.key", "server.crt")}
-    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    ca_key, ca_crt = files["ca.key"], files["ca.crt"]
-    csr = folder / "server.csr"
-    steps: list[list[object]] = [
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_crt],
-        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", files["server.key"], "-out", csr],
-        ["x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial"],
-    ]
-    steps[0] += ["-days", "1", "-subj", "/CN=statekit test CA"]
-    steps[1] += ["-subj", "/CN=127.0.0.1"]
-    steps[2] += ["-out", files["server.crt"], "-days", "1", "-extfile", folder / "san.ext"]
-    for step in steps:
-        subprocess.run([openssl, *map(str, step)], check=True, capture_output=True, timeout=60)
-    return files
-
-
-class TLSRedis(redis_module.RedisServer):
-    name = "redis-tls"
-
-    def __init__(self, workdir: Path, certificates: dict[str, Path]) -> None:
-        super().__init__(workdir)
-        self.certificates = certificates
-
-    def command(self) -> list[str]:
-        plain = super().command()
-        at = plain.index("--port")
-        return [
-            *plain[:at],
-            "--port",
-            "0",
-            "--tls-port",
-            str(self.port),
-            "--tls-cert-file",
-            str(self.certificates["server.crt"]),
-            "--tls-key-file",
-            str(self.certificates["server.key"]),
-            "--tls-ca-cert-file",
-            str(self.certificates["ca.crt"]),
-            "--tls-auth-clients",
-            "no",
-            *plain[at + 2 :],
-        ]
+from tests.standins.redis_tls import TLSRedis, make_certificates
 
 
 @pytest.fixture(scope="module")
