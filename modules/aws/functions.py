@@ -133,7 +133,13 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, id_)
         settings = ctx.settings.functions
-        package = CodePackage(self, "package", settings.runtime, app.packages)
+        package = CodePackage(
+            self,
+            "package",
+            settings.runtime,
+            app.packages,
+            telemetry=ctx.settings.observability.tracing,
+        )
         self.declared = {function.name: function for function in functions}
         self.names = {function.name: ctx.naming.name(function.name) for function in functions}
         self.log_groups: dict[str, CloudwatchLogGroup] = {

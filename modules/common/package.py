@@ -77,6 +77,36 @@ def code_files(folders: list[Path]) -> list[tuple[Path, Path]]:
     ]
 
 
+# What importlib.metadata reads of a vendored distribution: the OpenTelemetry API finds
+# its context implementation through its entry points, which live in dist-info.
+METADATA_FILES = {"METADATA", "entry_points.txt"}
+
+
+def distribution_files(names: Iterable[str]) -> list[tuple[Path, Path]]:
+    """``(file, path inside the package)`` of installed distributions: code and metadata.
+
+    Found by the distributions' own file lists (RECORD), so a namespace package such as
+    ``opentelemetry`` brings exactly the named distributions' modules, not every
+    distribution that shares the namespace in this environment."""
+    found: list[tuple[Path, Path]] = []
+    for name in names:
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise PackageNotFound(
+                f"distribution {name!r} is not installed here: the function package vendors it "
+                "(pip install statekit[otel])"
+            ) from None
+        for file in distribution.files or []:
+            inside = Path(str(file))
+            if ".." in inside.parts or "__pycache__" in inside.parts:
+                continue  # scripts outside site-packages; caches are compiled anew
+            metadata = inside.parent.name.endswith(".dist-info") and inside.name in METADATA_FILES
+            if inside.suffix in CODE_SUFFIXES or metadata:
+                found.append((Path(str(distribution.locate_file(file))), inside))
+    return sorted(found, key=lambda pair: str(pair[1]))
+
+
 def fingerprint(folders: list[Path], *extra: bytes) -> str:
     """A hash of the code under ``folders`` (names and contents) and ``extra`` bytes."""
     digest = hashlib.sha256()
@@ -87,9 +117,15 @@ def fingerprint(folders: list[Path], *extra: bytes) -> str:
     return digest.hexdigest()
 
 
-def staged_code(folders: list[Path], runtime: str, name: str) -> Path:
-    """A folder under ``<build>/<name>/`` holding ``folders``' code and its bytecode for ``runtime``."""
-    files = code_files(folders)
+def staged_code(
+    folders: list[Path],
+    runtime: str,
+    name: str,
+    extra_files: list[tuple[Path, Path]] | None = None,
+) -> Path:
+    """A folder under ``<build>/<name>/`` holding ``folders``' code (and ``extra_files``,
+    e.g. ``distribution_files``) and its bytecode for ``runtime``."""
+    files = code_files(folders) + list(extra_files or [])
     digest = hashlib.sha256(STAGING_FORMAT + b"\0" + runtime.encode() + b"\0")
     for path, inside in files:
         digest.update(str(inside).encode() + b"\0" + path.read_bytes() + b"\0")
