@@ -10,7 +10,12 @@ set only once per process), in alternating rounds within one run:
 - ``api``: the API is importable but no SDK is configured (statekit wraps nothing);
 - ``sdk``: the SDK with a ``BatchSpanProcessor`` (exporting to a no-op exporter, so the
   network is not measured) and a metrics ``MeterProvider``: every call is a span and a
-  histogram point.
+  histogram point;
+- ``aws``: the ``aws`` platform as a Lambda function runs it without a layer (EMF
+  exporter on stdout, X-Ray exporter to a UDP port on 127.0.0.1), every call inside a
+  sampled invocation segment: the exports themselves included;
+- ``aws-unsampled``: the same inside an unsampled invocation (Lambda samples a few
+  requests a second): spans are not recorded, metrics are.
 
 Backends: the embedded SQLite store and in-process cache, and Redis (a redis-server
 started through tests/standins/redis.py). Prints per-op medians and the ratio of each
@@ -34,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.standins.redis import create  # noqa: E402
 
-CONFIGS = ("absent", "api", "sdk")
+CONFIGS = ("absent", "api", "sdk", "aws", "aws-unsampled")
+# The aws configurations' trace: the X-Ray segment of an invocation.
+TRACE = "Root=1-6942a0b1-0123456789abcdef01234567;Parent=a1b2c3d4e5f60718;Sampled="
 
 CHILD = r"""
 import json, sys, time
@@ -55,6 +62,10 @@ elif config == "sdk":
     provider.add_span_processor(BatchSpanProcessor(Drop()))
     trace.set_tracer_provider(provider)
     metrics.set_meter_provider(MeterProvider())
+elif config.startswith("aws"):
+    from statekit.observability import platform
+    assert platform.configure_for_platform() == "aws"
+    platform.invocation_scope().__enter__()  # the whole run is one invocation
 import statekit
 
 store = statekit.open_store(store_url)
@@ -84,6 +95,16 @@ print(json.dumps({
 def run(config: str, store_url: str, cache_url: str, ops: int) -> dict[str, float | str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env["PYTHONPATH"] = str(ROOT)
+    if config.startswith("aws"):
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": "bench",
+                "STATEKIT_AWS_TELEMETRY": "1",
+                "STATEKIT_METRICS_NAMESPACE": "statekit/bench",
+                "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",  # nothing listens: UDP is sent
+                "_X_AMZN_TRACE_ID": TRACE + ("0" if config.endswith("unsampled") else "1"),
+            }
+        )
     done = subprocess.run(
         [sys.executable, "-c", CHILD, config, store_url, cache_url, str(ops)],
         check=True,
@@ -92,7 +113,8 @@ def run(config: str, store_url: str, cache_url: str, ops: int) -> dict[str, floa
         env=env,
         timeout=600,
     )
-    result: dict[str, float | str] = json.loads(done.stdout)
+    # The result is the last line (the aws configurations write EMF lines before it).
+    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -125,17 +147,12 @@ def main() -> int:
     print(
         f"per-op medians of {args.rounds} rounds x {args.ops} ops (microseconds); ratio vs absent"
     )
-    print(
-        f"{'backend':<9} {'operation':<10} {'absent':>8} {'api':>8} {'sdk':>8} {'api/abs':>8} {'sdk/abs':>8}"
-    )
+    print(f"{'backend':<9} {'operation':<10}" + "".join(f" {c:>13}" for c in CONFIGS))
     for target in targets:
         for operation in ("store get", "store put", "cache get"):
             medians = {c: statistics.median(samples[(target, operation, c)]) for c in CONFIGS}
-            print(
-                f"{target:<9} {operation:<10} {medians['absent']:8.1f} {medians['api']:8.1f} "
-                f"{medians['sdk']:8.1f} {medians['api'] / medians['absent']:8.2f}x "
-                f"{medians['sdk'] / medians['absent']:8.2f}x"
-            )
+            cells = [f"{medians[c]:6.1f} {medians[c] / medians['absent']:5.2f}x" for c in CONFIGS]
+            print(f"{target:<9} {operation:<10}" + "".join(f" {cell:>13}" for cell in cells))
     print(
         "store backend class per configuration:", {f"{t}/{c}": w for (t, c), w in wrapped.items()}
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,23 @@ class Daemon:
             except TimeoutError:
                 break
         return documents
+
+    def drain_in_background(self) -> list[dict[str, Any]]:
+        """From now on, documents are read as they come (so none is lost to a full
+        socket buffer) into the returned list, until the daemon closes."""
+        found: list[dict[str, Any]] = []
+
+        def drain() -> None:
+            while True:
+                try:
+                    found.append(self._one(0.2))
+                except TimeoutError:
+                    continue
+                except OSError:  # closed
+                    return
+
+        threading.Thread(target=drain, daemon=True).start()
+        return found
 
     def _one(self, timeout: float) -> dict[str, Any]:
         self.sock.settimeout(timeout)
