@@ -113,8 +113,9 @@ def run(config: str, store_url: str, cache_url: str, ops: int) -> dict[str, floa
         env=env,
         timeout=600,
     )
-    # The result is the last line (the aws configurations write EMF lines before it).
-    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
+    # The aws configurations write EMF lines around the result (the last ones at exit).
+    line = next(line for line in done.stdout.splitlines() if line.startswith('{"wrapped"'))
+    result: dict[str, float | str] = json.loads(line)
     return result
 
 
