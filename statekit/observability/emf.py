@@ -66,7 +66,7 @@ MAX_DIMENSION_VALUE = 1024  # characters, ASCII, not blank (CloudWatch's Dimensi
 UNITS = {"s": "Seconds", "ms": "Milliseconds", "us": "Microseconds", "By": "Bytes", "%": "Percent"}
 # Deltas for what adds up (a document holds what happened since the last one);
 # up-down counters and gauges stay cumulative: their value is a level.
-DELTA_TEMPORALITY = {
+DELTA_TEMPORALITY: dict[type, AggregationTemporality] = {
     Counter: AggregationTemporality.DELTA,
     Histogram: AggregationTemporality.DELTA,
     ObservableCounter: AggregationTemporality.DELTA,

@@ -78,8 +78,8 @@ def _function_variables(synthesized: Synthesized, name: str) -> list[dict[str, s
 
 def _namespace(synthesized: Synthesized, name: str) -> str:
     dashboard = next(iter(synthesized.resources(name, "aws_cloudwatch_dashboard").values()))
-    (namespace,) = set(re.findall(r"\{(statekit/[^,]+),", dashboard["dashboard_body"]))
-    return namespace
+    (found,) = set(re.findall(r"\{(statekit/[^,]+),", dashboard["dashboard_body"]))
+    return str(found)
 
 
 def test_with_tracing_and_no_layer_every_function_exports_itself_into_the_dashboards_namespace(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult, MetricsData
 
 from statekit.observability import semconv
 from statekit.observability.emf import (
@@ -136,7 +136,13 @@ def test_the_alarms_outcomes_and_the_cache_ratio_come_out_as_counted(tmp_path: P
     assert not any(IDEMPOTENCY_REPLAYS in line for line in emf_lines(tmp_path / "again"))
 
 
-def _provider(stream: io.StringIO | None = None) -> tuple[MeterProvider, InMemoryMetricReader]:
+def _collected(reader: InMemoryMetricReader) -> MetricsData:
+    data = reader.get_metrics_data()
+    assert data is not None, "something was recorded"
+    return data
+
+
+def _provider() -> tuple[MeterProvider, InMemoryMetricReader]:
     reader = InMemoryMetricReader(
         preferred_temporality=EmfMetricExporter(NAMESPACE)._preferred_temporality
     )
@@ -153,9 +159,9 @@ def test_counters_and_histograms_are_deltas_and_a_histogram_is_a_statistic_set()
     for seconds in (0.002, 0.004, 0.009):
         duration.record(seconds, op)
     requests.add(5, {**attributes, semconv.CACHE_HIT: "true"})
-    first = documents(reader.get_metrics_data(), NAMESPACE)
+    first = documents(_collected(reader), NAMESPACE)
     duration.record(0.001, op)
-    second = documents(reader.get_metrics_data(), NAMESPACE)
+    second = documents(_collected(reader), NAMESPACE)
     provider.shutdown()
 
     (stats,) = [d[OPERATION_DURATION] for d in first if OPERATION_DURATION in d]
@@ -173,7 +179,7 @@ def test_more_than_100_metrics_of_one_attribute_set_are_split_across_documents()
     for index in range(150):
         meter.create_counter(f"statekit.test.c{index}").add(index + 1, {semconv.OUTCOME: "ok"})
     meter.create_counter("other.library.calls").add(1, {semconv.OUTCOME: "ok"})
-    found = documents(reader.get_metrics_data(), NAMESPACE)
+    found = documents(_collected(reader), NAMESPACE)
     provider.shutdown()
     sizes = sorted(
         sum(len(d["Metrics"]) for d in doc["_aws"]["CloudWatchMetrics"]) for doc in found
@@ -196,7 +202,7 @@ def test_a_dimension_value_cloudwatch_refuses_drops_that_set_only() -> None:
     provider, reader = _provider()
     counter = provider.get_meter("statekit").create_counter(CACHE_REQUESTS)
     counter.add(1, {semconv.BLOCK: "cache", semconv.BACKEND: "rédis", semconv.CACHE_HIT: "true"})
-    (document,) = documents(reader.get_metrics_data(), NAMESPACE)
+    (document,) = documents(_collected(reader), NAMESPACE)
     provider.shutdown()
     (directive,) = document["_aws"]["CloudWatchMetrics"]
     assert directive["Dimensions"] == [[semconv.CACHE_HIT]]  # not the set naming the backend
@@ -220,7 +226,7 @@ def test_each_document_is_written_in_one_call_and_flushed() -> None:
     meter.create_counter(CACHE_REQUESTS).add(2, {semconv.CACHE_HIT: "false"})
     meter.create_counter(WORKFLOW_RUNS).add(1, {"statekit.workflow.event": "started"})
     stream = Writes()
-    result = EmfMetricExporter(NAMESPACE, stream=stream).export(reader.get_metrics_data())
+    result = EmfMetricExporter(NAMESPACE, stream=stream).export(_collected(reader))
     provider.shutdown()
     assert result is MetricExportResult.SUCCESS
     assert len(stream.calls) == 2
@@ -237,7 +243,7 @@ class Broken(io.StringIO):
 def test_a_failing_stream_is_a_failed_export_never_an_exception() -> None:
     provider, reader = _provider()
     provider.get_meter("statekit").create_counter(CACHE_REQUESTS).add(1, {semconv.CACHE_HIT: "x"})
-    result = EmfMetricExporter(NAMESPACE, stream=Broken()).export(reader.get_metrics_data())
+    result = EmfMetricExporter(NAMESPACE, stream=Broken()).export(_collected(reader))
     provider.shutdown()
     assert result is MetricExportResult.FAILURE
 
