@@ -18,6 +18,12 @@ The peer, in the same runs: redis-py's own GET, plain and with OpenTelemetry's
 redis-py instrumentation (``opentelemetry-instrumentation-redis``) under the same SDK:
 what a team tracing Redis without statekit would pay.
 
+- ``aws``: the ``aws`` platform as a Lambda function runs it without a layer (EMF
+  exporter on stdout, X-Ray exporter to a UDP port on 127.0.0.1), every call inside a
+  sampled invocation segment: the exports themselves included;
+- ``aws-unsampled``: the same inside an unsampled invocation (Lambda samples a few
+  requests a second): spans are not recorded, metrics are.
+
 Backends: the embedded SQLite store and in-process cache, and Redis (a redis-server
 started through tests/standins/redis.py). Prints per-op medians and the ratio of each
 configuration against ``absent``. Goals (issue 17): ``api`` within noise of ``absent``;
@@ -40,8 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.standins.redis import create  # noqa: E402
 
-CONFIGS = ("absent", "api", "sdk", "sdk10")
-LABELS = {"absent": "absent", "api": "api", "sdk": "sdk", "sdk10": "sdk 10%"}
+CONFIGS = ("absent", "api", "sdk", "sdk10", "aws", "aws-unsampled")
+LABELS = {"sdk10": "sdk 10%"}
+# The aws configurations' trace: the X-Ray segment of an invocation.
+TRACE = "Root=1-6942a0b1-0123456789abcdef01234567;Parent=a1b2c3d4e5f60718;Sampled="
 
 CHILD = r"""
 import json, os, sys, time
@@ -83,6 +91,10 @@ elif config.startswith("sdk"):
     # A reader, as deployed: without one the SDK aggregates nothing and looks cheaper.
     reader = PeriodicExportingMetricReader(DropMetrics(), export_interval_millis=3_600_000)
     metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+elif config.startswith("aws"):
+    from statekit.observability import platform
+    assert platform.configure_for_platform() == "aws"
+    platform.invocation_scope().__enter__()  # the whole run is one invocation
 import statekit
 
 store = statekit.open_store(store_url)
@@ -122,6 +134,16 @@ print(json.dumps(found))
 def run(config: str, store_url: str, cache_url: str, ops: int) -> dict[str, float | str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env["PYTHONPATH"] = str(ROOT)
+    if config.startswith("aws"):
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": "bench",
+                "STATEKIT_AWS_TELEMETRY": "1",
+                "STATEKIT_METRICS_NAMESPACE": "statekit/bench",
+                "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",  # nothing listens: UDP is sent
+                "_X_AMZN_TRACE_ID": TRACE + ("0" if config.endswith("unsampled") else "1"),
+            }
+        )
     done = subprocess.run(
         [sys.executable, "-c", CHILD, config, store_url, cache_url, str(ops)],
         check=True,
@@ -130,7 +152,9 @@ def run(config: str, store_url: str, cache_url: str, ops: int) -> dict[str, floa
         env=env,
         timeout=600,
     )
-    result: dict[str, float | str] = json.loads(done.stdout)
+    # The aws configurations write EMF lines around the result (the last ones at exit).
+    line = next(line for line in done.stdout.splitlines() if line.startswith('{"wrapped"'))
+    result: dict[str, float | str] = json.loads(line)
     return result
 
 
@@ -163,15 +187,14 @@ def main() -> int:
     print(
         f"per-op medians of {args.rounds} rounds x {args.ops} ops (microseconds); ratio vs absent"
     )
-    header = "".join(f"{LABELS[c]:>9}" for c in CONFIGS)
-    ratios = "".join(f"{LABELS[c] + '/abs':>13}" for c in CONFIGS[1:])
-    print(f"{'backend':<9} {'operation':<10}{header}{ratios}")
+    print(
+        f"{'backend':<9} {'operation':<10}" + "".join(f" {LABELS.get(c, c):>14}" for c in CONFIGS)
+    )
     for target in targets:
         for operation in ("store get", "store put", "cache get"):
             medians = {c: statistics.median(samples[(target, operation, c)]) for c in CONFIGS}
-            cells = "".join(f"{medians[c]:9.1f}" for c in CONFIGS)
-            shares = "".join(f"{medians[c] / medians['absent']:12.2f}x" for c in CONFIGS[1:])
-            print(f"{target:<9} {operation:<10}{cells}{shares}")
+            cells = [f"{medians[c]:6.1f} {medians[c] / medians['absent']:5.2f}x" for c in CONFIGS]
+            print(f"{target:<9} {operation:<10}" + "".join(f" {cell:>14}" for cell in cells))
     peer = {c: samples.get(("redis", "redis-py get", c)) for c in ("absent", "sdk", "sdk10")}
     if all(peer.values()):
         plain, traced, sampled = (statistics.median(peer[c] or []) for c in peer)

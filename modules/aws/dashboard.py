@@ -1,10 +1,17 @@
 """The state dashboard, the state-error alarm and the telemetry wiring of the functions on AWS.
 
-statekit's metrics reach CloudWatch through the ADOT collector layer: the functions
-export OTLP to it on localhost (``statekit.observability.configure_from_env``), and
-its ``awsemf`` exporter writes them as embedded-metric-format logs into the
-namespace ``statekit/<app>-<env>`` with exactly the dimension sets declared below,
-which the dashboard's queries and the alarm's metric math name. Spans go to X-Ray.
+With ``observability.tracing`` on, statekit's metrics reach CloudWatch as
+embedded-metric-format logs in the namespace ``statekit/<app>-<env>``, with exactly
+the dimension sets ``DIMENSION_SETS`` (statekit.observability.emf), which the
+dashboard's queries and the alarm's metric math name. Two ways, one result:
+
+- by default (no layer): the functions write the EMF lines themselves on standard
+  output and send their spans to Lambda's X-Ray daemon (the ``aws`` platform of
+  statekit.observability.platform, switched on by ``STATEKIT_AWS_TELEMETRY=1`` and
+  given the namespace in ``STATEKIT_METRICS_NAMESPACE``);
+- with ``observability.aws_otel_collector_layer``: the functions export OTLP to the
+  ADOT collector on localhost, whose ``awsemf`` exporter writes the same documents
+  and whose ``awsxray`` exporter sends the spans.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from cdktn_provider_aws.cloudwatch_metric_alarm import (
 )
 from constructs import Construct
 
+from statekit.observability.emf import DIMENSION_SETS
+from statekit.observability.platform import AWS_NAMESPACE_VARIABLE, AWS_SWITCH_VARIABLE
 from statekit.observability.telemetry import (
     CACHE_REQUESTS,
     OPERATION_DURATION,
@@ -45,15 +54,7 @@ from .context import AwsContext
 COLLECTOR_CONFIG_VARIABLE = "STATEKIT_OTEL_COLLECTOR_CONFIG"
 PERIOD = 300
 
-# Dimension sets the collector writes (and so the queries below can name).
-DIMENSION_SETS = (
-    [BLOCK, BACKEND, OPERATION, OUTCOME],
-    [OUTCOME],
-    [BLOCK, BACKEND, CACHE_HIT],
-    [CACHE_HIT],
-    [BLOCK, BACKEND, QUEUE_EVENT],
-    [WORKFLOW_EVENT],
-)
+__all__ = ["DIMENSION_SETS", "StateDashboard", "telemetry_environment", "telemetry_layers"]
 
 
 def namespace(ctx: AwsContext) -> str:
@@ -88,11 +89,14 @@ def collector_config(metric_namespace: str) -> str:
 
 
 def telemetry_environment(ctx: AwsContext) -> dict[str, str]:
-    """Function environment that turns statekit's OTLP export on (when a collector layer is set)."""
-    if not (
-        ctx.settings.observability.tracing and ctx.settings.observability.aws_otel_collector_layer
-    ):
+    """Function environment that turns statekit's export on when ``observability.tracing`` is.
+
+    Without a collector layer, the in-process EMF and X-Ray exporters (module docstring);
+    with one, OTLP to it."""
+    if not ctx.settings.observability.tracing:
         return {}
+    if not ctx.settings.observability.aws_otel_collector_layer:
+        return {AWS_SWITCH_VARIABLE: "1", AWS_NAMESPACE_VARIABLE: namespace(ctx)}
     return {
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318",
         "OTEL_SERVICE_NAME": ctx.naming.name("functions"),

@@ -116,7 +116,8 @@ class ObservabilitySettings:
     state_error_percent_threshold: int = _bounded(1, 100, 5)
     # AWS: the ADOT collector Lambda layer (arn:aws:lambda:<region>:901920570463:layer:
     # aws-otel-collector-<arch>-ver-...) that receives OTLP on localhost and exports spans to
-    # X-Ray and statekit's metrics to CloudWatch; empty: Lambda's own X-Ray tracing only.
+    # X-Ray and statekit's metrics to CloudWatch; empty (the default): the functions do it
+    # themselves, EMF on stdout and subsegments to Lambda's X-Ray daemon (docs/observability.md).
     aws_otel_collector_layer: str = ""
     alarm_email: str = ""
 

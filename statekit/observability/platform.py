@@ -4,15 +4,24 @@
 
 1. ``otlp``: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or a traces/metrics variant) is set:
    ``configure_from_env`` (the ADOT collector layer on Lambda, a local collector).
-2. ``azure``: ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set (the stack sets it)
+2. ``aws``: ``AWS_LAMBDA_FUNCTION_NAME`` is set (Lambda) and the stack turned it on
+   with ``STATEKIT_AWS_TELEMETRY=1``: metrics as embedded-metric-format lines on
+   standard output into the namespace ``STATEKIT_METRICS_NAMESPACE`` (emf.py), spans
+   as X-Ray subsegments of the invocation to the Lambda X-Ray daemon (xray.py). No
+   layer, no network call, no extra permission.
+3. ``azure``: ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set (the stack sets it)
    and the Azure Monitor OpenTelemetry distro (extra ``otel-azure``) is importable:
    the distro, to Application Insights, with the managed identity when
    ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING`` says ``Authorization=AAD``.
-3. ``gcp``: ``K_SERVICE`` is set (Cloud Run / Cloud Functions), the stack turned it
+4. ``gcp``: ``K_SERVICE`` is set (Cloud Run / Cloud Functions), the stack turned it
    on with ``STATEKIT_GCP_TELEMETRY=1``, and Google's exporters (extra ``otel-gcp``)
    are importable: Cloud Trace and Cloud Monitoring (metrics as
    ``workload.googleapis.com/<instrument>``).
-4. nothing: statekit stays unwrapped and pays nothing.
+5. nothing: statekit stays unwrapped and pays nothing.
+
+Per invocation, ``invocation_scope()`` gives the platform its say (on ``aws``: the
+Lambda segment as the parent of the invocation's spans), and ``flush_platform()``
+exports what is buffered before the instance may be frozen.
 
 A failure while configuring is logged and answered with None: telemetry never
 breaks a cold start.
@@ -25,17 +34,23 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from statekit.observability.export import ENDPOINT_VARIABLES, configure_from_env
 
-Platform = Literal["otlp", "azure", "gcp"]
+Platform = Literal["otlp", "aws", "azure", "gcp"]
 
 AZURE_CONNECTION_VARIABLE = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 AZURE_AUTHENTICATION_VARIABLE = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
 GCP_SERVICE_VARIABLE = "K_SERVICE"
 GCP_SWITCH_VARIABLE = "STATEKIT_GCP_TELEMETRY"
+AWS_FUNCTION_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
+AWS_SWITCH_VARIABLE = "STATEKIT_AWS_TELEMETRY"
+AWS_NAMESPACE_VARIABLE = "STATEKIT_METRICS_NAMESPACE"
+# Without a flush, metrics still leave once a minute (a long invocation's included).
+AWS_EXPORT_INTERVAL_MS = 60_000
 AZURE_MODULES = ("azure.monitor.opentelemetry",)
 GCP_MODULES = ("opentelemetry.exporter.cloud_trace", "opentelemetry.exporter.cloud_monitoring")
 # Cloud Monitoring takes one point per series every 10 s at most; a minute is plenty.
@@ -58,6 +73,8 @@ def choose_platform(
     """Which exporter this process should set up, from its environment alone."""
     if any(environ.get(variable) for variable in ENDPOINT_VARIABLES):
         return "otlp"
+    if environ.get(AWS_FUNCTION_VARIABLE) and environ.get(AWS_SWITCH_VARIABLE, "").strip() == "1":
+        return "aws"  # the SDK ships in the function package: a missing one is logged
     if environ.get(AZURE_CONNECTION_VARIABLE) and all(map(can_import, AZURE_MODULES)):
         return "azure"
     if (
@@ -106,6 +123,20 @@ def configured() -> PlatformTelemetry | None:
     return _Done.telemetry
 
 
+def invocation_scope() -> AbstractContextManager[Any]:
+    """Around one invocation: on ``aws``, its X-Ray segment parents the spans it starts."""
+    telemetry = _Done.telemetry
+    if telemetry is None or telemetry.platform != "aws":
+        return nullcontext()
+    try:
+        from statekit.observability.xray import TRACE_HEADER_VARIABLE, invocation_context
+
+        return invocation_context(os.environ.get(TRACE_HEADER_VARIABLE))
+    except Exception:  # never fails the invocation
+        _log.warning("statekit telemetry: no X-Ray parent for this invocation", exc_info=True)
+        return nullcontext()
+
+
 def flush_platform(timeout_millis: int = 5_000) -> None:
     """Export what is buffered now: a function instance may be frozen after its response."""
     telemetry = _Done.telemetry
@@ -139,6 +170,51 @@ def _configure_otlp(service_name: str | None) -> tuple[str, ...]:
     if configure_from_env(service_name) is None:
         raise RuntimeError("OTLP export needs the otel extra (opentelemetry-sdk and exporter)")
     return ("OTLPSpanExporter", "OTLPMetricExporter")
+
+
+def _configure_aws(service_name: str | None) -> tuple[str, ...]:
+    namespace = os.environ.get(AWS_NAMESPACE_VARIABLE, "").strip()
+    if not namespace:
+        raise RuntimeError(
+            f"{AWS_SWITCH_VARIABLE}=1 but {AWS_NAMESPACE_VARIABLE} is not set: the stack sets "
+            "both (the CloudWatch namespace of the dashboard, statekit/<app>-<env>)"
+        )
+    try:
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+        from statekit.observability.emf import EmfMetricExporter
+        from statekit.observability.xray import (
+            DAEMON_ADDRESS_VARIABLE,
+            XRaySpanExporter,
+            daemon_address,
+        )
+    except ImportError as error:
+        raise RuntimeError(
+            f"AWS export needs opentelemetry-sdk in the function package ({error}); "
+            "modules/aws/package.py adds it when observability.tracing is on"
+        ) from error
+    name = service_name or os.environ.get("OTEL_SERVICE_NAME") or os.environ[AWS_FUNCTION_VARIABLE]
+    # No detectors: the exporters read no resource, and a cold start pays for each one.
+    resource = Resource({"service.name": name})
+    span_exporter = XRaySpanExporter(daemon_address(os.environ.get(DAEMON_ADDRESS_VARIABLE)))
+    metric_exporter = EmfMetricExporter(namespace)
+    # Spans only under a sampled invocation segment (xray.invocation_context): Lambda
+    # samples, and a span with no segment to hang from would be an orphan.
+    tracer_provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
+    tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    reader = PeriodicExportingMetricReader(
+        metric_exporter, export_interval_millis=AWS_EXPORT_INTERVAL_MS
+    )
+    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    return (type(span_exporter).__name__, type(metric_exporter).__name__)
 
 
 def _configure_azure(service_name: str | None) -> tuple[str, ...]:
@@ -200,6 +276,7 @@ def _gcp_resource() -> Any:
 
 _CONFIGURE: dict[Platform, Callable[[str | None], tuple[str, ...]]] = {
     "otlp": _configure_otlp,
+    "aws": _configure_aws,
     "azure": _configure_azure,
     "gcp": _configure_gcp,
 }

@@ -23,7 +23,7 @@ from typing import Any
 from statekit.app import App, Request
 from statekit.app.functions import Function
 from statekit.app.task_token import task_token_scope
-from statekit.observability.platform import flush_platform
+from statekit.observability.platform import flush_platform, invocation_scope
 from statekit.queue import handle_sqs_event
 from statekit.runtime.dispatch import (
     RuntimeConfigError,
@@ -33,14 +33,19 @@ from statekit.runtime.dispatch import (
     fire,
     load_app,
     run_activity,
+    start_telemetry,
 )
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
 def handle(event: Any, context: Any) -> Any:
+    # Set up at the first cold-start call (cached after), so the first invocation's
+    # spans already hang from its X-Ray segment (invocation_scope).
+    start_telemetry()
     try:
-        return _handle(event)
+        with invocation_scope():
+            return _handle(event)
     finally:
         # Lambda freezes the instance once the answer is returned: export this
         # invocation's spans and metrics now (nothing to do without telemetry).

@@ -6,7 +6,9 @@ ENV=...``): synthesize with main.py, write the emulator override
 terraform and hashicorp/aws mirror, load the catalogue (``python -m
 handlers.seed``), run the shared scenario through the SigV4-signed function URL,
 check the consumer's effect in DynamoDB and the saga's executions in Step
-Functions, then ``terraform destroy`` and check nothing is left.
+Functions, check the functions' telemetry (EMF documents in their CloudWatch Logs,
+X-Ray subsegments at a UDP socket given to MiniStack as the daemon address), then
+``terraform destroy`` and check nothing is left.
 
 Staging and prod: a TLS redis-server (tests/e2e/tls_redis.py) stands in for
 ElastiCache with the password the stack put in Secrets Manager; prod's protected
@@ -38,6 +40,8 @@ import pytest
 pytest.importorskip("boto3", reason="the aws extra is not installed")
 
 from handlers.app import APP
+from statekit.observability.emf import DIMENSION_SETS
+from statekit.observability.telemetry import OPERATION_DURATION
 from statekit.workflows.definition import COMPENSATED, ENDING_KEY
 from tests.e2e.aws_app import DeployedApp, client, leftovers
 from tests.e2e.ministack import hermetic_env, running_ministack
@@ -57,6 +61,7 @@ from tests.e2e.tls_redis import (
     self_signed,
 )
 from tests.handlers.scenario import eventually, run_scenario
+from tests.observability.xray_daemon import Daemon, xray_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVS = [e.strip() for e in os.environ.get("STATEKIT_E2E_ENVS", "dev").split(",") if e.strip()]
@@ -170,7 +175,16 @@ def cache_certificate(env: str, synthesized: Path, tmp_path: Path) -> Certificat
 
 
 @pytest.fixture
-def ministack(tmp_path: Path, cache_certificate: Certificate | None) -> Iterator[str]:
+def daemon() -> Iterator[Daemon]:
+    """The X-Ray daemon's UDP side; MiniStack's Lambda processes get its address."""
+    with xray_daemon() as found:
+        yield found
+
+
+@pytest.fixture
+def ministack(
+    tmp_path: Path, cache_certificate: Certificate | None, daemon: Daemon
+) -> Iterator[str]:
     extra = (
         {
             "REDIS_HOST": cache_certificate.host,
@@ -180,6 +194,8 @@ def ministack(tmp_path: Path, cache_certificate: Certificate | None) -> Iterator
         if cache_certificate
         else {}
     )
+    # Lambda sets AWS_XRAY_DAEMON_ADDRESS; MiniStack's workers inherit its environment.
+    extra["AWS_XRAY_DAEMON_ADDRESS"] = daemon.address
     with running_ministack(tmp_path, REGION, extra) as endpoint:
         yield endpoint
 
@@ -224,10 +240,13 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
     env: str,
     synthesized: Path,
     ministack: str,
+    *,
     cache_certificate: Certificate | None,
+    daemon: Daemon,
     tmp_path: Path,
 ) -> None:
     endpoint = ministack
+    subsegments = daemon.drain_in_background()
     stack = f"{APP.name}-aws-{env}"
     local = write_local_stack(synthesized / stack, tmp_path / stack, endpoint)
     print(f"\n{stack}: endpoints for {', '.join(local.services)}")
@@ -275,12 +294,45 @@ def test_stack_applies_runs_the_app_and_destroys_clean(
                 terraform=terraform,
                 cache=cache,
             )
+        _check_telemetry(endpoint, synthesized / stack, env, subsegments)
     finally:
         if applied or (local.directory / "terraform.tfstate").exists():
             _destroy(terraform, endpoint, synthesized / stack)
     print(f"{stack}: destroy {terraform.timings['destroy']:.0f} s")
     assert terraform.run("state", "list").strip() == ""
     assert leftovers(endpoint, REGION, f"{APP.name}-{env}") == {}
+
+
+def _check_telemetry(
+    endpoint: str, stack_dir: Path, env: str, subsegments: list[dict[str, Any]]
+) -> None:
+    """No layer: the functions wrote EMF into their logs and sent subsegments to the daemon."""
+    functions = json.loads((stack_dir / "cdk.tf.json").read_text())["resource"][
+        "aws_lambda_function"
+    ]
+    (http,) = APP.http
+    http_function = f"{APP.name}-{env}-{http.name}"  # modules/common/naming.py
+    assert http_function in {f["function_name"] for f in functions.values()}
+    namespace = f"statekit/{APP.name}-{env}"
+    logs = client("logs", endpoint, REGION)
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{http_function}")["events"]
+    documents = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
+    assert documents, f"{http_function} wrote no EMF document into its log group"
+    for document in documents:
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == namespace
+            assert all(tuple(dims) in DIMENSION_SETS for dims in directive["Dimensions"])
+    assert any(
+        d.get("statekit.backend") == "dynamodb" and OPERATION_DURATION in d for d in documents
+    )
+    eventually(lambda: bool(subsegments), 10, "a subsegment at the X-Ray daemon address")
+    names = {s["name"] for s in subsegments}
+    assert "DynamoDB" in names, names
+    assert all(s["type"] == "subsegment" and s["parent_id"] for s in subsegments)
+    print(
+        f"telemetry: {len(documents)} EMF documents in {http_function}'s log group, "
+        f"{len(subsegments)} subsegments ({', '.join(sorted(names))})"
+    )
 
 
 def _drive(

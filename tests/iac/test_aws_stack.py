@@ -317,7 +317,9 @@ def test_queue_and_orchestrator_can_be_switched_off(synth_one) -> None:
     for function in config["resource"]["aws_lambda_function"].values():
         assert sorted(function["environment"]["variables"]) == [
             "STATEKIT_APP",
+            "STATEKIT_AWS_TELEMETRY",  # tracing is on by default (docs/observability.md)
             "STATEKIT_FUNCTION",
+            "STATEKIT_METRICS_NAMESPACE",
             "STATEKIT_STORE_URL",
         ]
 

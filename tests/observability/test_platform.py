@@ -42,6 +42,23 @@ def test_a_signal_specific_otlp_endpoint_is_otlp_too() -> None:
     assert choose_platform({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318"}) == "otlp"
 
 
+def test_aws_needs_lambda_and_the_stacks_switch() -> None:
+    on = {"AWS_LAMBDA_FUNCTION_NAME": "shop-dev-api", "STATEKIT_AWS_TELEMETRY": "1"}
+    assert choose_platform(on, NOTHING) == "aws"  # the SDK ships in the package
+    assert choose_platform({"AWS_LAMBDA_FUNCTION_NAME": "fn"}, EVERYTHING) is None
+    assert choose_platform({**on, "STATEKIT_AWS_TELEMETRY": "0"}, EVERYTHING) is None
+    assert choose_platform({"STATEKIT_AWS_TELEMETRY": "1"}, EVERYTHING) is None  # not Lambda
+
+
+def test_the_collector_layers_otlp_endpoint_wins_over_the_aws_exporters() -> None:
+    environ = {
+        "AWS_LAMBDA_FUNCTION_NAME": "shop-dev-api",
+        "STATEKIT_AWS_TELEMETRY": "1",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318",
+    }
+    assert choose_platform(environ, EVERYTHING) == "otlp"
+
+
 def test_azure_needs_the_connection_string_and_the_distro() -> None:
     environ = {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x"}
     assert choose_platform(environ, EVERYTHING) == "azure"

@@ -225,6 +225,7 @@ class RuntimeAPI(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
     event: bytes = b""
+    trace_id = "Root=1-00000000-000000000000000000000000;Sampled=0"  # Lambda-Runtime-Trace-Id
     received: list[bytes] = []
     served = threading.Event()
 
@@ -240,9 +241,7 @@ class RuntimeAPI(BaseHTTPRequestHandler):
             "Lambda-Runtime-Invoked-Function-Arn",
             "arn:aws:lambda:us-east-1:123456789012:function:http",
         )
-        self.send_header(
-            "Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"
-        )
+        self.send_header("Lambda-Runtime-Trace-Id", self.trace_id)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.event)))
         self.end_headers()
