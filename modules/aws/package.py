@@ -29,6 +29,7 @@ from ..common.package import (
     function_extras,
     package_folder,
     pinned_requirements,
+    publish,
     staged_code,
 )
 from ..common.settings import StackSettings
@@ -91,11 +92,7 @@ def installed_dependencies(requirements: list[str], runtime: str, architecture: 
             )
     shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts: never run there
     compile_package(scratch, runtime)
-    try:
-        scratch.rename(target)
-    except OSError:  # another process installed the same set first
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    return publish(scratch, target)
 
 
 def stage_package(settings: StackSettings, packages: list[str]) -> Path:
@@ -112,11 +109,7 @@ def stage_package(settings: StackSettings, packages: list[str]) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
     for source in (dependencies, code):  # the code last: statekit's own files win
         shutil.copytree(source, scratch, dirs_exist_ok=True, copy_function=_link_or_copy)
-    try:
-        scratch.rename(target)
-    except OSError:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    return publish(scratch, target)
 
 
 def _link_or_copy(source: str, destination: str) -> None:

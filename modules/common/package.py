@@ -105,9 +105,14 @@ def staged_code(folders: list[Path], runtime: str, name: str) -> Path:
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, copy)
     compile_package(scratch, runtime)
+    return publish(scratch, target)
+
+
+def publish(scratch: Path, target: Path) -> Path:
+    """Move a folder built aside into place: readers never see it half-written."""
     try:
         scratch.rename(target)
-    except OSError:  # another process staged the same content first
+    except OSError:  # another process built the same content first
         shutil.rmtree(scratch, ignore_errors=True)
     return target
 

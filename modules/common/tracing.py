@@ -7,7 +7,9 @@ operations' spans; an untraced one is sampled by its trace id), which
 distro reads the same variables but names its ratio sampler
 ``microsoft.fixed_percentage`` (Application Insights' own sampling, which keeps
 its item counts right). An unsampled span costs about a third of a recorded one
-(benchmarks/observability_overhead.py); metrics are not sampled.
+(benchmarks/observability_overhead.py); metrics are not sampled. On Lambda without a
+collector layer the invocation's X-Ray sampling decision rules instead (statekit's
+spans are children of its segment), so the variables matter on the OTLP path there.
 """
 
 from __future__ import annotations

@@ -180,12 +180,7 @@ def _configure_aws(service_name: str | None) -> tuple[str, ...]:
             "both (the CloudWatch namespace of the dashboard, statekit/<app>-<env>)"
         )
     try:
-        from opentelemetry import metrics, trace
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
         from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
         from statekit.observability.emf import EmfMetricExporter
@@ -206,15 +201,13 @@ def _configure_aws(service_name: str | None) -> tuple[str, ...]:
     metric_exporter = EmfMetricExporter(namespace)
     # Spans only under a sampled invocation segment (xray.invocation_context): Lambda
     # samples, and a span with no segment to hang from would be an orphan.
-    tracer_provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
-    tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-    reader = PeriodicExportingMetricReader(
-        metric_exporter, export_interval_millis=AWS_EXPORT_INTERVAL_MS
+    return _install_providers(
+        resource,
+        span_exporter,
+        metric_exporter,
+        AWS_EXPORT_INTERVAL_MS,
+        sampler=ParentBased(ALWAYS_OFF),
     )
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
-    trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
-    return (type(span_exporter).__name__, type(metric_exporter).__name__)
 
 
 def _configure_azure(service_name: str | None) -> tuple[str, ...]:
@@ -235,27 +228,37 @@ def _configure_azure(service_name: str | None) -> tuple[str, ...]:
 
 
 def _configure_gcp(service_name: str | None) -> tuple[str, ...]:
-    from opentelemetry import metrics, trace
     from opentelemetry.exporter.cloud_monitoring import CloudMonitoringMetricsExporter
     from opentelemetry.exporter.cloud_trace import CloudTraceSpanExporter
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     name = service_name or os.environ.get("OTEL_SERVICE_NAME") or os.environ[GCP_SERVICE_VARIABLE]
     resource = _gcp_resource().merge(Resource.create({"service.name": name}))
     span_exporter = CloudTraceSpanExporter()  # type: ignore[no-untyped-call]
     metric_exporter = CloudMonitoringMetricsExporter()
-    tracer_provider = TracerProvider(resource=resource)
+    return _install_providers(resource, span_exporter, metric_exporter, GCP_EXPORT_INTERVAL_MS)
+
+
+def _install_providers(
+    resource: Any,
+    span_exporter: Any,
+    metric_exporter: Any,
+    interval_ms: int,
+    sampler: Any = None,
+) -> tuple[str, ...]:
+    """Global providers: spans batched to ``span_exporter``, metrics read every
+    ``interval_ms`` into ``metric_exporter``; the sampler from OTEL_TRACES_SAMPLER unless given."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-    reader = PeriodicExportingMetricReader(
-        metric_exporter, export_interval_millis=GCP_EXPORT_INTERVAL_MS
-    )
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    reader = PeriodicExportingMetricReader(metric_exporter, export_interval_millis=interval_ms)
     trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
     return (type(span_exporter).__name__, type(metric_exporter).__name__)
 
 
