@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, Self, TypeVar
 
 from statekit.errors import Unsupported
+from statekit.observability.telemetry import generation as telemetry_generation
 from statekit.registry import Block, open_backend
 from statekit.urls import url_from_env
 
@@ -42,7 +43,7 @@ class SharedClient:
 
 Client = TypeVar("Client", bound=SharedClient)
 
-_open: dict[tuple[str, int, str, str], SharedClient] = {}
+_open: dict[tuple[str, int, str, str, int], SharedClient] = {}
 _open_lock = threading.Lock()
 
 
@@ -58,8 +59,9 @@ def open_shared(
     if url is None:
         url, source = url_from_env(variable, default)
     # An embedded URL (``sqlite://``) means a file under $STATEKIT_HOME: moving the home
-    # opens another file, so the home is part of what names the client.
-    key = (block, os.getpid(), url, os.environ.get("STATEKIT_HOME", ""))
+    # opens another file, so the home is part of what names the client; so is the
+    # telemetry choice, since a client is wrapped (or not) when it is made.
+    key = (block, os.getpid(), url, os.environ.get("STATEKIT_HOME", ""), telemetry_generation())
     with _open_lock:
         client = _open.get(key)
         if client is None:

@@ -64,6 +64,10 @@ class _Choice:
     telemetry: Telemetry | None = None
     explicit = False
     api_missing = False
+    # Bumped by configure() and reset(): the shared clients (statekit.clients.shared) are
+    # made per generation, so an open_* after either gets a client wrapped for the new
+    # choice instead of one made before it.
+    generation = 0
 
 
 def configure(
@@ -84,6 +88,7 @@ def configure(
             keys,
         )
         _Choice.explicit = True
+        _Choice.generation += 1
 
 
 def reset() -> None:
@@ -91,6 +96,12 @@ def reset() -> None:
     with _Choice.lock:
         _Choice.telemetry = None
         _Choice.explicit = False
+        _Choice.generation += 1
+
+
+def generation() -> int:
+    """How many times ``configure()`` or ``reset()`` changed the choice in this process."""
+    return _Choice.generation
 
 
 def active() -> Telemetry | None:

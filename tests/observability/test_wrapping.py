@@ -215,3 +215,25 @@ def test_an_idempotent_replay_is_counted(telemetry: Captured, tmp_path: Path) ->
     assert charge({"order_id": "o-1"}) == charge({"order_id": "o-1"}) == "charged o-1"
     replays = [p.value for _, p in telemetry.points("statekit.idempotency.replays")]
     assert replays == [1]
+
+
+def test_a_client_opened_before_configure_is_not_the_one_open_returns_after() -> None:
+    """One client per URL per process, but per telemetry choice: configure() after an
+    open_* must not leave the process on the unwrapped client (the order of a test
+    suite, or of a cold start, decided whether a cache was traced)."""
+    import statekit
+    from tests.observability.telemetry_fixture import telemetry_scope
+
+    url = "memory://?max_entries=77"
+    before = statekit.open_cache(url)
+    assert type(before.backend).__name__ == "MemoryCache"
+    with telemetry_scope() as captured:
+        during = statekit.open_cache(url)
+        assert during is not before
+        assert type(during.backend).__name__ == "InstrumentedCache"
+        during.get("missing")
+        assert [span.name for span in captured.spans()] == ["get"]
+    after = statekit.open_cache(url)
+    assert type(after.backend).__name__ == "MemoryCache" and after is not during
+    for client in (before, during, after):
+        client.close()
