@@ -1,7 +1,7 @@
 """The AWS stacks applied on MiniStack and the example app run through its real entry points.
 
-For each environment in ``STATEKIT_E2E_ENVS`` (default ``dev``; ``make e2e CLOUD=aws
-ENV=...``): synthesize with main.py, write the emulator override
+For each environment in ``STATEKIT_E2E_ENVS`` (default ``dev,staging,prod``; ``make e2e
+CLOUD=aws ENV=...`` runs one): synthesize with main.py, write the emulator override
 (tests/e2e/override.py), ``terraform init`` and ``apply`` with the machine's
 terraform and hashicorp/aws mirror, load the catalogue (``python -m
 handlers.seed``), run the shared scenario through the SigV4-signed function URL,
@@ -16,8 +16,8 @@ table must refuse the first destroy.
 
 Skipped, with the reason printed, where terraform or the provider mirror is
 missing (a developer's fresh machine has neither; MiniStack itself is installed
-by the project). dev runs by default, about four minutes; staging and prod take
-five to six each here, so they run on request (``STATEKIT_E2E_ENVS``, ``make e2e``).
+by the project). All three run in ``make test``: dev about two minutes, staging and
+prod about five together on this 2-core machine.
 The poison-message path is left to tests/handlers/test_aws.py: the dev queue's
 180 s visibility timeout times three receives would add nine minutes.
 """
@@ -64,7 +64,11 @@ from tests.handlers.scenario import eventually, run_scenario
 from tests.observability.xray_daemon import Daemon, xray_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
-ENVS = [e.strip() for e in os.environ.get("STATEKIT_E2E_ENVS", "dev").split(",") if e.strip()]
+ENVS = [
+    e.strip()
+    for e in os.environ.get("STATEKIT_E2E_ENVS", "dev,staging,prod").split(",")
+    if e.strip()
+]
 REGION = "eu-west-1"  # environments/*.toml
 TERRAFORM = find_terraform()
 MIRROR = find_aws_mirror()
