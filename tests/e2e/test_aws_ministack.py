@@ -40,7 +40,6 @@ import pytest
 pytest.importorskip("boto3", reason="the aws extra is not installed")
 
 from handlers.app import APP
-from statekit.observability.emf import DIMENSION_SETS
 from statekit.observability.telemetry import OPERATION_DURATION
 from statekit.workflows.definition import COMPENSATED, ENDING_KEY
 from tests.e2e.aws_app import DeployedApp, client, leftovers
@@ -61,6 +60,7 @@ from tests.e2e.tls_redis import (
     self_signed,
 )
 from tests.handlers.scenario import eventually, run_scenario
+from tests.observability.emf_workload import metrics_written
 from tests.observability.xray_daemon import Daemon, xray_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,10 +322,7 @@ def _check_telemetry(
     events = logs.filter_log_events(logGroupName=f"/aws/lambda/{http_function}")["events"]
     documents = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
     assert documents, f"{http_function} wrote no EMF document into its log group"
-    for document in documents:
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            assert directive["Namespace"] == namespace
-            assert all(tuple(dims) in DIMENSION_SETS for dims in directive["Dimensions"])
+    metrics_written(documents, namespace)  # each directive checked
     assert any(
         d.get("statekit.backend") == "dynamodb" and OPERATION_DURATION in d for d in documents
     )

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider
 import statekit
 from statekit import observability
 from statekit.errors import Conflict
-from statekit.observability.emf import EmfMetricExporter
+from statekit.observability.emf import DIMENSION_SETS, EmfMetricExporter
 from statekit.observability.telemetry import count_replay
 from statekit.workflows import Step, Workflow, open_workflows
 
@@ -84,3 +84,15 @@ def _wait_until_ended(client: Any, run_id: str, timeout: float = 20.0) -> None:
     while client.status(run_id).status == "running":
         assert time.monotonic() < deadline, f"{run_id} did not end"
         time.sleep(0.05)
+
+
+def metrics_written(documents: list[dict[str, Any]], namespace: str) -> set[str]:
+    """The metric names ``documents`` carry, each directive checked on the way: in
+    ``namespace``, under dimension sets the dashboard reads (``DIMENSION_SETS``)."""
+    written: set[str] = set()
+    for document in documents:
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == namespace
+            assert all(tuple(dims) in DIMENSION_SETS for dims in directive["Dimensions"])
+            written |= {metric["Name"] for metric in directive["Metrics"]}
+    return written

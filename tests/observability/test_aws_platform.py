@@ -17,8 +17,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from statekit.observability.emf import DIMENSION_SETS
 from statekit.observability.telemetry import CACHE_REQUESTS, OPERATION_DURATION
+from tests.observability.emf_workload import metrics_written
 from tests.observability.xray_daemon import xray_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,12 +95,7 @@ def test_on_lambda_with_the_switch_metrics_go_to_stdout_and_spans_to_the_daemon(
     # stdout holds the EMF documents and nothing else.
     documents = [json.loads(line) for line in lines]
     assert documents
-    written = set()
-    for document in documents:
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            assert directive["Namespace"] == NAMESPACE
-            assert all(tuple(dims) in DIMENSION_SETS for dims in directive["Dimensions"])
-            written |= {m["Name"] for m in directive["Metrics"]}
+    written = metrics_written(documents, NAMESPACE)
     assert written == {OPERATION_DURATION, CACHE_REQUESTS}
     outcomes = {d["statekit.outcome"] for d in documents if OPERATION_DURATION in d}
     assert outcomes == {"ok", "conflict"}

@@ -22,8 +22,8 @@ import pytest
 
 pytest.importorskip("boto3", reason="the aws extra is not installed")
 
-from statekit.observability.emf import DIMENSION_SETS
 from statekit.observability.telemetry import CACHE_REQUESTS, OPERATION_DURATION
+from tests.observability.emf_workload import metrics_written
 from tests.observability.xray_daemon import xray_daemon
 from tests.runtime.test_aws import RuntimeAPI, aws_env, http_event
 
@@ -95,12 +95,7 @@ def test_a_sampled_invocation_writes_emf_and_sends_subsegments(aws_env: dict[str
 
     documents = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
     assert documents, f"no EMF line on stdout:\n{stdout[-2000:]}"
-    written = set()
-    for document in documents:
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            assert directive["Namespace"] == NAMESPACE
-            assert all(tuple(dims) in DIMENSION_SETS for dims in directive["Dimensions"])
-            written |= {m["Name"] for m in directive["Metrics"]}
+    written = metrics_written(documents, NAMESPACE)
     assert {OPERATION_DURATION, CACHE_REQUESTS} <= written
     assert any(d.get("statekit.backend") == "dynamodb" for d in documents)
 
