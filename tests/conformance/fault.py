@@ -15,16 +15,23 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
+from statekit.clients.shared import SharedClient
 from statekit.errors import BackendUnavailable
 from statekit.observability import semconv
 from statekit.observability.telemetry import OPERATION_DURATION
 from tests.conformance.registry import Case, Restartable
-from tests.observability.telemetry_fixture import Captured, all_attribute_values, attrs
+from tests.observability.telemetry_fixture import (
+    Captured,
+    all_attribute_values,
+    attrs,
+    captured_telemetry,
+)
 
 BOUND_SECONDS = 15.0
 
@@ -46,6 +53,25 @@ def start_own(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         yield own
     finally:
         own.stop()
+
+
+Client = TypeVar("Client", bound=SharedClient)
+
+
+def traced_own(
+    case: Case,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_client: Callable[[str], Client],
+) -> Iterator[tuple[Restartable, Client, Captured]]:
+    """A client on a stand-in of the test's own (stopped mid-test), traced from its opening."""
+    with start_own(case, workdir, monkeypatch) as own:
+        for captured in captured_telemetry():
+            client = open_client(own.url)
+            try:
+                yield own, client, captured
+            finally:
+                client.close()
 
 
 def timed_unavailable(call: Callable[[], object], backend: str | None = None) -> float:

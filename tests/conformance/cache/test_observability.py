@@ -12,7 +12,7 @@ from statekit.cache import Cache, CacheBackend, open_cache
 from statekit.observability import semconv
 from statekit.registry import open_backend
 from tests.conformance.cache.conftest import CACHE_CASES
-from tests.conformance.fault import restartable_cases, start_own, traced_unavailable
+from tests.conformance.fault import restartable_cases, traced_own, traced_unavailable
 from tests.conformance.registry import Case, Restartable
 from tests.observability.telemetry_fixture import (
     Captured,
@@ -52,14 +52,7 @@ def test_hits_and_misses_are_counted_and_spans_name_the_cache_system(
 def traced_own_cache(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Restartable, Cache, Captured]]:
-    """A cache on a server of the test's own (stopped mid-test), traced from its opening."""
-    with start_own(CACHE_CASES[request.param], tmp_path, monkeypatch) as own:
-        for captured in captured_telemetry():
-            cache = open_cache(own.url)
-            try:
-                yield own, cache, captured
-            finally:
-                cache.close()
+    yield from traced_own(CACHE_CASES[request.param], tmp_path, monkeypatch, open_cache)
 
 
 def test_an_unreachable_server_is_one_error_span_with_outcome_unavailable(

@@ -14,7 +14,12 @@ from statekit.observability import semconv
 from statekit.queue import Message, Queue, open_queue
 from statekit.queue.backend import QueueBackend
 from statekit.registry import open_backend
-from tests.conformance.fault import restartable_cases, secrets_of, start_own, traced_unavailable
+from tests.conformance.fault import (
+    restartable_cases,
+    secrets_of,
+    traced_own,
+    traced_unavailable,
+)
 from tests.conformance.queue.conftest import QUEUE_CASES
 from tests.conformance.queue.receiving import with_params
 from tests.conformance.registry import Restartable
@@ -66,14 +71,10 @@ def test_messages_are_counted_by_what_happened_and_spans_follow_messaging_conven
 def traced_own_queue(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Restartable, Queue, Captured]]:
-    """A queue on a stand-in of the test's own (the fault tests' kind), traced from its opening."""
-    with start_own(QUEUE_CASES[request.param], tmp_path, monkeypatch) as own:
-        for captured in captured_telemetry():
-            queue = open_queue(own.url).provision()
-            try:
-                yield own, queue, captured
-            finally:
-                queue.close()
+    def provisioned(url: str) -> Queue:
+        return open_queue(url).provision()
+
+    yield from traced_own(QUEUE_CASES[request.param], tmp_path, monkeypatch, provisioned)
 
 
 def test_an_unreachable_server_is_one_error_span_with_outcome_unavailable(

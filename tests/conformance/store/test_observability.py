@@ -22,7 +22,12 @@ from statekit.observability.base import InstrumentedBackend
 from statekit.registry import open_backend
 from statekit.store import Store
 from statekit.store.backend import StoreBackend
-from tests.conformance.fault import restartable_cases, secrets_of, start_own, traced_unavailable
+from tests.conformance.fault import (
+    restartable_cases,
+    secrets_of,
+    traced_own,
+    traced_unavailable,
+)
 from tests.conformance.registry import Case, Restartable
 from tests.conformance.store.conftest import STORE_CASES
 from tests.observability.telemetry_fixture import (
@@ -129,14 +134,7 @@ def test_every_mutation_is_one_json_record_with_its_etag_and_correlation_id(
 def traced_own_store(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Restartable, Store, Captured]]:
-    """A store on a stand-in of the test's own (the fault tests' kind), traced from its opening."""
-    with start_own(STORE_CASES[request.param], tmp_path, monkeypatch) as own:
-        for captured in captured_telemetry():
-            store = statekit.open_store(own.url)
-            try:
-                yield own, store, captured
-            finally:
-                store.close()
+    yield from traced_own(STORE_CASES[request.param], tmp_path, monkeypatch, statekit.open_store)
 
 
 def test_an_unreachable_server_is_one_error_span_with_outcome_unavailable(
