@@ -9,14 +9,12 @@ so the threads of a burst really overlap.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
@@ -24,23 +22,9 @@ from statekit import Item, Store
 from statekit.cache import Cache
 from statekit.cache.aside import CacheAside
 from statekit.store.backends.memory import MemoryStore
+from tests.conformance.model_settings import model_settings
 
-settings.register_profile(
-    "aside-ci",
-    max_examples=10,
-    stateful_step_count=15,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "aside-fuzz",
-    max_examples=200,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-PROFILE = "aside-fuzz" if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else "aside-ci"
+SETTINGS = model_settings(ci=(10, 15), fuzz=(200, 40))
 KEYS = ["p/a", "p/b", "p/c"]
 
 
@@ -126,4 +110,4 @@ class AsideAgainstModel(RuleBasedStateMachine):
 
 def test_cache_aside_matches_the_model(cache: Cache) -> None:
     machine = type("Machine", (AsideAgainstModel,), {"cache": cache})
-    run_state_machine_as_test(machine, settings=settings.get_profile(PROFILE))
+    run_state_machine_as_test(machine, settings=SETTINGS)

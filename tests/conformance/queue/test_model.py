@@ -10,33 +10,17 @@ delivered again: nothing is lost.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from statekit.queue import Message, Queue
+from tests.conformance.model_settings import model_settings
 
-settings.register_profile(
-    "queue-ci",
-    max_examples=4,
-    stateful_step_count=12,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "queue-fuzz",
-    max_examples=100,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-PROFILE = "queue-fuzz" if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else "queue-ci"
+SETTINGS = model_settings(ci=(4, 12), fuzz=(100, 40))
 DRAIN_SECONDS = 20.0
 
 
@@ -99,4 +83,4 @@ class QueueAgainstModel(RuleBasedStateMachine):
 
 def test_queue_matches_the_model(queue_factory: Any) -> None:
     machine = type("Machine", (QueueAgainstModel,), {"make_queue": staticmethod(queue_factory)})
-    run_state_machine_as_test(machine, settings=settings.get_profile(PROFILE))
+    run_state_machine_as_test(machine, settings=SETTINGS)
