@@ -24,24 +24,37 @@ def configure_from_env(service_name: str | None = None) -> tuple[Any, Any] | Non
     if not any(os.environ.get(variable) for variable in ENDPOINT_VARIABLES):
         return None
     try:
-        from opentelemetry import metrics, trace
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
         from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError:
         return None
     resource = Resource.create(
         {"service.name": service_name or os.environ.get("OTEL_SERVICE_NAME", "statekit")}
     )
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    meter_provider = MeterProvider(
-        resource=resource, metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())]
-    )
+    return install_providers(resource, OTLPSpanExporter(), OTLPMetricExporter())
+
+
+def install_providers(
+    resource: Any,
+    span_exporter: Any,
+    metric_exporter: Any,
+    interval_ms: int | None = None,
+    sampler: Any = None,
+) -> tuple[Any, Any]:
+    """Global providers: spans batched to ``span_exporter``, metrics read every
+    ``interval_ms`` (default: ``OTEL_METRIC_EXPORT_INTERVAL`` or 60 s) into
+    ``metric_exporter``; the sampler from ``OTEL_TRACES_SAMPLER`` unless given."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
+    tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    reader = PeriodicExportingMetricReader(metric_exporter, export_interval_millis=interval_ms)
+    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     return tracer_provider, meter_provider

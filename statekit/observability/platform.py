@@ -38,7 +38,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from statekit.observability.export import ENDPOINT_VARIABLES, configure_from_env
+from statekit.observability.export import (
+    ENDPOINT_VARIABLES,
+    configure_from_env,
+    install_providers,
+)
 
 Platform = Literal["otlp", "aws", "azure", "gcp"]
 
@@ -201,13 +205,14 @@ def _configure_aws(service_name: str | None) -> tuple[str, ...]:
     metric_exporter = EmfMetricExporter(namespace)
     # Spans only under a sampled invocation segment (xray.invocation_context): Lambda
     # samples, and a span with no segment to hang from would be an orphan.
-    return _install_providers(
+    install_providers(
         resource,
         span_exporter,
         metric_exporter,
         AWS_EXPORT_INTERVAL_MS,
         sampler=ParentBased(ALWAYS_OFF),
     )
+    return (type(span_exporter).__name__, type(metric_exporter).__name__)
 
 
 def _configure_azure(service_name: str | None) -> tuple[str, ...]:
@@ -236,29 +241,7 @@ def _configure_gcp(service_name: str | None) -> tuple[str, ...]:
     resource = _gcp_resource().merge(Resource.create({"service.name": name}))
     span_exporter = CloudTraceSpanExporter()  # type: ignore[no-untyped-call]
     metric_exporter = CloudMonitoringMetricsExporter()
-    return _install_providers(resource, span_exporter, metric_exporter, GCP_EXPORT_INTERVAL_MS)
-
-
-def _install_providers(
-    resource: Any,
-    span_exporter: Any,
-    metric_exporter: Any,
-    interval_ms: int,
-    sampler: Any = None,
-) -> tuple[str, ...]:
-    """Global providers: spans batched to ``span_exporter``, metrics read every
-    ``interval_ms`` into ``metric_exporter``; the sampler from OTEL_TRACES_SAMPLER unless given."""
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
-    tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-    reader = PeriodicExportingMetricReader(metric_exporter, export_interval_millis=interval_ms)
-    trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+    install_providers(resource, span_exporter, metric_exporter, GCP_EXPORT_INTERVAL_MS)
     return (type(span_exporter).__name__, type(metric_exporter).__name__)
 
 
