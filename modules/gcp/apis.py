@@ -39,14 +39,19 @@ def required_apis(settings: StackSettings) -> list[str]:
 
 def enable_apis(scope: Construct, settings: StackSettings) -> list[ProjectService]:
     return [
-        ProjectService(
-            scope,
-            f"api-{api.split('.')[0]}",
-            service=api,
-            project=settings.project,
-            # Other stacks or people may use the same API in this project.
-            disable_on_destroy=False,
-            disable_dependent_services=False,
-        )
+        enable_api(scope, f"api-{api.split('.')[0]}", settings.project, api)
         for api in required_apis(settings)
     ]
+
+
+def enable_api(scope: Construct, construct_id: str, project: str, service: str) -> ProjectService:
+    """``service`` on in ``project``, and left on when the stack is destroyed."""
+    return ProjectService(
+        scope,
+        construct_id,
+        service=service,
+        project=project,
+        # Other stacks or people may use the same API in this project.
+        disable_on_destroy=False,
+        disable_dependent_services=False,
+    )

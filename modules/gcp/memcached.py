@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from cdktn import Token
 from cdktn_provider_google.memcache_instance import MemcacheInstance, MemcacheInstanceNodeConfig
-from cdktn_provider_google.project_service import ProjectService
 from constructs import Construct
 
+from .apis import enable_api
 from .context import GcpContext
 from .network import PrivateNetwork
 from .private_services import private_services
@@ -27,14 +27,7 @@ class MemorystoreMemcached(Construct):
         self, scope: Construct, construct_id: str, ctx: GcpContext, network: PrivateNetwork
     ) -> None:
         super().__init__(scope, construct_id)
-        api = ProjectService(
-            self,
-            "api",
-            service="memcache.googleapis.com",
-            project=ctx.project,
-            disable_on_destroy=False,
-            disable_dependent_services=False,
-        )
+        api = enable_api(self, "api", ctx.project, "memcache.googleapis.com")
         peering = private_services(scope, ctx, network)
         self.instance = MemcacheInstance(
             self,

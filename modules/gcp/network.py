@@ -32,8 +32,6 @@ def function_max_instances(settings: StackSettings) -> int:
     return reserved if reserved > 0 else DEFAULT_MAX_INSTANCES
 
 
-
-
 def egress_prefix_length(max_instances: int) -> int:
     """The longest prefix whose range holds 2 addresses per instance plus the reserved four."""
     needed = ADDRESSES_PER_INSTANCE * max_instances + RESERVED_PER_SUBNET

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from cdktn import Fn
 from cdktn_provider_google.project_iam_member import ProjectIamMember
-from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.sql_database import SqlDatabase
 from cdktn_provider_google.sql_database_instance import (
     SqlDatabaseInstance,
@@ -34,6 +33,7 @@ from cdktn_provider_google.sql_database_instance import (
 from cdktn_provider_google.sql_user import SqlUser
 from constructs import Construct
 
+from .apis import enable_api
 from .context import GcpContext
 from .kms import DataKey
 from .network import PrivateNetwork
@@ -56,14 +56,7 @@ class CloudSqlPostgres(Construct):
         super().__init__(scope, construct_id)
         self.ctx = ctx
         production = ctx.settings.production
-        api = ProjectService(
-            self,
-            "api",
-            service="sqladmin.googleapis.com",
-            project=ctx.project,
-            disable_on_destroy=False,
-            disable_dependent_services=False,
-        )
+        api = enable_api(self, "api", ctx.project, "sqladmin.googleapis.com")
         peering = private_services(scope, ctx, network)
         grant = key.allow("cloudsql", ctx.service_agent(SQL_AGENT)) if key else None
         self.instance = SqlDatabaseInstance(

@@ -8,10 +8,10 @@ whichever component needs it first (``private_services``).
 from __future__ import annotations
 
 from cdktn_provider_google.compute_global_address import ComputeGlobalAddress
-from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.service_networking_connection import ServiceNetworkingConnection
 from constructs import Construct
 
+from .apis import enable_api
 from .context import GcpContext
 from .network import PrivateNetwork
 
@@ -21,14 +21,7 @@ class PrivateServices(Construct):
         self, scope: Construct, construct_id: str, ctx: GcpContext, network: PrivateNetwork
     ) -> None:
         super().__init__(scope, construct_id)
-        api = ProjectService(
-            self,
-            "api",
-            service="servicenetworking.googleapis.com",
-            project=ctx.project,
-            disable_on_destroy=False,
-            disable_dependent_services=False,
-        )
+        api = enable_api(self, "api", ctx.project, "servicenetworking.googleapis.com")
         self.range = ComputeGlobalAddress(
             self,
             "range",

@@ -14,13 +14,13 @@ from cdktn_provider_google.cloud_scheduler_job import (
     CloudSchedulerJobHttpTargetOidcToken,
     CloudSchedulerJobRetryConfig,
 )
-from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.service_account import ServiceAccount
 from constructs import Construct
 
 from statekit.app import parse_cron
 
 from ..common.app import DeployedFunction
+from .apis import enable_api
 from .context import GcpContext
 from .functions import CloudFunctions
 
@@ -38,14 +38,7 @@ class Schedules(Construct):
         schedules: list[DeployedFunction],
     ) -> None:
         super().__init__(scope, construct_id)
-        api = ProjectService(
-            self,
-            "api",
-            service=SCHEDULER_API,
-            project=ctx.project,
-            disable_on_destroy=False,
-            disable_dependent_services=False,
-        )
+        api = enable_api(self, "api", ctx.project, SCHEDULER_API)
         self.identity = ServiceAccount(
             self,
             "identity",
